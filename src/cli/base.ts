@@ -1,0 +1,80 @@
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import type { Target, TargetKind } from '../targets/target.js';
+import { debugEnabled, formatError } from './errors.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+
+/** Flags and behaviour every command shares: JSON output, one-line errors, --debug. */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    debug: Flags.boolean({ description: 'Show stack traces and internal details.', helpGroup: 'GLOBAL' }),
+  };
+
+  /** One JSON document per line: easy for jq and for line-based readers (aggregate --watch). */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  }
+
+  protected override async catch(error: Error & { code?: string; oclif?: { exit?: number } }): Promise<void> {
+    if (error.code === 'EEXIT' && error.oclif?.exit !== undefined) {
+      process.exitCode = error.oclif.exit;
+      return;
+    }
+    const formatted = formatError(error, this.id);
+    process.exitCode = formatted.exitCode;
+    if (this.jsonEnabled()) this.logJson(formatted.json);
+    else process.stderr.write(`Error: ${formatted.line}\n`);
+    if (debugEnabled(this.argv)) process.stderr.write(`${formatted.detail}\n`);
+  }
+}
+
+/** A command that works on a pipeline stack, on either target. */
+export abstract class PipelineCommand extends BaseCommand {
+  static override baseFlags = {
+    ...BaseCommand.baseFlags,
+    target: Flags.option({
+      options: ['local', 'aws'] as const,
+      default: 'aws' as const,
+      env: 'SENSORPIPE_TARGET',
+      description: 'Where the pipeline runs: aws, or local (one SQLite file, no account needed).',
+      helpGroup: 'GLOBAL',
+    })(),
+    'stack-name': Flags.string({
+      default: 'sensorpipe',
+      env: 'SENSORPIPE_STACK',
+      description: 'Name of the stack (CloudFormation stack, or local database name).',
+      helpGroup: 'GLOBAL',
+    }),
+    'data-dir': Flags.string({
+      default: './.sensorpipe',
+      env: 'SENSORPIPE_DATA_DIR',
+      description: 'Directory of local stacks (--target local).',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  private openedTarget: Target | undefined;
+
+  protected async openTarget(flags: {
+    target: TargetKind;
+    'stack-name': string;
+    'data-dir': string;
+  }): Promise<Target> {
+    const { createTarget } = await import('../targets/index.js');
+    this.openedTarget = await createTarget({
+      target: flags.target,
+      stackName: flags['stack-name'],
+      dataDir: flags['data-dir'],
+    });
+    return this.openedTarget;
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    await this.openedTarget?.close();
+    await super.finally(error);
+  }
+}

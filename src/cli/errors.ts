@@ -1,0 +1,63 @@
+import { causeChain, ExitCode, isSensorpipeError } from '../core/errors.js';
+
+export interface FormattedError {
+  /** One line for the terminal: what is wrong and what to do. */
+  line: string;
+  exitCode: number;
+  json: { error: { code: string; message: string; suggestions: string[]; exitCode: number } };
+  /** Shown with --debug: the stack and the causes. */
+  detail: string;
+}
+
+interface OclifLikeError {
+  oclif?: { exit?: number };
+  code?: string;
+}
+
+/**
+ * Turns any error into one line and an exit code. Known errors (ours and oclif's flag parsing) are
+ * user errors: no stack. Anything else is a bug: a line that says so, and the stack with --debug.
+ */
+export function formatError(error: unknown, commandId?: string): FormattedError {
+  const detail =
+    error instanceof Error
+      ? `${error.stack ?? error.message}\n${causeChain(error)
+          .slice(1)
+          .map((c) => `caused by: ${c}`)
+          .join('\n')}`
+      : String(error);
+  if (isSensorpipeError(error)) {
+    const suggestions = error.suggestions;
+    const line = [error.message, ...suggestions].join(' ');
+    return {
+      line,
+      exitCode: error.exitCode,
+      json: { error: { code: error.code, message: error.message, suggestions, exitCode: error.exitCode } },
+      detail,
+    };
+  }
+  const oclif = (error as OclifLikeError).oclif;
+  if (error instanceof Error && oclif?.exit !== undefined) {
+    // oclif's parser errors: a bad flag value, a missing argument, an unknown flag.
+    const first = error.message.split('\n')[0]?.trim() ?? error.message;
+    const help = commandId ? ` See: sensorpipe ${commandId} --help` : ' See: sensorpipe --help';
+    const message = `${first.replace(/\.$/, '')}.${help}`;
+    return {
+      line: message,
+      exitCode: ExitCode.usage,
+      json: { error: { code: 'USAGE', message, suggestions: [], exitCode: ExitCode.usage } },
+      detail,
+    };
+  }
+  const message = `Unexpected error: ${error instanceof Error ? error.message : String(error)} (run again with --debug for details, and please report it).`;
+  return {
+    line: message,
+    exitCode: ExitCode.failed,
+    json: { error: { code: 'INTERNAL', message, suggestions: [], exitCode: ExitCode.failed } },
+    detail,
+  };
+}
+
+export function debugEnabled(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return argv.includes('--debug') || /(^|,)\s*sensorpipe(\*|:|,|$)/.test(env.DEBUG ?? '');
+}

@@ -1,0 +1,49 @@
+import { PipelineCommand } from '../cli/base.js';
+import { integerFlag } from '../cli/flags.js';
+import { interruptSignal } from '../cli/signals.js';
+import { systemClock } from '../core/clock.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { LiveBlock } from '../render/live.js';
+import { renderSnapshot } from '../render/snapshot.js';
+
+export default class Aggregate extends PipelineCommand {
+  static override summary = 'Run the aggregation now and print the snapshot.';
+  static override description =
+    `Counts the events of the sliding window per county, writes the snapshot and prints it.
+Locally, messages still waiting in the queue are stored first (as the storing Lambda would have by now).
+--watch N repeats every N seconds until Ctrl-C: redrawn in place on a terminal, appended otherwise;
+with --json, one snapshot object per line.`;
+
+  static override examples = [
+    '<%= config.bin %> aggregate --target local',
+    '<%= config.bin %> aggregate --target local --watch 10',
+    '<%= config.bin %> aggregate --target local --json',
+  ];
+
+  static override flags = {
+    watch: integerFlag({ description: 'Repeat every N seconds until Ctrl-C.', min: 1, max: 86_400 }),
+  };
+
+  async run(): Promise<Snapshot | undefined> {
+    const { flags } = await this.parse(Aggregate);
+    const target = await this.openTarget(flags);
+    if (flags.watch === undefined) {
+      const snapshot = await target.aggregate();
+      this.log(renderSnapshot(snapshot));
+      return snapshot;
+    }
+    const live = new LiveBlock();
+    const { signal, dispose } = interruptSignal();
+    try {
+      while (!signal.aborted) {
+        const snapshot = await target.aggregate();
+        if (this.jsonEnabled()) this.logJson(snapshot);
+        else live.draw(`${renderSnapshot(snapshot)}\nEvery ${flags.watch}s; Ctrl-C to stop.`);
+        await systemClock.sleep(flags.watch * 1000, signal);
+      }
+    } finally {
+      dispose();
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,60 @@
+import { InvalidEventError } from './errors.js';
+
+/** One CSV row sent through the pipeline. The message body is this object as JSON. */
+export interface SensorEvent {
+  /** UUIDv7: unique per send, so a second pass over a file makes new events. */
+  id: string;
+  /** Event time, Unix milliseconds (UTC), assigned when the event is sent. */
+  time: number;
+  /** The row's County, trimmed. */
+  county: string;
+  /** All the row's original columns. */
+  data: Record<string, string>;
+}
+
+/** A raw event as stored, with its TTL attribute. */
+export interface StoredEvent extends SensorEvent {
+  /** Unix seconds after which the event may be deleted (DynamoDB TTL format). */
+  expiresAt: number;
+}
+
+/** SQS caps a message at 1 MiB; anything larger cannot have been sent by us. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+export const MAX_COUNTY_LENGTH = 256;
+
+/**
+ * Parses and checks a message body. Throws InvalidEventError for anything that must not be stored:
+ * the storing function reports such a record as a batch item failure, so it ends in the dead-letter queue.
+ */
+export function parseEvent(body: string): SensorEvent {
+  if (body.length > MAX_MESSAGE_BYTES)
+    throw new InvalidEventError(`message is larger than ${MAX_MESSAGE_BYTES} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new InvalidEventError('message body is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidEventError('message body is not a JSON object');
+  }
+  const { id, time, county, data } = value as Record<string, unknown>;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128) {
+    throw new InvalidEventError('event id is missing or not a string of 1-128 characters');
+  }
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time <= 0) {
+    throw new InvalidEventError('event time is missing or not a positive integer of milliseconds');
+  }
+  if (typeof county !== 'string' || county.trim().length === 0) {
+    throw new InvalidEventError('event county is missing or empty');
+  }
+  if (county.length > MAX_COUNTY_LENGTH) throw new InvalidEventError('event county is too long');
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new InvalidEventError('event data is missing or not an object');
+  }
+  return { id, time, county: county.trim(), data: data as Record<string, string> };
+}
+
+export function expiryOf(event: SensorEvent, ttlMinutes: number): number {
+  return Math.floor(event.time / 1000) + ttlMinutes * 60;
+}

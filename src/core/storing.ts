@@ -1,0 +1,70 @@
+import { InvalidEventError } from './errors.js';
+import { expiryOf, parseEvent, type StoredEvent } from './event.js';
+import type { EventRepository } from './repositories.js';
+
+/** The part of an SQS record the storing function reads. */
+export interface QueueRecord {
+  messageId: string;
+  body: string;
+}
+
+/** Lambda's partial batch response (ReportBatchItemFailures). */
+export interface BatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+export interface StoringResult extends BatchResponse {
+  stored: number;
+  /** Why each failed record failed, for logs and the dead-letter view; never sent back to Lambda. */
+  errors: { messageId: string; error: string }[];
+}
+
+export interface StoringDeps {
+  events: EventRepository;
+  ttlMinutes: number;
+}
+
+/**
+ * The storing function. Every good record is stored (idempotently on the event id); a record that
+ * cannot be parsed or stored comes back as a batch item failure and never holds back the others.
+ */
+export async function storeRecords(records: QueueRecord[], deps: StoringDeps): Promise<StoringResult> {
+  const errors: { messageId: string; error: string }[] = [];
+  const toStore: StoredEvent[] = [];
+  const messageIdsByEvent = new Map<string, string[]>();
+  for (const record of records) {
+    try {
+      const event = parseEvent(record.body);
+      const ids = messageIdsByEvent.get(event.id);
+      if (ids) ids.push(record.messageId);
+      else {
+        messageIdsByEvent.set(event.id, [record.messageId]);
+        toStore.push({ ...event, expiresAt: expiryOf(event, deps.ttlMinutes) });
+      }
+    } catch (error) {
+      if (!(error instanceof InvalidEventError)) throw error;
+      errors.push({ messageId: record.messageId, error: error.message });
+    }
+  }
+  const failed = toStore.length > 0 ? await putAll(deps.events, toStore) : { ids: [], reason: '' };
+  for (const id of failed.ids) {
+    for (const messageId of messageIdsByEvent.get(id) ?? []) errors.push({ messageId, error: failed.reason });
+  }
+  return {
+    stored: records.length - errors.length,
+    errors,
+    batchItemFailures: errors.map((e) => ({ itemIdentifier: e.messageId })),
+  };
+}
+
+async function putAll(
+  events: EventRepository,
+  toStore: StoredEvent[],
+): Promise<{ ids: string[]; reason: string }> {
+  try {
+    const { failedIds } = await events.putEvents(toStore);
+    return { ids: failedIds, reason: 'not stored after retries' };
+  } catch (error) {
+    return { ids: toStore.map((e) => e.id), reason: `storage failed: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,126 @@
+import type { Clock } from './clock.js';
+import type { SensorEvent } from './event.js';
+import { uuidv7 } from './id.js';
+import { PacingSchedule } from './pacing.js';
+
+/** What a source yields: a row to send, or a row it skipped (with why). */
+export type SourceItem =
+  | { kind: 'row'; line: number; county: string; data: Record<string, string> }
+  | { kind: 'skip'; line: number; reason: string };
+
+export interface SendOutcome {
+  /** Events the queue accepted. */
+  sent: number;
+  /** Events that could not be sent after retries. */
+  failed: number;
+  /** A short reason for the failures, if any. */
+  error?: string;
+}
+
+/** A queue producer. `send` rejects only on errors that must stop the stream (e.g. the stack is gone). */
+export interface EventSender {
+  /** The most events one `send` takes (SQS SendMessageBatch: 10). */
+  readonly maxBatchSize: number;
+  /** How many sends may be in flight at once (enough to hold the rate on a remote queue). */
+  readonly maxInFlight: number;
+  send(events: SensorEvent[]): Promise<SendOutcome>;
+}
+
+export interface StreamStats {
+  sent: number;
+  skipped: number;
+  failed: number;
+  elapsedMs: number;
+  ratePerSecond: number;
+}
+
+export interface StreamOptions {
+  intervalMs: number;
+  limit?: number;
+  signal?: AbortSignal;
+  clock: Clock;
+  onProgress?: (stats: StreamStats) => void;
+  onSkip?: (item: { line: number; reason: string }) => void;
+  onFailure?: (error: string) => void;
+}
+
+/**
+ * Streams a source into a queue on the pacing schedule. Events that fall due together go in one
+ * batch; a read happens only when an event is due and a send slot is free (backpressure), so memory
+ * stays flat whatever the file size. Returns when the source ends, the limit is reached or the
+ * signal aborts, always after the sends in flight have settled.
+ */
+export async function streamEvents(
+  source: AsyncIterable<SourceItem>,
+  sender: EventSender,
+  options: StreamOptions,
+): Promise<StreamStats> {
+  const { clock, signal } = options;
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const schedule = new PacingSchedule(clock.now(), options.intervalMs);
+  const stats: StreamStats = { sent: 0, skipped: 0, failed: 0, elapsedMs: 0, ratePerSecond: 0 };
+  const inFlight = new Set<Promise<void>>();
+  const iterator = source[Symbol.asyncIterator]();
+  let fatal: unknown;
+  let queued = 0;
+  let ended = false;
+
+  const snapshot = (): StreamStats => {
+    stats.elapsedMs = clock.now() - schedule.startMs;
+    stats.ratePerSecond = stats.elapsedMs > 0 ? (stats.sent * 1000) / stats.elapsedMs : 0;
+    return { ...stats };
+  };
+
+  try {
+    while (!ended && !signal?.aborted && fatal === undefined && queued < limit) {
+      const now = clock.now();
+      const due = Math.min(schedule.dueBy(now), limit);
+      if (due <= queued) {
+        await clock.sleep(schedule.dueAt(queued) - now, signal);
+        continue;
+      }
+      const rows: Extract<SourceItem, { kind: 'row' }>[] = [];
+      const want = Math.min(due - queued, sender.maxBatchSize);
+      while (rows.length < want) {
+        const next = await iterator.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        if (next.value.kind === 'skip') {
+          stats.skipped++;
+          options.onSkip?.(next.value);
+        } else rows.push(next.value);
+      }
+      if (rows.length === 0) break;
+      const time = clock.now();
+      const events: SensorEvent[] = rows.map((row) => ({
+        id: uuidv7(time),
+        time,
+        county: row.county,
+        data: row.data,
+      }));
+      queued += events.length;
+      const send: Promise<void> = sender.send(events).then(
+        (outcome) => {
+          stats.sent += outcome.sent;
+          stats.failed += outcome.failed;
+          if (outcome.failed > 0) options.onFailure?.(outcome.error ?? `${outcome.failed} events not sent`);
+        },
+        (error: unknown) => {
+          stats.failed += events.length;
+          fatal ??= error;
+        },
+      );
+      inFlight.add(send);
+      void send.finally(() => inFlight.delete(send));
+      if (inFlight.size >= sender.maxInFlight) await Promise.race(inFlight);
+      options.onProgress?.(snapshot());
+    }
+  } finally {
+    await Promise.all(inFlight);
+    await iterator.return?.();
+  }
+  if (fatal !== undefined) throw fatal;
+  return snapshot();
+}

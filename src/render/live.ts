@@ -1,0 +1,19 @@
+/**
+ * Redraws a block of text in place on a TTY (aggregate --watch), or appends it otherwise so logs
+ * keep every frame.
+ */
+export class LiveBlock {
+  private lines = 0;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stdout,
+    private readonly live = Boolean(stream.isTTY) && !process.env.CI,
+  ) {}
+
+  draw(text: string): void {
+    if (this.live && this.lines > 0) this.stream.write(`\x1b[${this.lines}A\x1b[0J`);
+    this.stream.write(`${text}\n`);
+    this.lines = text.split('\n').length;
+    if (!this.live) this.stream.write('\n');
+  }
+}

@@ -1,0 +1,34 @@
+import Table from 'cli-table3';
+import type { VerifyReport } from '../services/verify.js';
+
+export function renderVerify(report: VerifyReport): string {
+  const table = new Table({
+    head: ['County', 'Expected', 'Aggregated', 'Difference'],
+    colAligns: ['left', 'right', 'right', 'right'],
+    style: { head: [], border: [] },
+  });
+  for (const c of report.counties) {
+    table.push([
+      c.county,
+      c.expected,
+      c.actual,
+      c.difference === 0 ? 'ok' : c.difference > 0 ? `+${c.difference}` : c.difference,
+    ]);
+  }
+  table.push([
+    'Total',
+    report.expectedTotal,
+    report.actualTotal,
+    report.actualTotal - report.expectedTotal || 'ok',
+  ]);
+  const verdict = report.match
+    ? `PASS: all ${report.counties.length} counties match (${report.expectedTotal} events in the window).`
+    : report.interrupted
+      ? 'FAIL: interrupted before the check could complete.'
+      : `FAIL: ${report.counties.filter((c) => c.difference !== 0).length} counties differ${report.failed > 0 ? `, ${report.failed} events failed to send` : ''}.`;
+  return [
+    table.toString(),
+    `Sent ${report.sent}, skipped ${report.skipped}, failed ${report.failed}, stored ${report.stored}. Window ${report.windowStart} to ${report.windowEnd}.`,
+    verdict,
+  ].join('\n');
+}

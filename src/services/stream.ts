@@ -1,0 +1,74 @@
+import { type Clock, systemClock } from '../core/clock.js';
+import { InputError } from '../core/errors.js';
+import { type SourceItem, type StreamStats, streamEvents } from '../core/streamer.js';
+import { csvSource } from '../source/csv.js';
+import type { DrainResult, Target } from '../targets/target.js';
+
+export interface StreamRequest {
+  target: Target;
+  file: string;
+  loop: boolean;
+  intervalMs: number;
+  limit?: number;
+  signal?: AbortSignal;
+  clock?: Clock;
+  onProgress?: (stats: StreamStats) => void;
+  onSkip?: (skip: { line: number; reason: string }) => void;
+  onFailure?: (error: string) => void;
+  /** Sees every event the queue accepted (verify counts them). */
+  onAccepted?: (events: readonly { county: string; time: number }[]) => void;
+}
+
+export interface StreamReport {
+  stats: StreamStats;
+  drain: DrainResult;
+  interrupted: boolean;
+}
+
+/**
+ * Streams a CSV file into a stack's queue and, when the stream ends, waits until what it queued has
+ * been processed (locally the runtime plays the storing Lambda).
+ */
+export async function runStream(request: StreamRequest): Promise<StreamReport> {
+  const session = await request.target.openStream();
+  let stats: StreamStats | undefined;
+  let failure: unknown;
+  try {
+    const sender = request.onAccepted
+      ? {
+          maxBatchSize: session.sender.maxBatchSize,
+          maxInFlight: session.sender.maxInFlight,
+          send: async (events: Parameters<typeof session.sender.send>[0]) => {
+            const outcome = await session.sender.send(events);
+            if (outcome.failed === 0) request.onAccepted?.(events);
+            return outcome;
+          },
+        }
+      : session.sender;
+    stats = await streamEvents(
+      csvSource({ file: request.file, loop: request.loop }) as AsyncIterable<SourceItem>,
+      sender,
+      {
+        intervalMs: request.intervalMs,
+        limit: request.limit,
+        signal: request.signal,
+        clock: request.clock ?? systemClock,
+        onProgress: request.onProgress,
+        onSkip: request.onSkip,
+        onFailure: request.onFailure,
+      },
+    );
+  } catch (error) {
+    failure = error;
+  }
+  // On errors too: stop the local runtime and process what the queue already accepted.
+  const drain = await session.finish();
+  if (failure !== undefined || stats === undefined) throw failure;
+  const interrupted = request.signal?.aborted ?? false;
+  if (!interrupted && stats.sent + stats.failed + stats.skipped === 0) {
+    throw new InputError(
+      `${request.file} has a header but no data rows: nothing to send. Pass a CSV with at least one row.`,
+    );
+  }
+  return { stats, drain, interrupted };
+}

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Snapshot } from '../core/snapshot.js';
+import { tally } from '../core/snapshot.js';
+import type { StreamStats } from '../core/streamer.js';
+import { inWindow } from '../core/window.js';
+import type { Target } from '../targets/target.js';
+import { runStream } from './stream.js';
+
+export interface CountyComparison {
+  county: string;
+  expected: number;
+  actual: number;
+  difference: number;
+}
+
+export interface VerifyReport {
+  match: boolean;
+  sent: number;
+  skipped: number;
+  failed: number;
+  stored: number;
+  expectedTotal: number;
+  actualTotal: number;
+  windowStart: string;
+  windowEnd: string;
+  counties: CountyComparison[];
+  interrupted: boolean;
+}
+
+export interface VerifyRequest {
+  file: string;
+  intervalMs: number;
+  limit?: number;
+  signal?: AbortSignal;
+  onProgress?: (stats: StreamStats) => void;
+  onStage?: (stage: string) => void;
+}
+
+/**
+ * The end-to-end check: streams the file into a fresh temporary local stack, waits until the queue
+ * is drained, runs the aggregation and compares its counts with counts computed here from the
+ * events the queue accepted, in the same window. Cleans up whatever happens.
+ */
+export async function verifyLocal(request: VerifyRequest): Promise<VerifyReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'sensorpipe-verify-'));
+  const { LocalTarget } = await import('../targets/local/local-target.js');
+  const target = new LocalTarget({ dataDir: dir, stackName: 'verify' });
+  try {
+    request.onStage?.('deploying a temporary local stack');
+    await target.deploy({ ScheduleEnabled: false });
+    return await verifyOn(target, request);
+  } finally {
+    await target.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function verifyOn(target: Target, request: VerifyRequest): Promise<VerifyReport> {
+  const accepted: { county: string; time: number }[] = [];
+  request.onStage?.('streaming');
+  const report = await runStream({
+    target,
+    file: request.file,
+    loop: false,
+    intervalMs: request.intervalMs,
+    limit: request.limit,
+    signal: request.signal,
+    onProgress: request.onProgress,
+    onAccepted: (events) => {
+      for (const e of events) accepted.push({ county: e.county, time: e.time });
+    },
+  });
+  request.onStage?.('aggregating');
+  const snapshot = await target.aggregate();
+  return compare(accepted, snapshot, report.stats, report.drain.stored, report.interrupted);
+}
+
+export function compare(
+  accepted: readonly { county: string; time: number }[],
+  snapshot: Snapshot,
+  stats: Pick<StreamStats, 'sent' | 'skipped' | 'failed'>,
+  stored: number,
+  interrupted = false,
+): VerifyReport {
+  const window = {
+    start: Date.parse(snapshot.windowStart),
+    end: Date.parse(snapshot.windowEnd),
+    minutes: snapshot.windowMinutes,
+  };
+  const expected = new Map<string, number>();
+  for (const e of accepted) if (inWindow(window, e.time)) tally(expected, e.county);
+  const actual = new Map(snapshot.counties.map((c) => [c.county, c.count]));
+  const names = [...new Set([...expected.keys(), ...actual.keys()])].sort();
+  const counties = names.map((county) => {
+    const e = expected.get(county) ?? 0;
+    const a = actual.get(county) ?? 0;
+    return { county, expected: e, actual: a, difference: a - e };
+  });
+  const expectedTotal = counties.reduce((s, c) => s + c.expected, 0);
+  return {
+    match:
+      !interrupted &&
+      stats.failed === 0 &&
+      expectedTotal === snapshot.total &&
+      counties.every((c) => c.difference === 0),
+    sent: stats.sent,
+    skipped: stats.skipped,
+    failed: stats.failed,
+    stored,
+    expectedTotal,
+    actualTotal: snapshot.total,
+    windowStart: snapshot.windowStart,
+    windowEnd: snapshot.windowEnd,
+    counties,
+    interrupted,
+  };
+}

@@ -1,0 +1,178 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { StackStateError, UsageError } from '../../core/errors.js';
+
+/** Bump when the schema changes, and add the step to MIGRATIONS. */
+export const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE queue (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      body TEXT NOT NULL,
+      sent_at INTEGER NOT NULL,
+      visible_at INTEGER NOT NULL,
+      receive_count INTEGER NOT NULL DEFAULT 0,
+      receipt TEXT,
+      last_error TEXT
+    );
+    CREATE INDEX queue_visible ON queue (visible_at);
+    CREATE TABLE dead_letters (
+      id INTEGER PRIMARY KEY,
+      body TEXT NOT NULL,
+      sent_at INTEGER NOT NULL,
+      dead_at INTEGER NOT NULL,
+      receive_count INTEGER NOT NULL,
+      last_error TEXT
+    );
+    CREATE TABLE events (
+      id TEXT PRIMARY KEY,
+      time INTEGER NOT NULL,
+      county TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      data TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX events_county_time ON events (county, time);
+    CREATE TABLE counties (county TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE aggregates (name TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, snapshot TEXT NOT NULL) WITHOUT ROWID;
+  `,
+};
+
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** CloudFormation's rule for stack names, applied on both targets so a name works on either. */
+export function checkStackName(name: string): void {
+  if (!STACK_NAME.test(name)) {
+    throw new UsageError(
+      `Invalid stack name "${name}": use 1-128 letters, digits and hyphens, starting with a letter.`,
+    );
+  }
+}
+
+export function databasePath(dataDir: string, stackName: string): string {
+  checkStackName(stackName);
+  return join(resolve(dataDir), `${stackName}.sqlite`);
+}
+
+export type Db = Database.Database;
+
+/** Opens an existing stack database; a missing one is "not deployed". */
+export function openExisting(path: string, stackName: string): Db {
+  if (!existsSync(path)) {
+    throw new StackStateError(
+      `Stack "${stackName}" is not deployed on the local target (no ${path}).`,
+      'NOT_DEPLOYED',
+      {
+        suggestions: [`Run: sensorpipe deploy --target local --stack-name ${stackName}`],
+      },
+    );
+  }
+  const db = connect(path, stackName, { fileMustExist: true });
+  const version = schemaVersion(db, path);
+  if (version < SCHEMA_VERSION) migrate(db, version);
+  return db;
+}
+
+/** Creates the database (and its directory) or migrates an older one to the current schema. */
+export function openOrCreate(
+  path: string,
+  stackName: string,
+): { db: Db; created: boolean; migratedFrom?: number } {
+  const dir = join(path, '..');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new UsageError(
+      `Cannot create the data directory ${dir}: ${(error as Error).message}. Pass --data-dir with a writable directory.`,
+      { cause: error },
+    );
+  }
+  const existed = existsSync(path);
+  const db = connect(path, stackName, {});
+  if (!existed) chmodSync(path, 0o600);
+  const version = schemaVersion(db, path);
+  if (version < SCHEMA_VERSION) migrate(db, version);
+  return {
+    db,
+    created: version === 0,
+    migratedFrom: version > 0 && version < SCHEMA_VERSION ? version : undefined,
+  };
+}
+
+function connect(path: string, stackName: string, options: Database.Options): Db {
+  let db: Db | undefined;
+  try {
+    // A generous busy timeout lets several processes share one stack without "database is locked".
+    db = new Database(path, { ...options, timeout: 30_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('cache_size = -32768');
+    db.pragma('wal_autocheckpoint = 10000');
+    return db;
+  } catch (error) {
+    db?.close();
+    throw describeOpenError(error, path, stackName);
+  }
+}
+
+function describeOpenError(error: unknown, path: string, stackName: string): Error {
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new StackStateError(
+      `${path} is not a valid sensorpipe database (it may be corrupted).`,
+      'CORRUPTED',
+      {
+        cause: error,
+        suggestions: [
+          `Move it aside or run: sensorpipe destroy --target local --stack-name ${stackName} --yes`,
+        ],
+      },
+    );
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new UsageError(
+      `Cannot open ${path} for writing (${code}). Check its permissions or pass --data-dir with a writable directory.`,
+      { cause: error },
+    );
+  }
+  return error as Error;
+}
+
+function schemaVersion(db: Db, path: string): number {
+  let version: number;
+  try {
+    version = db.pragma('user_version', { simple: true }) as number;
+  } catch (error) {
+    db.close();
+    throw describeOpenError(error, path, 'sensorpipe');
+  }
+  if (version > SCHEMA_VERSION) {
+    db.close();
+    throw new StackStateError(
+      `${path} was written by a newer sensorpipe (schema ${version}; this one knows ${SCHEMA_VERSION}).`,
+      'TOO_NEW',
+      { suggestions: ['Upgrade sensorpipe: npm install -g sensorpipe@latest'] },
+    );
+  }
+  return version;
+}
+
+function migrate(db: Db, from: number): void {
+  db.transaction(() => {
+    for (let v = from + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '');
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
+}

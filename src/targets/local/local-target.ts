@@ -1,0 +1,232 @@
+import { existsSync, rmSync } from 'node:fs';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../../core/parameters.js';
+import { parseSchedule } from '../../core/schedule.js';
+import type { Snapshot } from '../../core/snapshot.js';
+import type { EventSender } from '../../core/streamer.js';
+import type {
+  DeployResult,
+  DestroyResult,
+  ParameterChange,
+  StackStatus,
+  StreamSession,
+  Target,
+} from '../target.js';
+import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
+import { LocalQueue } from './queue.js';
+import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
+import { LocalRuntime } from './runtime.js';
+
+export interface LocalTargetOptions {
+  dataDir: string;
+  stackName: string;
+  clock?: Clock;
+}
+
+/** Events per local send: one transaction each; SQS's limit of 10 is an API limit, not a semantic one. */
+const LOCAL_SEND_BATCH = 500;
+
+interface OpenStack {
+  db: Db;
+  parameters: StackParameters;
+  queue: LocalQueue;
+  events: SqliteEventRepository;
+  snapshots: SqliteSnapshotRepository;
+}
+
+/** The whole pipeline on one SQLite file: queue, tables, and a runtime that plays Lambda and EventBridge. */
+export class LocalTarget implements Target {
+  readonly kind = 'local' as const;
+  readonly stackName: string;
+  readonly location: string;
+  private readonly clock: Clock;
+  private stack: OpenStack | undefined;
+
+  constructor(options: LocalTargetOptions) {
+    this.stackName = options.stackName;
+    this.location = databasePath(options.dataDir, options.stackName);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async exists(): Promise<boolean> {
+    return existsSync(this.location);
+  }
+
+  async ensureDeployed(): Promise<void> {
+    this.open();
+  }
+
+  async deploy(changes: Partial<StackParameters>): Promise<DeployResult> {
+    await this.close();
+    const { db, created } = openOrCreate(this.location, this.stackName);
+    try {
+      const previous = readParameters(db);
+      const parameters = resolveParameters(previous ?? DEFAULT_PARAMETERS, changes);
+      const diff = diffParameters(previous, parameters);
+      const now = new Date(this.clock.now()).toISOString();
+      db.transaction(() => {
+        if (!getMeta(db, 'created_at')) setMeta(db, 'created_at', now);
+        setMeta(db, 'stack_name', this.stackName);
+        if (diff.length > 0 || created) {
+          setMeta(db, 'parameters', JSON.stringify(parameters));
+          setMeta(db, 'updated_at', now);
+          // A new schedule starts from its next slot.
+          db.prepare("DELETE FROM meta WHERE key = 'schedule_next'").run();
+        }
+      }).immediate();
+      return {
+        stackName: this.stackName,
+        target: this.kind,
+        action: created || previous === undefined ? 'created' : diff.length > 0 ? 'updated' : 'unchanged',
+        location: this.location,
+        parameters,
+        changes: diff,
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  async destroy(): Promise<DestroyResult> {
+    await this.close();
+    const existed = existsSync(this.location);
+    for (const suffix of ['', '-wal', '-shm', '-journal'])
+      rmSync(`${this.location}${suffix}`, { force: true });
+    return { stackName: this.stackName, target: this.kind, destroyed: existed, location: this.location };
+  }
+
+  async status(): Promise<StackStatus> {
+    const base: StackStatus = {
+      stackName: this.stackName,
+      target: this.kind,
+      deployed: false,
+      location: this.location,
+      createdAt: null,
+      updatedAt: null,
+      parameters: null,
+      queue: null,
+      eventsStored: null,
+      lastAggregation: null,
+      nextScheduledRun: null,
+    };
+    if (!(await this.exists())) return base;
+    const { db, parameters, queue, events, snapshots } = this.open();
+    const now = this.clock.now();
+    const depths = queue.depths(now);
+    const nextRaw = getMeta(db, 'schedule_next');
+    const next = parameters.ScheduleEnabled
+      ? Number(nextRaw ?? parseSchedule(parameters.ScheduleExpression).next(now))
+      : undefined;
+    return {
+      ...base,
+      deployed: true,
+      createdAt: getMeta(db, 'created_at') ?? null,
+      updatedAt: getMeta(db, 'updated_at') ?? null,
+      parameters,
+      queue: {
+        visible: depths.visible,
+        inFlight: depths.inFlight,
+        deadLetters: depths.deadLetters,
+        oldestDeadLetterAgeSeconds:
+          depths.oldestDeadLetterSentAt === undefined
+            ? null
+            : Math.floor((now - depths.oldestDeadLetterSentAt) / 1000),
+      },
+      eventsStored: events.countAll(),
+      lastAggregation: (await snapshots.latestSnapshot())?.updated ?? null,
+      nextScheduledRun: next === undefined ? null : new Date(Math.max(next, now)).toISOString(),
+    };
+  }
+
+  async openStream(): Promise<StreamSession> {
+    const stack = this.open();
+    const runtime = this.runtime(stack);
+    runtime.start();
+    const { queue, parameters } = stack;
+    let pending = 0;
+    const sender: EventSender = {
+      maxBatchSize: LOCAL_SEND_BATCH,
+      maxInFlight: 1,
+      send: async (events) => {
+        queue.send(
+          events.map((e) => JSON.stringify(e)),
+          this.clock.now(),
+        );
+        // Backpressure: once a full batch waits, process it here instead of letting the queue grow.
+        pending += events.length;
+        while (pending >= parameters.BatchSize) {
+          const received = await runtime.processBatch();
+          if (received === 0) {
+            pending = 0;
+            break;
+          }
+          pending -= received;
+        }
+        return { sent: events.length, failed: 0 };
+      },
+    };
+    return {
+      sender,
+      finish: async () => {
+        await runtime.stop();
+        await runtime.drain();
+        const depths = queue.depths(this.clock.now());
+        return {
+          stored: runtime.totals.stored,
+          failedDeliveries: runtime.totals.failed,
+          inFlight: depths.inFlight,
+          deadLetters: depths.deadLetters,
+        };
+      },
+    };
+  }
+
+  async aggregate(): Promise<Snapshot> {
+    // Locally the queue is consumed only while a sensorpipe process runs; catch up first, as the
+    // storing Lambda would have done by now on AWS.
+    const runtime = this.runtime(this.open());
+    await runtime.drain();
+    return runtime.aggregateNow();
+  }
+
+  async latestSnapshot(): Promise<Snapshot | undefined> {
+    return this.open().snapshots.latestSnapshot();
+  }
+
+  async close(): Promise<void> {
+    this.stack?.db.close();
+    this.stack = undefined;
+  }
+
+  private runtime(stack: OpenStack): LocalRuntime {
+    return new LocalRuntime({ ...stack, clock: this.clock });
+  }
+
+  private open(): OpenStack {
+    if (this.stack) return this.stack;
+    const db = openExisting(this.location, this.stackName);
+    const parameters = readParameters(db) ?? DEFAULT_PARAMETERS;
+    this.stack = {
+      db,
+      parameters,
+      queue: new LocalQueue(db),
+      events: new SqliteEventRepository(db),
+      snapshots: new SqliteSnapshotRepository(db),
+    };
+    return this.stack;
+  }
+}
+
+function readParameters(db: Db): StackParameters | undefined {
+  const raw = getMeta(db, 'parameters');
+  // Parameters added in a later version take their defaults.
+  return raw === undefined
+    ? undefined
+    : { ...DEFAULT_PARAMETERS, ...(JSON.parse(raw) as Partial<StackParameters>) };
+}
+
+function diffParameters(previous: StackParameters | undefined, next: StackParameters): ParameterChange[] {
+  return (Object.keys(next) as (keyof StackParameters)[])
+    .filter((key) => previous?.[key] !== next[key])
+    .map((key) => ({ parameter: key, from: previous?.[key] ?? null, to: next[key] }));
+}
