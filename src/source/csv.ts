@@ -1,0 +1,243 @@
+import { createReadStream } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { InputError, isSensorpipeError } from '../core/errors.js';
+import type { SourceItem } from '../core/streamer.js';
+import { findCountyColumn } from './header.js';
+
+/** Far above any real row, low enough that a runaway quoted field fails before memory does. */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+export interface ReadCsvOptions {
+  /** How errors name the input, e.g. its path. */
+  source?: string;
+  onHeader?(headers: string[], countyColumn: string): void;
+}
+
+export interface CsvSourceOptions {
+  file: string;
+  /** Start again at the top after the last row, until the consumer stops iterating. */
+  loop: boolean;
+  /** Called on every pass, as the header is read. */
+  onHeader?(headers: string[], countyColumn: string): void;
+  /** Called before each pass, counting from 1. */
+  onPass?(pass: number): void;
+}
+
+const QUOTING_ADVICE =
+  'Quote fields that contain commas, quotes or line breaks, and double each quote inside a quoted field ("").';
+
+/**
+ * Streams a CSV's records as source items; memory holds one parser chunk, never the file. The header
+ * is the first non-blank record. Line numbers are 1-based and point at the line where a record starts.
+ */
+export async function* readCsv(
+  input: NodeJS.ReadableStream | Readable,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<SourceItem> {
+  const source = options.source ?? 'The CSV input';
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    // Blank lines come through (as one empty field) so that this loop can count every line itself:
+    // csv-parse counts a CRLF inside a quoted field as two lines and gives no record's first line.
+    skip_empty_lines: false,
+    // All three, so that a file mixing line endings still splits into rows.
+    record_delimiter: ['\r\n', '\n', '\r'],
+    max_record_size: MAX_RECORD_BYTES,
+  });
+  // The parser carries every failure, the input's included, so the callback has nothing to add.
+  pipeline(input, parser, () => {});
+
+  // Not `for await (… of parser)`: on an error it drops the records already parsed, and with them the
+  // rows before a bad line and the count that gives the bad line's number.
+  let failure: unknown;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  parser.on('readable', notify);
+  parser.on('end', () => {
+    ended = true;
+    notify();
+  });
+  parser.on('error', (error) => {
+    failure ??= error;
+    notify();
+  });
+
+  let nextLine = 1;
+  let headers: string[] | undefined;
+  let countyIndex = -1;
+  let protoKey = false;
+  try {
+    for (;;) {
+      const record = parser.read() as string[] | null;
+      if (record === null) {
+        const error = failure ?? parser.errored;
+        if (error) throw toInputError(error, source, nextLine);
+        if (ended) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      const line = nextLine;
+      nextLine += 1 + lineBreaks(record);
+      if (record.length === 1 && record[0]!.trim() === '') continue;
+
+      if (headers === undefined) {
+        const countyColumn = findCountyColumn(record);
+        if (countyColumn === undefined) {
+          throw new InputError(
+            `${source} has no County column (columns found: ${describeColumns(record)}). ` +
+              'The file needs a County column.',
+          );
+        }
+        headers = record;
+        countyIndex = record.indexOf(countyColumn);
+        protoKey = record.includes('__proto__');
+        options.onHeader?.(headers, countyColumn);
+        continue;
+      }
+
+      if (record.length !== headers.length) {
+        yield { kind: 'skip', line, reason: `expected ${headers.length} fields, found ${record.length}` };
+        continue;
+      }
+      const county = record[countyIndex]!.trim();
+      if (county === '') {
+        yield { kind: 'skip', line, reason: 'empty County' };
+        continue;
+      }
+      const data: Record<string, string> = {};
+      for (let i = 0; i < record.length; i++) {
+        const key = headers[i]!;
+        // Assigning `__proto__` would silently drop the column instead of storing it.
+        if (protoKey && key === '__proto__') setOwn(data, key, record[i]!);
+        else data[key] = record[i]!;
+      }
+      yield { kind: 'row', line, county, data };
+    }
+  } finally {
+    parser.destroy();
+  }
+  if (headers === undefined) {
+    throw new InputError(
+      `${source} is empty. Pass a CSV file with a header row that includes a County column.`,
+    );
+  }
+}
+
+/**
+ * Streams a CSV file, once or (`loop`) again and again until the consumer stops. A pass without a
+ * single row ends the loop, since every later pass would spin through the same nothing.
+ */
+export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<SourceItem> {
+  for (let pass = 1; ; pass++) {
+    await checkReadable(options.file);
+    options.onPass?.(pass);
+    const stream = createReadStream(options.file, { highWaterMark: 256 * 1024 });
+    let rows = 0;
+    try {
+      for await (const item of readCsv(stream, { source: options.file, onHeader: options.onHeader })) {
+        if (item.kind === 'row') rows++;
+        yield item;
+      }
+    } finally {
+      stream.destroy();
+    }
+    if (!options.loop || rows === 0) return;
+  }
+}
+
+async function checkReadable(file: string): Promise<void> {
+  try {
+    if ((await stat(file)).isDirectory()) {
+      throw new InputError(`${file} is a directory, not a CSV file. Pass the path of a CSV file.`);
+    }
+    await access(file, constants.R_OK);
+  } catch (error) {
+    if (isSensorpipeError(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new InputError(`${file} does not exist. Check the path of the CSV file.`, { cause: error });
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new InputError(`${file} is not readable (permission denied). Check the file's permissions.`, {
+        cause: error,
+      });
+    }
+    throw new InputError(`Cannot read ${file} (${code ?? (error as Error).message}).`, { cause: error });
+  }
+}
+
+/** Line breaks inside the record's quoted fields, a CRLF counting once. */
+function lineBreaks(record: string[]): number {
+  let count = 0;
+  for (const field of record) {
+    if (field.indexOf('\n') === -1 && field.indexOf('\r') === -1) continue;
+    for (let i = 0; i < field.length; i++) {
+      const char = field.charCodeAt(i);
+      if (char === 10) count++;
+      else if (char === 13) {
+        count++;
+        if (field.charCodeAt(i + 1) === 10) i++;
+      }
+    }
+  }
+  return count;
+}
+
+function toInputError(error: unknown, source: string, line: number): Error {
+  if (isSensorpipeError(error)) return error;
+  if (error instanceof CsvError) {
+    return new InputError(
+      `Invalid CSV in ${source} at line ${line}: ${describeCsvError(error)}. ${QUOTING_ADVICE}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message ?? String(error);
+  return new InputError(`Cannot read ${source} (${reason}).`, { cause: error });
+}
+
+function describeCsvError(error: CsvError): string {
+  switch (error.code as string) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field that starts in this record is never closed';
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote appears inside an unquoted field';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a closing quote is followed by more characters';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `the record is longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB, most likely because of a stray quote`;
+    default:
+      return error.message.replace(/\s+/g, ' ');
+  }
+}
+
+/** The columns for a one-line message: each quoted, the list cut short when long. */
+function describeColumns(headers: string[]): string {
+  const shown: string[] = [];
+  let length = 0;
+  for (const header of headers) {
+    const text = JSON.stringify(header.length > 40 ? `${header.slice(0, 40)}…` : header);
+    if (shown.length > 0 && length + text.length > 200) {
+      shown.push(`and ${headers.length - shown.length} more`);
+      break;
+    }
+    shown.push(text);
+    length += text.length + 2;
+  }
+  return shown.join(', ');
+}
+
+function setOwn(target: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

@@ -1,0 +1,386 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { expect } from 'chai';
+import { InputError } from '../../src/core/errors.js';
+import type { SourceItem } from '../../src/core/streamer.js';
+import { csvSource, MAX_RECORD_BYTES, readCsv } from '../../src/source/csv.js';
+
+const DATASET = path.resolve(process.cwd(), '../shared/data/Recommended_Fishing_Rivers_And_Streams.csv');
+
+/** The text as a stream, optionally in tiny chunks so that BOMs, CRLFs and quotes straddle chunk ends. */
+function streamOf(text: string, chunkSize = 0): Readable {
+  const bytes = Buffer.from(text);
+  if (chunkSize === 0) return Readable.from([bytes]);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
+  return Readable.from(chunks);
+}
+
+async function drain(items: AsyncIterable<SourceItem>): Promise<{ items: SourceItem[]; error?: unknown }> {
+  const seen: SourceItem[] = [];
+  try {
+    for await (const item of items) seen.push(item);
+  } catch (error) {
+    return { items: seen, error };
+  }
+  return { items: seen };
+}
+
+async function read(text: string, chunkSize = 0): Promise<SourceItem[]> {
+  const { items, error } = await drain(readCsv(streamOf(text, chunkSize), { source: 'test.csv' }));
+  if (error !== undefined) throw error;
+  return items;
+}
+
+async function readError(text: string): Promise<{ items: SourceItem[]; error: InputError }> {
+  const { items, error } = await drain(readCsv(streamOf(text), { source: 'test.csv' }));
+  expect(error).to.be.instanceOf(InputError);
+  return { items, error: error as InputError };
+}
+
+const lines = (items: SourceItem[]) => items.map((item) => [item.kind, item.line]);
+
+describe('source/csv', () => {
+  describe('readCsv', () => {
+    it('yields each row with its line, trimmed county and all columns under their original names', async () => {
+      const items = await read(
+        'Waterbody Name,County,Latitude\nCayuta Creek, Chemung ,42.2\nOwego Creek,Tioga,42.1\n',
+      );
+      expect(items).to.deep.equal([
+        {
+          kind: 'row',
+          line: 2,
+          county: 'Chemung',
+          data: { 'Waterbody Name': 'Cayuta Creek', County: ' Chemung ', Latitude: '42.2' },
+        },
+        {
+          kind: 'row',
+          line: 3,
+          county: 'Tioga',
+          data: { 'Waterbody Name': 'Owego Creek', County: 'Tioga', Latitude: '42.1' },
+        },
+      ]);
+    });
+
+    for (const { header, names, county } of [
+      { header: 'Waterbody Name,County', names: ['Waterbody Name', 'County'], county: 'County' },
+      { header: 'Waterbody Name, county ', names: ['Waterbody Name', ' county '], county: ' county ' },
+      { header: 'Waterbody_Name,COUNTY', names: ['Waterbody_Name', 'COUNTY'], county: 'COUNTY' },
+      { header: 'Waterbody_Name,_County_', names: ['Waterbody_Name', '_County_'], county: '_County_' },
+      { header: '\uFEFFCounty,Name', names: ['County', 'Name'], county: 'County' },
+      { header: '\uFEFF"County",Name', names: ['County', 'Name'], county: 'County' },
+    ]) {
+      it(`finds the County column in the header ${JSON.stringify(header)}`, async () => {
+        // GIVEN a header whose County column is written its own way (a leading BOM is not part of a name)
+        const seen: string[][] = [];
+        const input = streamOf(
+          `${header}\n${names.map((name) => (name === county ? 'Albany' : 'x')).join(',')}\n`,
+        );
+        // WHEN it is read
+        const { items, error } = await drain(
+          readCsv(input, { onHeader: (headers, column) => seen.push([...headers, column]) }),
+        );
+        // THEN the header is reported as written and the county comes from that column
+        expect(error).to.equal(undefined);
+        expect(seen).to.deep.equal([[...names, county]]);
+        expect(items).to.have.length(1);
+        expect(items[0]).to.deep.include({ kind: 'row', line: 2, county: 'Albany' });
+        expect(Object.keys((items[0] as { data: object }).data)).to.deep.equal(names);
+      });
+    }
+
+    it('reads a BOM before the first column and a County column that is first', async () => {
+      const items = await read('\uFEFFCounty,Name\r\nErie,Cattaraugus Creek\r\n');
+      expect(items).to.deep.equal([
+        { kind: 'row', line: 2, county: 'Erie', data: { County: 'Erie', Name: 'Cattaraugus Creek' } },
+      ]);
+    });
+
+    it('reads CRLF line endings, LF endings and CR endings alike', async () => {
+      for (const eol of ['\r\n', '\n', '\r']) {
+        const items = await read(['Name,County', 'A,Erie', 'B,Kings', ''].join(eol));
+        expect(items.map((item) => item.kind === 'row' && item.county)).to.deep.equal(['Erie', 'Kings']);
+        expect(lines(items)).to.deep.equal([
+          ['row', 2],
+          ['row', 3],
+        ]);
+      }
+    });
+
+    it('keeps commas and doubled quotes inside quoted fields', async () => {
+      const items = await read('Name,Species,County\n"Creek, West","Brown ""Trout"", Sunfish",Erie\n');
+      expect(items[0]).to.deep.include({ kind: 'row', line: 2, county: 'Erie' });
+      expect(items[0]).to.have.nested.property('data.Name', 'Creek, West');
+      expect(items[0]).to.have.nested.property('data.Species', 'Brown "Trout", Sunfish');
+    });
+
+    it('gives a multi-line record its first line and counts the lines after it correctly', async () => {
+      // GIVEN a record spanning lines 2-4 (LF) and one spanning lines 5-6 (CRLF inside the quotes)
+      const text = 'Name,Comments,County\nA,"one\ntwo\nthree",Erie\nB,"four\r\nfive",Kings\nC,none,Bronx\n';
+      const items = await read(text);
+      // THEN each record has the line it starts on, and the record after them is on line 7
+      expect(lines(items)).to.deep.equal([
+        ['row', 2],
+        ['row', 5],
+        ['row', 7],
+      ]);
+      expect(items[0]).to.have.nested.property('data.Comments', 'one\ntwo\nthree');
+      expect(items[1]).to.have.nested.property('data.Comments', 'four\r\nfive');
+    });
+
+    it('gives the same items whatever the chunk boundaries', async () => {
+      const text = '\uFEFFName,Comments,County\r\nA,"x\r\ny, z",Erie\r\n\r\nB,"",Kings\r\n,, \r\nC,c,Bronx';
+      const whole = await read(text);
+      expect(lines(whole)).to.deep.equal([
+        ['row', 2],
+        ['row', 5],
+        ['skip', 6],
+        ['row', 7],
+      ]);
+      for (const size of [1, 2, 3, 7]) expect(await read(text, size)).to.deep.equal(whole);
+    });
+
+    it('skips a row with an empty or blank County, with its line', async () => {
+      const items = await read('Name,County\nA,\nB,   \nC,Erie\n');
+      expect(items).to.deep.equal([
+        { kind: 'skip', line: 2, reason: 'empty County' },
+        { kind: 'skip', line: 3, reason: 'empty County' },
+        { kind: 'row', line: 4, county: 'Erie', data: { Name: 'C', County: 'Erie' } },
+      ]);
+    });
+
+    it('skips a row with the wrong number of fields, with its line, and goes on', async () => {
+      const items = await read('Name,County,Lat\nA,Erie,1,extra\nB,Erie\nC,Kings,3\n');
+      expect(items.slice(0, 2)).to.deep.equal([
+        { kind: 'skip', line: 2, reason: 'expected 3 fields, found 4' },
+        { kind: 'skip', line: 3, reason: 'expected 3 fields, found 2' },
+      ]);
+      expect(items[2]).to.deep.include({ kind: 'row', line: 4, county: 'Kings' });
+    });
+
+    it('ignores blank lines, before the header too, but counts them', async () => {
+      const items = await read('\n\nName,County\n\nA,Erie\n  \n\nB,Kings\n\n\n');
+      expect(lines(items)).to.deep.equal([
+        ['row', 5],
+        ['row', 8],
+      ]);
+    });
+
+    it('keeps a column named __proto__ as data', async () => {
+      const items = await read('__proto__,County\nx,Erie\n');
+      expect(Object.keys((items[0] as { data: object }).data)).to.deep.equal(['__proto__', 'County']);
+      expect(Object.getPrototypeOf((items[0] as { data: object }).data)).to.equal(Object.prototype);
+    });
+
+    it('yields nothing for a header-only file', async () => {
+      expect(await read('Name,County\r\n')).to.deep.equal([]);
+      expect(await read('Name,County')).to.deep.equal([]);
+    });
+
+    it('fails on an empty file', async () => {
+      for (const text of ['', '\uFEFF', '\n\r\n\n']) {
+        const { error } = await readError(text);
+        expect(error.message).to.match(/^test\.csv is empty/);
+        expect(error.exitCode).to.equal(2);
+      }
+    });
+
+    it('fails on a header without a County column, listing the columns found', async () => {
+      const { error } = await readError('Waterbody_Name,Town,Latitude\nA,B,1\n');
+      expect(error.message).to.equal(
+        'test.csv has no County column (columns found: "Waterbody_Name", "Town", "Latitude"). ' +
+          'The file needs a County column.',
+      );
+    });
+
+    it('keeps the column list short and on one line when the header is long', async () => {
+      const header = Array.from({ length: 60 }, (_, i) => `Column number ${i}`).join(',');
+      const { error } = await readError(`"first\nline",${'x'.repeat(500)},${header}\n`);
+      expect(error.message).to.not.include('\n');
+      expect(error.message).to.include('"first\\nline"');
+      expect(error.message).to.match(/and \d+ more\)/);
+      expect(error.message.length).to.be.below(400);
+    });
+
+    it('fails on a quote that is never closed, at the line where its record starts, after the rows before', async () => {
+      // GIVEN a file whose third record opens a quote on line 5 and never closes it
+      const text = 'Name,County\nA,Erie\n"B\nstill B",Kings\nC,"Bronx\nD,Erie\nE,Kings\n';
+      // WHEN it is read
+      const { items, error } = await readError(text);
+      // THEN the rows before come through and the error names line 5
+      expect(lines(items)).to.deep.equal([
+        ['row', 2],
+        ['row', 3],
+      ]);
+      expect(error.message).to.match(
+        /^Invalid CSV in test\.csv at line 5: a quoted field .* never closed\. Quote fields/,
+      );
+      expect(error.message).to.not.include('\n');
+    });
+
+    it('fails on a quote inside an unquoted field, with its line, after the rows before', async () => {
+      const rows = Array.from({ length: 100 }, (_, i) => `R${i},Erie`).join('\n');
+      const { items, error } = await readError(`Name,County\n${rows}\nBad "name",Erie\nZ,Kings\n`);
+      expect(items).to.have.length(100);
+      expect(error.message).to.match(
+        /^Invalid CSV in test\.csv at line 102: a quote appears inside an unquoted field/,
+      );
+    });
+
+    it('fails on text after a closing quote', async () => {
+      const { error } = await readError('Name,County\nA,Erie\n"B"x,Erie\n');
+      expect(error.message).to.match(/at line 3: a closing quote is followed by more characters/);
+    });
+
+    it('fails on a record larger than the bound instead of buffering it', async () => {
+      const text = `Name,County\nA,Erie\n"${'x'.repeat(MAX_RECORD_BYTES + 10)}",Erie\n`;
+      const { items, error } = await readError(text);
+      expect(items).to.have.length(1);
+      expect(error.message).to.match(/at line 3: the record is longer than 4 MiB/);
+    });
+
+    it('turns a failing input stream into an InputError', async () => {
+      const input = new Readable({
+        read() {
+          this.destroy(Object.assign(new Error('disk on fire'), { code: 'EIO' }));
+        },
+      });
+      const { error } = await drain(readCsv(input, { source: 'broken.csv' }));
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as Error).message).to.equal('Cannot read broken.csv (EIO).');
+    });
+
+    it('stops reading the input when the consumer stops', async () => {
+      const input = streamOf(`Name,County\n${'A,Erie\n'.repeat(10_000)}`, 1024);
+      for await (const item of readCsv(input)) {
+        expect(item.line).to.equal(2);
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(input.destroyed).to.equal(true);
+    });
+  });
+
+  describe('csvSource', () => {
+    let dir: string;
+
+    before(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensorpipe-csv-'));
+    });
+
+    after(() => {
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    function fixture(name: string, text: string): string {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      return file;
+    }
+
+    it('reads a file once', async () => {
+      const file = fixture('once.csv', 'Name,County\r\nA,Erie\r\nB,\r\nC,Kings\r\n');
+      const passes: number[] = [];
+      const headers: string[] = [];
+      const { items } = await drain(
+        csvSource({
+          file,
+          loop: false,
+          onPass: (pass) => passes.push(pass),
+          onHeader: (_, county) => headers.push(county),
+        }),
+      );
+      expect(lines(items)).to.deep.equal([
+        ['row', 2],
+        ['skip', 3],
+        ['row', 4],
+      ]);
+      expect(passes).to.deep.equal([1]);
+      expect(headers).to.deep.equal(['County']);
+    });
+
+    it('loops over the file, line numbers restarting, until the consumer stops', async () => {
+      // GIVEN a two-row file streamed in a loop
+      const file = fixture('loop.csv', 'Name,County\nA,Erie\nB,Kings\n');
+      const passes: number[] = [];
+      const seen: string[] = [];
+      // WHEN the consumer takes seven rows
+      for await (const item of csvSource({ file, loop: true, onPass: (pass) => passes.push(pass) })) {
+        if (item.kind === 'row') seen.push(`${item.county}@${item.line}`);
+        if (seen.length === 7) break;
+      }
+      // THEN the rows repeat in order and no pass starts after it stopped
+      expect(seen).to.deep.equal(['Erie@2', 'Kings@3', 'Erie@2', 'Kings@3', 'Erie@2', 'Kings@3', 'Erie@2']);
+      expect(passes).to.deep.equal([1, 2, 3, 4]);
+    });
+
+    it('stops looping when a pass yields no row', async () => {
+      const headerOnly = fixture('header-only.csv', 'Name,County\n');
+      expect((await drain(csvSource({ file: headerOnly, loop: true }))).items).to.deep.equal([]);
+
+      const allSkipped = fixture('all-skipped.csv', 'Name,County\nA,\nB, \n');
+      const passes: number[] = [];
+      const { items } = await drain(
+        csvSource({ file: allSkipped, loop: true, onPass: (pass) => passes.push(pass) }),
+      );
+      expect(lines(items)).to.deep.equal([
+        ['skip', 2],
+        ['skip', 3],
+      ]);
+      expect(passes).to.deep.equal([1]);
+    });
+
+    it('fails on a missing file, naming it', async () => {
+      const file = path.join(dir, 'nope.csv');
+      const { error } = await drain(csvSource({ file, loop: false }));
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as Error).message).to.equal(`${file} does not exist. Check the path of the CSV file.`);
+    });
+
+    it('fails on a directory, naming it', async () => {
+      const { error } = await drain(csvSource({ file: dir, loop: false }));
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as Error).message).to.equal(
+        `${dir} is a directory, not a CSV file. Pass the path of a CSV file.`,
+      );
+    });
+
+    it('fails on a file it may not read, naming it', async function () {
+      if (process.platform === 'win32' || process.getuid?.() === 0) this.skip();
+      const file = fixture('secret.csv', 'Name,County\nA,Erie\n');
+      fs.chmodSync(file, 0o000);
+      const { error } = await drain(csvSource({ file, loop: false }));
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as Error).message).to.include(`${file} is not readable`);
+    });
+
+    it('fails with the path in the message when the CSV is bad', async () => {
+      const file = fixture('no-county.csv', 'Name,Town\nA,B\n');
+      const { error } = await drain(csvSource({ file, loop: true }));
+      expect((error as Error).message).to.match(
+        new RegExp(`^${file.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} has no County`),
+      );
+    });
+
+    it('reads the shared dataset: 546 rows in 55 counties', async function () {
+      // 546, not the 545 of its README: the file has no final newline, so `wc -l` minus the header is one short.
+      if (!fs.existsSync(DATASET)) this.skip();
+      const counties = new Set<string>();
+      let rows = 0;
+      let skipped = 0;
+      for await (const item of csvSource({ file: DATASET, loop: false })) {
+        if (item.kind === 'row') {
+          rows++;
+          counties.add(item.county);
+        } else skipped++;
+      }
+      expect({ rows, skipped, counties: counties.size }).to.deep.equal({
+        rows: 546,
+        skipped: 0,
+        counties: 55,
+      });
+    });
+  });
+});
