@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
 import { type SourceItem, type StreamStats, streamEvents } from '../core/streamer.js';
-import { csvSource } from '../source/csv.js';
+import { threadedCsvSource } from '../source/threaded.js';
 import type { DrainResult, Target } from '../targets/target.js';
 
 export interface StreamRequest {
@@ -45,19 +45,15 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
           },
         }
       : session.sender;
-    stats = await streamEvents(
-      csvSource({ file: request.file, loop: request.loop }) as AsyncIterable<SourceItem>,
-      sender,
-      {
-        intervalMs: request.intervalMs,
-        limit: request.limit,
-        signal: request.signal,
-        clock: request.clock ?? systemClock,
-        onProgress: request.onProgress,
-        onSkip: request.onSkip,
-        onFailure: request.onFailure,
-      },
-    );
+    stats = await streamEvents(threadedCsvSource({ file: request.file, loop: request.loop }), sender, {
+      intervalMs: request.intervalMs,
+      limit: request.limit,
+      signal: request.signal,
+      clock: request.clock ?? systemClock,
+      onProgress: request.onProgress,
+      onSkip: request.onSkip,
+      onFailure: request.onFailure,
+    });
   } catch (error) {
     failure = error;
   }

@@ -9,16 +9,23 @@ export const SCHEMA_VERSION = 1;
 const MIGRATIONS: Record<number, string> = {
   1: `
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    -- The queue is a log read through a cursor: a message is written once and deleted once; only
+    -- received messages get a small lease row (visibility, receive count, receipt).
     CREATE TABLE queue (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       body TEXT NOT NULL,
-      sent_at INTEGER NOT NULL,
+      sent_at INTEGER NOT NULL
+    );
+    CREATE TABLE queue_leases (
+      id INTEGER PRIMARY KEY,
       visible_at INTEGER NOT NULL,
-      receive_count INTEGER NOT NULL DEFAULT 0,
-      receipt TEXT,
+      receive_count INTEGER NOT NULL,
+      receipt TEXT NOT NULL,
       last_error TEXT
     );
-    CREATE INDEX queue_visible ON queue (visible_at);
+    CREATE INDEX queue_leases_visible ON queue_leases (visible_at);
+    CREATE TABLE queue_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), last_received INTEGER NOT NULL);
+    INSERT INTO queue_cursor (id, last_received) VALUES (1, 0);
     CREATE TABLE dead_letters (
       id INTEGER PRIMARY KEY,
       body TEXT NOT NULL,
@@ -28,14 +35,22 @@ const MIGRATIONS: Record<number, string> = {
       last_error TEXT
     );
     CREATE TABLE events (
-      id TEXT PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
       time INTEGER NOT NULL,
       county TEXT NOT NULL,
       expires_at INTEGER NOT NULL,
       data TEXT NOT NULL
+    );
+    -- Time-ordered keys only: a batch of inserts touches a few pages at the right edge of each tree.
+    CREATE INDEX events_time ON events (time, county);
+    -- Per-second, per-county counts kept with the inserts, so a window is counted from at most
+    -- W * 60 buckets per county plus the events of its two edge seconds.
+    CREATE TABLE county_seconds (
+      second INTEGER NOT NULL,
+      county TEXT NOT NULL,
+      n INTEGER NOT NULL,
+      PRIMARY KEY (second, county)
     ) WITHOUT ROWID;
-    CREATE INDEX events_county_time ON events (county, time);
-    CREATE TABLE counties (county TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TABLE aggregates (name TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, snapshot TEXT NOT NULL) WITHOUT ROWID;
   `,
 };
@@ -110,6 +125,8 @@ function connect(path: string, stackName: string, options: Database.Options): Db
     db.pragma('synchronous = NORMAL');
     db.pragma('cache_size = -32768');
     db.pragma('wal_autocheckpoint = 10000');
+    // Savepoints (nested transactions) would otherwise write a statement journal to a temp file.
+    db.pragma('temp_store = MEMORY');
     return db;
   } catch (error) {
     db?.close();

@@ -15,7 +15,7 @@ import type {
 import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
-import { LocalRuntime } from './runtime.js';
+import { LocalRuntime, Serial } from './runtime.js';
 
 export interface LocalTargetOptions {
   dataDir: string;
@@ -24,7 +24,7 @@ export interface LocalTargetOptions {
 }
 
 /** Events per local send: one transaction each; SQS's limit of 10 is an API limit, not a semantic one. */
-const LOCAL_SEND_BATCH = 500;
+const LOCAL_SEND_BATCH = 1000;
 
 interface OpenStack {
   db: Db;
@@ -32,6 +32,7 @@ interface OpenStack {
   queue: LocalQueue;
   events: SqliteEventRepository;
   snapshots: SqliteSnapshotRepository;
+  serial: Serial;
 }
 
 /** The whole pipeline on one SQLite file: queue, tables, and a runtime that plays Lambda and EventBridge. */
@@ -148,14 +149,11 @@ export class LocalTarget implements Target {
       maxBatchSize: LOCAL_SEND_BATCH,
       maxInFlight: 1,
       send: async (events) => {
-        queue.send(
-          events.map((e) => JSON.stringify(e)),
-          this.clock.now(),
-        );
+        await runtime.enqueue(events.map((e) => JSON.stringify(e)));
         // Backpressure: once a full batch waits, process it here instead of letting the queue grow.
         pending += events.length;
         while (pending >= parameters.BatchSize) {
-          const received = await runtime.processBatch();
+          const received = await runtime.processBatches();
           if (received === 0) {
             pending = 0;
             break;
@@ -212,6 +210,7 @@ export class LocalTarget implements Target {
       queue: new LocalQueue(db),
       events: new SqliteEventRepository(db),
       snapshots: new SqliteSnapshotRepository(db),
+      serial: new Serial(),
     };
     return this.stack;
   }

@@ -38,101 +38,152 @@ export interface DeadLetter {
   lastError?: string;
 }
 
+interface Row {
+  id: number;
+  body: string;
+  sentAt: number;
+}
+
 /**
  * A queue with SQS standard-queue semantics on SQLite: a receive hides messages for the visibility
  * timeout and counts the receive; a delete needs the receipt of the latest receive; a message not
  * deleted becomes visible again; one received MaxReceiveCount times and not deleted moves to the
- * dead-letter table on its next receive instead of being delivered again; messages older than the retention period go.
- * Every step is one IMMEDIATE transaction, so several processes can share the queue.
+ * dead-letter table on its next receive instead of being delivered again; messages older than the
+ * retention period go.
+ *
+ * Storage is a log: messages never received sit after a cursor and are read in id order; a receive
+ * gives each message a small lease row. So a body is written once and deleted once, never rewritten
+ * on receive. Every step is one IMMEDIATE transaction, so several processes can share the queue.
  */
 export class LocalQueue {
-  private readonly insert;
-  private readonly peek;
-  private readonly take;
-  private readonly moveDead;
-  private readonly remove;
-  private readonly removeAcked;
-  private readonly noteError;
+  private readonly statements;
 
   constructor(private readonly db: Db) {
-    this.insert = db.prepare('INSERT INTO queue (body, sent_at, visible_at) VALUES (?, ?, ?)');
-    this.peek = db.prepare(
-      'SELECT COUNT(*) AS n, MIN(visible_at) AS oldest FROM (SELECT visible_at FROM queue WHERE visible_at <= ? ORDER BY visible_at LIMIT ?)',
-    );
-    this.take = db.prepare(
-      `UPDATE queue SET visible_at = @until, receive_count = receive_count + 1, receipt = @receipt
-       WHERE id IN (SELECT id FROM queue WHERE visible_at <= @now ORDER BY visible_at LIMIT @limit)
-       RETURNING id, body, receive_count AS receiveCount, sent_at AS sentAt`,
-    );
-    this.moveDead = db.prepare(
-      `INSERT OR REPLACE INTO dead_letters (id, body, sent_at, dead_at, receive_count, last_error)
-       SELECT id, body, sent_at, ?, receive_count, last_error FROM queue WHERE id = ?`,
-    );
-    this.remove = db.prepare('DELETE FROM queue WHERE id = ?');
-    this.removeAcked = db.prepare('DELETE FROM queue WHERE id = ? AND receipt = ?');
-    this.noteError = db.prepare('UPDATE queue SET last_error = ? WHERE id = ? AND receipt = ?');
+    const s = (sql: string) => db.prepare(sql);
+    this.statements = {
+      insert: s('INSERT INTO queue (body, sent_at) VALUES (?, ?)'),
+      cursor: s('SELECT last_received FROM queue_cursor WHERE id = 1').pluck(),
+      moveCursor: s('UPDATE queue_cursor SET last_received = ? WHERE id = 1'),
+      fresh: s('SELECT id, body, sent_at AS sentAt FROM queue WHERE id > ? ORDER BY id LIMIT ?'),
+      freshPeek: s(
+        'SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM (SELECT sent_at FROM queue WHERE id > ? ORDER BY id LIMIT ?)',
+      ),
+      expiredLeases: s(
+        'SELECT id, receive_count AS receiveCount FROM queue_leases WHERE visible_at <= ? ORDER BY visible_at LIMIT ?',
+      ),
+      leasePeek: s(
+        'SELECT COUNT(*) AS n, MIN(visible_at) AS oldest FROM (SELECT visible_at FROM queue_leases WHERE visible_at <= ? ORDER BY visible_at LIMIT ?)',
+      ),
+      body: s('SELECT id, body, sent_at AS sentAt FROM queue WHERE id = ?'),
+      newLease: s(
+        'INSERT OR REPLACE INTO queue_leases (id, visible_at, receive_count, receipt) VALUES (?, ?, 1, ?)',
+      ),
+      renewLease: s(
+        'UPDATE queue_leases SET visible_at = ?, receive_count = receive_count + 1, receipt = ? WHERE id = ?',
+      ),
+      bury: s(
+        `INSERT OR REPLACE INTO dead_letters (id, body, sent_at, dead_at, receive_count, last_error)
+         SELECT q.id, q.body, q.sent_at, ?, l.receive_count, l.last_error FROM queue q JOIN queue_leases l ON l.id = q.id WHERE q.id = ?`,
+      ),
+      dropLease: s('DELETE FROM queue_leases WHERE id = ?'),
+      dropMessage: s('DELETE FROM queue WHERE id = ?'),
+      ackLease: s('DELETE FROM queue_leases WHERE id = ? AND receipt = ?'),
+      noteError: s('UPDATE queue_leases SET last_error = ? WHERE id = ? AND receipt = ?'),
+    };
   }
 
   /** Enqueues bodies in one transaction; returns the message ids. Once this returns, they are accepted. */
   send(bodies: readonly string[], now: number): string[] {
+    const { insert } = this.statements;
     return this.db
-      .transaction(() => bodies.map((body) => String(this.insert.run(body, now, now).lastInsertRowid)))
+      .transaction(() => bodies.map((body) => String(insert.run(body, now).lastInsertRowid)))
       .immediate();
   }
 
   receive(options: ReceiveOptions): ReceivedMessage[] {
-    const { now } = options;
+    const st = this.statements;
+    const { now, maxMessages: max } = options;
     return this.db
       .transaction(() => {
-        for (const m of options.acknowledge ?? []) this.removeAcked.run(m.messageId, m.receipt);
-        if (!options.immediate && options.batchingWindowMs > 0) {
-          const { n, oldest } = this.peek.get(now, options.maxMessages) as {
-            n: number;
-            oldest: number | null;
-          };
-          if (n === 0) return [];
-          if (n < options.maxMessages && oldest !== null && now - oldest < options.batchingWindowMs)
-            return [];
-        }
+        this.acknowledgeAll(options.acknowledge ?? []);
+        const cursor = st.cursor.get() as number;
+        if (!options.immediate && options.batchingWindowMs > 0 && !this.batchReady(cursor, options))
+          return [];
         const receipt = randomBytes(8).toString('hex');
-        const params = { now, until: now + options.visibilityTimeoutMs, receipt, limit: options.maxMessages };
-        for (;;) {
-          const rows = this.take.all(params) as {
+        const until = now + options.visibilityTimeoutMs;
+        const delivered: ReceivedMessage[] = [];
+        // Messages whose visibility ran out come back first (as SQS redeliveries do). Leases that are
+        // dead-lettered or dropped free their slots, so look again until the batch is full or none is left.
+        for (let dropped = 1; dropped > 0 && delivered.length < max; ) {
+          dropped = 0;
+          const leases = st.expiredLeases.all(now, max - delivered.length) as {
             id: number;
-            body: string;
             receiveCount: number;
-            sentAt: number;
           }[];
-          if (rows.length === 0) return [];
-          // SQS moves a message to the dead-letter queue on the receive that would exceed MaxReceiveCount.
-          const delivered = rows.filter((row) => {
-            if (row.receiveCount <= options.maxReceiveCount) return true;
-            this.moveDead.run(now, row.id);
-            this.remove.run(row.id);
-            return false;
-          });
-          if (delivered.length > 0) {
-            return delivered.map((row) => ({
-              messageId: String(row.id),
-              body: row.body,
-              receiveCount: row.receiveCount,
-              sentAt: row.sentAt,
-              receipt,
-            }));
+          for (const lease of leases) {
+            if (lease.receiveCount >= options.maxReceiveCount) {
+              // SQS moves a message to the dead-letter queue on the receive that would exceed MaxReceiveCount.
+              st.bury.run(now, lease.id);
+              st.dropLease.run(lease.id);
+              st.dropMessage.run(lease.id);
+              dropped++;
+              continue;
+            }
+            const row = st.body.get(lease.id) as Row | undefined;
+            if (!row) {
+              st.dropLease.run(lease.id); // expired by retention meanwhile
+              dropped++;
+              continue;
+            }
+            st.renewLease.run(until, receipt, lease.id);
+            delivered.push(message(row, lease.receiveCount + 1, receipt));
           }
         }
+        if (delivered.length < max) {
+          const fresh = st.fresh.all(cursor, max - delivered.length) as Row[];
+          for (const row of fresh) {
+            st.newLease.run(row.id, until, receipt);
+            delivered.push(message(row, 1, receipt));
+          }
+          const last = fresh.at(-1);
+          if (last) st.moveCursor.run(last.id);
+        }
+        return delivered;
       })
       .immediate();
   }
 
-  /** Deletes processed messages; a stale receipt (the message was received again since) deletes nothing. */
+  /** A full batch waits, or the oldest visible message has waited for the whole batching window. */
+  private batchReady(cursor: number, options: ReceiveOptions): boolean {
+    const { now, maxMessages: max } = options;
+    const leases = this.statements.leasePeek.get(now, max) as { n: number; oldest: number | null };
+    const fresh = this.statements.freshPeek.get(cursor, max) as { n: number; oldest: number | null };
+    const n = leases.n + fresh.n;
+    if (n === 0) return false;
+    if (n >= max) return true;
+    const oldest = Math.min(
+      leases.oldest ?? Number.POSITIVE_INFINITY,
+      fresh.oldest ?? Number.POSITIVE_INFINITY,
+    );
+    return now - oldest >= options.batchingWindowMs;
+  }
+
+  private acknowledgeAll(messages: readonly Pick<ReceivedMessage, 'messageId' | 'receipt'>[]): number {
+    let deleted = 0;
+    for (const m of messages) {
+      // A stale receipt (the message was received again since) deletes nothing, as in SQS.
+      if (this.statements.ackLease.run(m.messageId, m.receipt).changes > 0) {
+        this.statements.dropMessage.run(m.messageId);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  /** Deletes processed messages; returns how many were deleted. */
   delete(messages: readonly Pick<ReceivedMessage, 'messageId' | 'receipt'>[]): number {
     if (messages.length === 0) return 0;
-    return this.db
-      .transaction(() =>
-        messages.reduce((n, m) => n + this.removeAcked.run(m.messageId, m.receipt).changes, 0),
-      )
-      .immediate();
+    return this.db.transaction(() => this.acknowledgeAll(messages)).immediate();
   }
 
   /** Records why messages failed; they stay hidden until their visibility timeout, then come back. */
@@ -140,8 +191,8 @@ export class LocalQueue {
     if (failures.length === 0) return;
     this.db
       .transaction(() => {
-        for (const { message, error } of failures)
-          this.noteError.run(error.slice(0, 500), message.messageId, message.receipt);
+        for (const { message: m, error } of failures)
+          this.statements.noteError.run(error.slice(0, 500), m.messageId, m.receipt);
       })
       .immediate();
   }
@@ -155,32 +206,34 @@ export class LocalQueue {
     const oldest = (table: string) =>
       `DELETE FROM ${table} WHERE id IN (SELECT id FROM (SELECT id, sent_at FROM ${table} ORDER BY id LIMIT ?) WHERE sent_at < ?)`;
     return this.db
-      .transaction(
-        () =>
-          this.db.prepare(oldest('queue')).run(max, cutoff).changes +
-          this.db.prepare(oldest('dead_letters')).run(max, cutoff).changes,
-      )
+      .transaction(() => {
+        const n = this.db.prepare(oldest('queue')).run(max, cutoff).changes;
+        if (n > 0) this.db.prepare('DELETE FROM queue_leases WHERE id NOT IN (SELECT id FROM queue)').run();
+        return n + this.db.prepare(oldest('dead_letters')).run(max, cutoff).changes;
+      })
       .immediate();
   }
 
   depths(now: number): QueueDepths {
-    return this.db
-      .transaction(() => {
-        const visible = (
-          this.db.prepare('SELECT COUNT(*) AS n FROM queue WHERE visible_at <= ?').get(now) as { n: number }
-        ).n;
-        const inFlight = (
-          this.db.prepare('SELECT COUNT(*) AS n FROM queue WHERE visible_at > ?').get(now) as { n: number }
-        ).n;
-        const dead = this.db
-          .prepare('SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM dead_letters')
-          .get() as {
-          n: number;
-          oldest: number | null;
-        };
-        return { visible, inFlight, deadLetters: dead.n, oldestDeadLetterSentAt: dead.oldest ?? undefined };
-      })
-      .immediate();
+    return this.db.transaction(() => {
+      const one = (sql: string, ...args: number[]) =>
+        this.db
+          .prepare(sql)
+          .pluck()
+          .get(...args) as number;
+      const cursor = this.statements.cursor.get() as number;
+      const visible =
+        one('SELECT COUNT(*) FROM queue WHERE id > ?', cursor) +
+        one('SELECT COUNT(*) FROM queue_leases WHERE visible_at <= ?', now);
+      const inFlight = one('SELECT COUNT(*) FROM queue_leases WHERE visible_at > ?', now);
+      const dead = this.db
+        .prepare('SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM dead_letters')
+        .get() as {
+        n: number;
+        oldest: number | null;
+      };
+      return { visible, inFlight, deadLetters: dead.n, oldestDeadLetterSentAt: dead.oldest ?? undefined };
+    })();
   }
 
   deadLetters(limit: number): DeadLetter[] {
@@ -198,4 +251,8 @@ export class LocalQueue {
       lastError: lastError ?? undefined,
     }));
   }
+}
+
+function message(row: Row, receiveCount: number, receipt: string): ReceivedMessage {
+  return { messageId: String(row.id), body: row.body, receiveCount, receipt, sentAt: row.sentAt };
 }

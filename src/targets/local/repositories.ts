@@ -1,38 +1,50 @@
 import type { StoredEvent } from '../../core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
-import type { Snapshot } from '../../core/snapshot.js';
+import { type Snapshot, tally } from '../../core/snapshot.js';
 import type { TimeWindow } from '../../core/window.js';
 import type { Db } from './database.js';
 
-/** Raw events in SQLite: idempotent on the event id, counted per county over an index range. */
+const SECOND = 1000;
+
+/**
+ * Raw events in SQLite, idempotent on the event id. Each insert that stores a new event also adds
+ * one to its county's count for that second, in the same transaction, so counts stay exact.
+ */
 export class SqliteEventRepository implements EventRepository {
   private readonly insert;
-  private readonly insertCounty;
-  private readonly countiesQuery;
-  private readonly countInRange;
-  /** Counties this process has already recorded; saves a write per event. */
-  private readonly knownCounties = new Set<string>();
+  private readonly addCounts;
+  private readonly bucketSums;
+  private readonly edgeCounts;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
       'INSERT OR IGNORE INTO events (id, time, county, expires_at, data) VALUES (?, ?, ?, ?, ?)',
     );
-    this.insertCounty = db.prepare('INSERT OR IGNORE INTO counties (county) VALUES (?)');
-    this.countiesQuery = db.prepare('SELECT county FROM counties').pluck();
-    this.countInRange = db
-      .prepare('SELECT COUNT(*) FROM events WHERE county = ? AND time > ? AND time <= ?')
-      .pluck();
+    this.addCounts = db.prepare(
+      'INSERT INTO county_seconds (second, county, n) VALUES (?, ?, ?) ON CONFLICT (second, county) DO UPDATE SET n = n + excluded.n',
+    );
+    this.bucketSums = db.prepare(
+      'SELECT county, SUM(n) AS n FROM county_seconds WHERE second >= ? AND second < ? GROUP BY county',
+    );
+    this.edgeCounts = db.prepare(
+      'SELECT county, COUNT(*) AS n FROM events WHERE time > ? AND time <= ? GROUP BY county',
+    );
   }
 
   async putEvents(events: StoredEvent[]): Promise<{ failedIds: string[] }> {
     this.db
       .transaction(() => {
+        const added = new Map<string, number>();
         for (const e of events) {
-          this.insert.run(e.id, e.time, e.county, e.expiresAt, JSON.stringify(e.data));
-          if (!this.knownCounties.has(e.county)) {
-            this.insertCounty.run(e.county);
-            this.knownCounties.add(e.county);
-          }
+          // A redelivered event is ignored by the primary key and so is not counted again.
+          if (this.insert.run(e.id, e.time, e.county, e.expiresAt, JSON.stringify(e.data)).changes === 0)
+            continue;
+          const key = `${Math.floor(e.time / SECOND)}\u0000${e.county}`;
+          added.set(key, (added.get(key) ?? 0) + 1);
+        }
+        for (const [key, n] of added) {
+          const at = key.indexOf('\u0000');
+          this.addCounts.run(Number(key.slice(0, at)), key.slice(at + 1), n);
         }
       })
       .immediate();
@@ -40,16 +52,26 @@ export class SqliteEventRepository implements EventRepository {
   }
 
   /**
-   * One index range count per county inside one read transaction: reads only the window's entries
-   * and sees one consistent state of the table.
+   * Counts (start, end] per county inside one read transaction: whole seconds from the per-second
+   * counts, the two partial edge seconds from the events' time index. Reads only the window.
    */
   async countByCounty(window: TimeWindow): Promise<Map<string, number>> {
     return this.db.transaction(() => {
       const counts = new Map<string, number>();
-      for (const county of this.countiesQuery.all() as string[]) {
-        const n = this.countInRange.get(county, window.start, window.end) as number;
-        if (n > 0) counts.set(county, n);
+      const add = (rows: unknown[]) => {
+        for (const { county, n } of rows as { county: string; n: number }[]) tally(counts, county, n);
+      };
+      // Whole seconds strictly inside the window: [firstFull, lastPartial) in seconds.
+      const firstFull = Math.floor(window.start / SECOND) + 1;
+      const lastPartial = Math.floor(window.end / SECOND);
+      if (firstFull >= lastPartial) {
+        add(this.edgeCounts.all(window.start, window.end));
+      } else {
+        add(this.edgeCounts.all(window.start, firstFull * SECOND - 1));
+        add(this.bucketSums.all(firstFull, lastPartial));
+        add(this.edgeCounts.all(lastPartial * SECOND - 1, window.end));
       }
+      for (const [county, n] of counts) if (n <= 0) counts.delete(county);
       return counts;
     })();
   }
@@ -60,10 +82,21 @@ export class SqliteEventRepository implements EventRepository {
    */
   expire(nowSeconds: number, max = 10_000): number {
     return this.db
-      .prepare(
-        'DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, expires_at FROM events ORDER BY id LIMIT ?) WHERE expires_at <= ?)',
-      )
-      .run(max, nowSeconds).changes;
+      .transaction(() => {
+        const deleted = this.db
+          .prepare(
+            'DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, expires_at FROM events ORDER BY id LIMIT ?) WHERE expires_at <= ?)',
+          )
+          .run(max, nowSeconds).changes;
+        // Counts older than every stored event can no longer be in any window that holds events.
+        this.db
+          .prepare(
+            'DELETE FROM county_seconds WHERE second < COALESCE((SELECT MIN(time) FROM events) / 1000, ?)',
+          )
+          .run(nowSeconds);
+        return deleted;
+      })
+      .immediate();
   }
 
   countAll(): number {

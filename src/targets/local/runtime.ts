@@ -5,7 +5,7 @@ import { parseSchedule, type Schedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { storeRecords } from '../../core/storing.js';
 import { type Db, getMeta, setMeta } from './database.js';
-import type { LocalQueue, ReceivedMessage } from './queue.js';
+import type { LocalQueue } from './queue.js';
 import type { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 
 export interface RuntimeEvents {
@@ -21,9 +21,24 @@ export interface RuntimeDeps {
   snapshots: SqliteSnapshotRepository;
   parameters: StackParameters;
   clock: Clock;
+  /** Serializes this process's use of the connection, so a batch's transaction can span its await. */
+  serial: Serial;
+}
+
+/** Runs async tasks one after another. */
+export class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 }
 
 const POLL_MS = 50;
+/** Messages per commit when a backlog is drained. */
+const GROUP_COMMIT_MESSAGES = 1000;
 const HOUSEKEEPING_MS = 60_000;
 
 /**
@@ -38,8 +53,6 @@ export class LocalRuntime {
   private ticking: Promise<void> | undefined;
   private readonly schedule: Schedule;
   private lastHousekeeping = 0;
-  /** Stored messages whose delete rides on the next receive; a crash before it only redelivers them. */
-  private toAcknowledge: ReceivedMessage[] = [];
   totals = { received: 0, stored: 0, failed: 0, aggregations: 0 };
 
   constructor(
@@ -49,11 +62,45 @@ export class LocalRuntime {
     this.schedule = parseSchedule(deps.parameters.ScheduleExpression);
   }
 
-  /** Receives one batch and runs the storing function on it; returns how many messages it received. */
-  async processBatch(immediate = false): Promise<number> {
+  /**
+   * Runs the storing function on one batch: receives it, stores it, deletes the stored messages.
+   * Failed messages stay in flight until their visibility timeout, then come back (or go to dead
+   * letters). Returns how many messages it received.
+   */
+  processBatch(immediate = false): Promise<number> {
+    return this.processBatches({ immediate, maxBatches: 1 });
+  }
+
+  /**
+   * Runs up to `maxBatches` storing invocations, one batch each, in one transaction: a batch is
+   * stored and acknowledged atomically, and a backlog costs one commit per ~1,000 messages instead
+   * of one per batch (group commit; each invocation still sees exactly one batch).
+   */
+  processBatches(options: { immediate?: boolean; maxBatches?: number } = {}): Promise<number> {
+    const { parameters: p } = this.deps;
+    const maxBatches = options.maxBatches ?? Math.max(1, Math.floor(GROUP_COMMIT_MESSAGES / p.BatchSize));
+    return this.deps.serial.run(async () => {
+      const { db } = this.deps;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        let received = 0;
+        for (let i = 0; i < maxBatches; i++) {
+          const n = await this.invokeStoring(options.immediate ?? false);
+          if (n === 0) break;
+          received += n;
+        }
+        db.exec('COMMIT');
+        return received;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  /** One storing invocation; runs inside the caller's transaction. */
+  private async invokeStoring(immediate: boolean): Promise<number> {
     const { queue, parameters: p, clock } = this.deps;
-    const acknowledge = this.toAcknowledge;
-    this.toAcknowledge = [];
     const messages = queue.receive({
       now: clock.now(),
       maxMessages: p.BatchSize,
@@ -61,12 +108,11 @@ export class LocalRuntime {
       maxReceiveCount: p.MaxReceiveCount,
       batchingWindowMs: p.MaximumBatchingWindowInSeconds * 1000,
       immediate,
-      acknowledge,
     });
     if (messages.length === 0) return 0;
     const result = await storeRecords(messages, { events: this.deps.events, ttlMinutes: p.EventTtlMinutes });
     const failed = new Map(result.errors.map((e) => [e.messageId, e.error]));
-    this.toAcknowledge = messages.filter((m) => !failed.has(m.messageId));
+    queue.delete(messages.filter((m) => !failed.has(m.messageId)));
     queue.recordFailures(
       messages
         .filter((m) => failed.has(m.messageId))
@@ -79,17 +125,21 @@ export class LocalRuntime {
     return messages.length;
   }
 
+  /** Enqueues message bodies (serialized with the batches this process runs on the connection). */
+  enqueue(bodies: readonly string[]): Promise<string[]> {
+    return this.deps.serial.run(async () => this.deps.queue.send(bodies, this.deps.clock.now()));
+  }
+
   /** Processes every message visible now, full batches or not (a stream's end, or before aggregating). */
   async drain(): Promise<number> {
     let total = 0;
-    for (let n = await this.processBatch(true); n > 0; n = await this.processBatch(true)) total += n;
-    this.flushAcknowledgements();
+    for (
+      let n = await this.processBatches({ immediate: true });
+      n > 0;
+      n = await this.processBatches({ immediate: true })
+    )
+      total += n;
     return total;
-  }
-
-  flushAcknowledgements(): void {
-    this.deps.queue.delete(this.toAcknowledge);
-    this.toAcknowledge = [];
   }
 
   /** Runs the aggregation now; used by `aggregate` and by the schedule. */
@@ -141,7 +191,6 @@ export class LocalRuntime {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
-    this.flushAcknowledgements();
   }
 
   private schedulePoll(delayMs: number): void {
@@ -156,7 +205,7 @@ export class LocalRuntime {
 
   private async tick(): Promise<void> {
     // A bounded number of batches per tick keeps the event loop responsive for the producer.
-    for (let i = 0; i < 20 && this.running; i++) if ((await this.processBatch()) === 0) break;
+    for (let i = 0; i < 5 && this.running; i++) if ((await this.processBatches()) === 0) break;
     if (!this.running) return;
     await this.runScheduleIfDue();
     const now = this.deps.clock.now();

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { InputError } from '../core/errors.js';
+import type { SourceItem } from '../core/streamer.js';
+import { type CsvSourceOptions, csvSource } from './csv.js';
+import type { ThreadMessage } from './csv-thread.js';
+
+const threadScript = new URL('./csv-thread.js', import.meta.url);
+
+/**
+ * The same items as csvSource, parsed on a worker thread so that CSV parsing runs on the second core
+ * while the main thread sends. One batch is always requested ahead, so memory stays at two batches.
+ * Where the compiled thread script is absent (running from TypeScript sources), it reads in-thread.
+ */
+export async function* threadedCsvSource(
+  options: Pick<CsvSourceOptions, 'file' | 'loop'>,
+): AsyncGenerator<SourceItem> {
+  if (!existsSync(fileURLToPath(threadScript))) {
+    yield* csvSource(options);
+    return;
+  }
+  const worker = new Worker(threadScript, { workerData: { sensorpipeCsv: options } });
+  const inbox: ThreadMessage[] = [];
+  let wake: (() => void) | undefined;
+  let crashed: Error | undefined;
+  worker.on('message', (message: ThreadMessage) => {
+    inbox.push(message);
+    wake?.();
+  });
+  worker.on('error', (error) => {
+    crashed = error;
+    wake?.();
+  });
+  const receive = async (): Promise<ThreadMessage> => {
+    while (inbox.length === 0) {
+      if (crashed) throw crashed;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+    return inbox.shift() as ThreadMessage;
+  };
+  try {
+    worker.postMessage('next');
+    for (;;) {
+      const message = await receive();
+      const last = 'error' in message || message.done;
+      if (!last) worker.postMessage('next'); // read ahead while this batch is sent
+      yield* message.items;
+      if ('error' in message) {
+        throw message.error.input ? new InputError(message.error.message) : new Error(message.error.message);
+      }
+      if (last) return;
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
