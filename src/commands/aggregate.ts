@@ -38,7 +38,11 @@ with --json, one snapshot object per line.`;
       while (!signal.aborted) {
         const snapshot = await target.aggregate();
         if (this.jsonEnabled()) this.logJson(snapshot);
-        else live.draw(`${renderSnapshot(snapshot)}\nEvery ${flags.watch}s; Ctrl-C to stop.`);
+        else {
+          // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.
+          const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 8;
+          live.draw(`${renderSnapshot(snapshot, { maxRows })}\nEvery ${flags.watch}s; Ctrl-C to stop.`);
+        }
         await systemClock.sleep(flags.watch * 1000, signal);
       }
     } finally {

@@ -10,6 +10,11 @@ export class LiveBlock {
     private readonly live = Boolean(stream.isTTY) && !process.env.CI,
   ) {}
 
+  /** Rows a frame may take on this terminal (undefined when not live: frames are appended whole). */
+  get maxLines(): number | undefined {
+    return this.live ? Math.max(5, (this.stream.rows ?? 40) - 1) : undefined;
+  }
+
   draw(text: string): void {
     if (this.live && this.lines > 0) this.stream.write(`\x1b[${this.lines}A\x1b[0J`);
     this.stream.write(`${text}\n`);

@@ -15,16 +15,35 @@ export function formatShare(count: number, total: number): string {
   return total > 0 ? `${((count * 100) / total).toFixed(1)}%` : '0.0%';
 }
 
-/** The snapshot as a table (county, count, share, bar), a total row, and the window. */
-export function renderSnapshot(snapshot: Snapshot): string {
+/** Rule lines only around the header and the total, so 55 counties fit on a screen. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+/**
+ * The snapshot as a table (county, count, share, bar), a total row, and the window. With `maxRows`
+ * (a live view on a small terminal), the smallest counties fold into one "N more counties" row.
+ */
+export function renderSnapshot(snapshot: Snapshot, options: { maxRows?: number } = {}): string {
   const table = new Table({
     head: ['County', 'Count', 'Share', ''],
     colAligns: ['left', 'right', 'right', 'left'],
     style: { head: [], border: [] },
+    chars: COMPACT,
   });
   const max = snapshot.counties[0]?.count ?? 0;
-  for (const { county, count } of snapshot.counties) {
+  const limit = options.maxRows === undefined ? Number.POSITIVE_INFINITY : Math.max(1, options.maxRows - 1);
+  const shown = snapshot.counties.length > limit ? snapshot.counties.slice(0, limit) : snapshot.counties;
+  for (const { county, count } of shown) {
     table.push([county, count.toLocaleString('en-US'), formatShare(count, snapshot.total), bar(count, max)]);
+  }
+  const rest = snapshot.counties.slice(shown.length);
+  if (rest.length > 0) {
+    const count = rest.reduce((sum, c) => sum + c.count, 0);
+    table.push([
+      `(${rest.length} more counties)`,
+      count.toLocaleString('en-US'),
+      formatShare(count, snapshot.total),
+      '',
+    ]);
   }
   table.push(['Total', snapshot.total.toLocaleString('en-US'), snapshot.total > 0 ? '100.0%' : '', '']);
   const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
