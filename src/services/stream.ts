@@ -61,9 +61,11 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
   const drain = await session.finish();
   if (failure !== undefined || stats === undefined) throw failure;
   const interrupted = request.signal?.aborted ?? false;
-  if (!interrupted && stats.sent + stats.failed + stats.skipped === 0) {
+  if (!interrupted && stats.sent + stats.failed === 0) {
     throw new InputError(
-      `${request.file} has a header but no data rows: nothing to send. Pass a CSV with at least one row.`,
+      stats.skipped === 0
+        ? `${request.file} has a header but no data rows: nothing to send. Pass a CSV with at least one row.`
+        : `None of the ${stats.skipped} rows of ${request.file} could be sent (each was skipped, see above). Fix the rows or pass another file.`,
     );
   }
   return { stats, drain, interrupted };
