@@ -27,7 +27,8 @@ export const MAX_COUNTY_LENGTH = 256;
  * the storing function reports such a record as a batch item failure, so it ends in the dead-letter queue.
  */
 export function parseEvent(body: string): SensorEvent {
-  if (body.length > MAX_MESSAGE_BYTES)
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, so most bodies need no byte count at all.
+  if (body.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES)
     throw new InvalidEventError(`message is larger than ${MAX_MESSAGE_BYTES} bytes`);
   let value: unknown;
   try {

@@ -51,13 +51,13 @@ function cronField(text: string, min: number, max: number, names: string[] = [],
   const allowed = new Set<number>();
   const toNumber = (token: string): number => {
     const named = names.indexOf(token.toUpperCase());
-    const value = named >= 0 ? named + nameBase : Number(token);
+    const value = named >= 0 ? named + nameBase : /^\d+$/.test(token) ? Number(token) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`"${token}" is out of range`);
     return value;
   };
   for (const part of text.split(',')) {
     const [range = '', stepText] = part.split('/');
-    const step = stepText === undefined ? 1 : Number(stepText);
+    const step = stepText === undefined ? 1 : /^\d+$/.test(stepText) ? Number(stepText) : Number.NaN;
     if (!Number.isInteger(step) || step < 1) throw new Error(`bad step in "${part}"`);
     let from: number;
     let to: number;

@@ -20,7 +20,11 @@ export async function* threadedCsvSource(
     yield* csvSource(options);
     return;
   }
-  const worker = new Worker(threadScript, { workerData: { sensorpipeCsv: options } });
+  // A small young generation: the thread only ever holds two batches, and RSS is a target.
+  const worker = new Worker(threadScript, {
+    workerData: { sensorpipeCsv: options },
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+  });
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | undefined;
   let crashed: Error | undefined;

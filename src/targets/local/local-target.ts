@@ -59,6 +59,8 @@ export class LocalTarget implements Target {
 
   async deploy(changes: Partial<StackParameters>): Promise<DeployResult> {
     await this.close();
+    // Check a first deploy's parameters before creating the file: a rejected deploy must leave no stack.
+    if (!existsSync(this.location)) resolveParameters(DEFAULT_PARAMETERS, changes);
     const { db, created } = openOrCreate(this.location, this.stackName);
     try {
       const previous = readParameters(db);

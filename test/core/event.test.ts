@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { InvalidEventError } from '../../src/core/errors.js';
+import {
+  expiryOf,
+  MAX_COUNTY_LENGTH,
+  MAX_MESSAGE_BYTES,
+  parseEvent,
+  type SensorEvent,
+} from '../../src/core/event.js';
+
+const T = Date.UTC(2024, 5, 1, 12, 0, 0, 250);
+
+const event = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+  time: T,
+  county: 'Tioga',
+  data: { County: 'Tioga', 'Waterbody Name': 'Owego Creek' },
+  ...overrides,
+});
+
+const body = (overrides: Record<string, unknown> = {}) => JSON.stringify(event(overrides));
+
+function invalid(text: string): InvalidEventError {
+  try {
+    parseEvent(text);
+  } catch (error) {
+    expect(error).to.be.instanceOf(InvalidEventError);
+    return error as InvalidEventError;
+  }
+  throw new Error(`expected ${text.slice(0, 80)} to be rejected`);
+}
+
+describe('core/event', () => {
+  describe('parseEvent', () => {
+    it('returns the event of a valid body', () => {
+      expect(parseEvent(body())).to.deep.equal(event());
+    });
+
+    it('trims the county', () => {
+      expect(parseEvent(body({ county: '  St. Lawrence \t' })).county).to.equal('St. Lawrence');
+    });
+
+    it('drops fields that are not part of an event', () => {
+      expect(parseEvent(body({ extra: 'x' }))).to.deep.equal(event());
+    });
+
+    const poison: Array<[string, string, string]> = [
+      ['not JSON', '{"id": ', 'not JSON'],
+      ['a JSON array', JSON.stringify([event()]), 'not a JSON object'],
+      ['JSON null', 'null', 'not a JSON object'],
+      ['a JSON string', '"hello"', 'not a JSON object'],
+      ['a missing id', body({ id: undefined }), 'event id'],
+      ['an empty id', body({ id: '' }), 'event id'],
+      ['an id of 129 characters', body({ id: 'x'.repeat(129) }), 'event id'],
+      ['a numeric id', body({ id: 7 }), 'event id'],
+      ['a missing time', body({ time: undefined }), 'event time'],
+      ['a non-integer time', body({ time: 1.5 }), 'event time'],
+      ['a time given as a string', body({ time: String(T) }), 'event time'],
+      ['a zero time', body({ time: 0 }), 'event time'],
+      ['a negative time', body({ time: -1 }), 'event time'],
+      ['an unsafe integer time', body({ time: 2 ** 53 }), 'event time'],
+      ['a missing county', body({ county: undefined }), 'county is missing'],
+      ['an empty county', body({ county: '' }), 'county is missing'],
+      ['a blank county', body({ county: '   ' }), 'county is missing'],
+      ['a county that is not a string', body({ county: 12 }), 'county is missing'],
+      ['a county that is too long', body({ county: 'x'.repeat(MAX_COUNTY_LENGTH + 1) }), 'too long'],
+      ['missing data', body({ data: undefined }), 'data'],
+      ['data that is a string', body({ data: 'County=Tioga' }), 'data'],
+      ['data that is an array', body({ data: ['Tioga'] }), 'data'],
+      ['data that is null', body({ data: null }), 'data'],
+    ];
+    for (const [what, text, message] of poison) {
+      it(`rejects ${what}`, () => {
+        expect(invalid(text).message).to.include(message);
+      });
+    }
+
+    it('accepts the longest id and county', () => {
+      const parsed = parseEvent(body({ id: 'x'.repeat(128), county: 'c'.repeat(MAX_COUNTY_LENGTH) }));
+      expect(parsed.id).to.have.length(128);
+      expect(parsed.county).to.have.length(MAX_COUNTY_LENGTH);
+    });
+
+    it('rejects a body over 1 MiB, even if it is a valid event', () => {
+      const padding = 'x'.repeat(MAX_MESSAGE_BYTES);
+      expect(invalid(body({ data: { pad: padding } })).message).to.include('larger than 1048576 bytes');
+    });
+
+    it('measures the size in UTF-8 bytes, not characters', () => {
+      // GIVEN a body of ~600k characters that is ~1.2 MB in UTF-8
+      const text = body({ data: { pad: 'é'.repeat(600_000) } });
+      expect(text.length).to.be.below(MAX_MESSAGE_BYTES);
+      expect(Buffer.byteLength(text)).to.be.above(MAX_MESSAGE_BYTES);
+      // THEN it is too large, as SQS would say
+      expect(invalid(text).message).to.include('larger than');
+    });
+
+    it('accepts a body of exactly 1 MiB', () => {
+      const empty = body({ data: { pad: '' } });
+      const text = body({ data: { pad: 'x'.repeat(MAX_MESSAGE_BYTES - Buffer.byteLength(empty)) } });
+      expect(Buffer.byteLength(text)).to.equal(MAX_MESSAGE_BYTES);
+      expect(parseEvent(text).county).to.equal('Tioga');
+    });
+  });
+
+  describe('expiryOf', () => {
+    const sensor = (time: number): SensorEvent => ({ id: 'e', time, county: 'Tioga', data: {} });
+
+    it('is the event time in whole Unix seconds plus the TTL', () => {
+      expect(expiryOf(sensor(1_700_000_000_999), 60)).to.equal(1_700_000_000 + 3600);
+      expect(expiryOf(sensor(1_700_000_000_000), 1)).to.equal(1_700_000_060);
+    });
+  });
+});

@@ -1,0 +1,504 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { systemClock } from '../../src/core/clock.js';
+import type { SensorEvent } from '../../src/core/event.js';
+import {
+  type EventSender,
+  type SendOutcome,
+  type SourceItem,
+  type StreamOptions,
+  type StreamStats,
+  streamEvents,
+} from '../../src/core/streamer.js';
+
+const START = Date.UTC(2024, 5, 1, 12, 0, 0);
+const COUNTIES = ['Albany', 'Broome', 'Chemung', 'Erie'];
+
+const row = (line: number): SourceItem => ({
+  kind: 'row',
+  line,
+  county: COUNTIES[line % COUNTIES.length] ?? 'Albany',
+  data: { County: COUNTIES[line % COUNTIES.length] ?? 'Albany', Line: String(line) },
+});
+const skip = (line: number): SourceItem => ({ kind: 'skip', line, reason: 'County is empty' });
+
+/** A source of the given items; records how many were read and whether it was closed. */
+function sourceOf(items: SourceItem[] | number) {
+  const list = typeof items === 'number' ? Array.from({ length: items }, (_, i) => row(i + 2)) : items;
+  const state = { read: 0, closed: false };
+  const iterable: AsyncIterable<SourceItem> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        const value = list[state.read];
+        if (value === undefined) return { done: true, value: undefined };
+        state.read++;
+        return { done: false, value };
+      },
+      return: async () => {
+        state.closed = true;
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+  return { iterable, state };
+}
+
+/** An endless source: row after row. */
+function endless(): AsyncIterable<SourceItem> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (let line = 2; ; line++) yield row(line);
+    },
+  };
+}
+
+interface Batch {
+  /** Fake-clock time of the send call, ms after START. */
+  at: number;
+  events: SensorEvent[];
+}
+
+/**
+ * A queue producer on the fake clock. `delayMs` says how long each send takes (by call number, from 0);
+ * `outcome` and `reject` shape its answer.
+ */
+class FakeSender implements EventSender {
+  readonly batches: Batch[] = [];
+  inFlight = 0;
+  maxSeenInFlight = 0;
+  settledSends = 0;
+  delayMs: (call: number, at: number) => number = () => 0;
+  outcome: (events: SensorEvent[]) => SendOutcome = (events) => ({ sent: events.length, failed: 0 });
+  reject: (call: number) => Error | undefined = () => undefined;
+
+  constructor(
+    readonly maxBatchSize = 10,
+    readonly maxInFlight = 1,
+  ) {}
+
+  async send(events: SensorEvent[]): Promise<SendOutcome> {
+    const call = this.batches.length;
+    const at = Date.now() - START;
+    this.batches.push({ at, events });
+    this.inFlight++;
+    this.maxSeenInFlight = Math.max(this.maxSeenInFlight, this.inFlight);
+    try {
+      const delay = this.delayMs(call, at);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      else await Promise.resolve();
+      const error = this.reject(call);
+      if (error) throw error;
+      return this.outcome(events);
+    } finally {
+      this.inFlight--;
+      this.settledSends++;
+    }
+  }
+
+  get events(): SensorEvent[] {
+    return this.batches.flatMap((b) => b.events);
+  }
+
+  /** For each event in order, when it was sent (ms after START). */
+  get sendTimes(): number[] {
+    return this.batches.flatMap((b) => b.events.map(() => b.at));
+  }
+
+  get sizes(): number[] {
+    return this.batches.map((b) => b.events.length);
+  }
+}
+
+/** Tracks a promise's outcome without awaiting it. */
+function track<T>(promise: Promise<T>) {
+  const state: { done: boolean; value?: T; error?: unknown } = { done: false };
+  promise.then(
+    (value) => {
+      state.done = true;
+      state.value = value;
+    },
+    (error: unknown) => {
+      state.done = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+describe('core/streamer', () => {
+  let fake: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    fake = sinon.useFakeTimers({ now: START, loopLimit: 100_000 });
+  });
+  afterEach(() => {
+    fake.restore();
+  });
+
+  /** Starts a stream on the fake clock. */
+  function start(
+    source: AsyncIterable<SourceItem>,
+    sender: FakeSender,
+    options: Partial<StreamOptions> & { intervalMs: number },
+  ) {
+    return track(streamEvents(source, sender, { clock: systemClock, ...options }));
+  }
+
+  /**
+   * Runs the fake clock until the stream is over. tickAsync rather than runAllAsync: like Node, it
+   * makes a sub-millisecond setTimeout wait for the next millisecond.
+   */
+  async function finish<T>(run: { done: boolean; value?: T; error?: unknown }): Promise<T> {
+    for (let ms = 0; !run.done && ms < 60_000; ms += 10) await fake.tickAsync(10);
+    expect(run.done, 'stream finished').to.equal(true);
+    if (run.error !== undefined) throw run.error;
+    return run.value as T;
+  }
+
+  describe('pacing', () => {
+    it('sends event k at start + k * interval, each with the clock time at send', async () => {
+      const sender = new FakeSender();
+      const stats = await finish(start(sourceOf(5).iterable, sender, { intervalMs: 10 }));
+      expect(sender.sendTimes).to.deep.equal([0, 10, 20, 30, 40]);
+      expect(sender.events.map((e) => e.time - START)).to.deep.equal([0, 10, 20, 30, 40]);
+      // The source is read only when an event is due, so the end of the file is seen at the 6th slot
+      // (50 ms) and the summary rate is the paced rate, 100/s.
+      expect(stats).to.deep.equal({ sent: 5, skipped: 0, failed: 0, elapsedMs: 50, ratePerSecond: 100 });
+    });
+
+    it('sends nothing before it is due', async () => {
+      const sender = new FakeSender();
+      const run = start(endless(), sender, { intervalMs: 100 });
+      await fake.tickAsync(99);
+      expect(sender.events).to.have.length(1);
+      await fake.tickAsync(1);
+      expect(sender.events).to.have.length(2);
+      expect(run.done).to.equal(false);
+    });
+
+    it('sends the rows of the source in order, with their county and columns', async () => {
+      const sender = new FakeSender();
+      await finish(start(sourceOf(3).iterable, sender, { intervalMs: 1 }));
+      expect(sender.events.map((e) => ({ county: e.county, data: e.data }))).to.deep.equal(
+        [2, 3, 4].map((line) => ({
+          county: COUNTIES[line % 4],
+          data: { County: COUNTIES[line % 4], Line: String(line) },
+        })),
+      );
+    });
+
+    it('gives every event a unique UUIDv7 stamped with its send time', async () => {
+      const sender = new FakeSender(10, 4);
+      await finish(start(sourceOf(500).iterable, sender, { intervalMs: 0.5 }));
+      const ids = sender.events.map((e) => e.id);
+      expect(new Set(ids).size).to.equal(500);
+      for (const event of sender.events) {
+        expect(event.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(Number.parseInt(event.id.replace(/-/g, '').slice(0, 12), 16)).to.equal(event.time);
+      }
+    });
+
+    it('keeps due times when a send is slow: what fell due meanwhile goes in one batch', async () => {
+      // GIVEN a 10 ms interval and a first send that takes 35 ms (one send in flight at a time)
+      const sender = new FakeSender(10, 1);
+      sender.delayMs = (call) => (call === 0 ? 35 : 0);
+      await finish(start(sourceOf(6).iterable, sender, { intervalMs: 10 }));
+      // THEN events 1-3, due at 10, 20 and 30, go together when the slow send is done,
+      // and event 4 is still sent at its own due time, 40, not 35 + 10
+      expect(sender.batches.map((b) => [b.at, b.events.length])).to.deep.equal([
+        [0, 1],
+        [35, 3],
+        [40, 1],
+        [50, 1],
+      ]);
+    });
+
+    it('catch-up batches are capped by maxBatchSize', async () => {
+      const sender = new FakeSender(3, 1);
+      sender.delayMs = (call) => (call === 0 ? 10 : 0);
+      await finish(start(sourceOf(12).iterable, sender, { intervalMs: 1 }));
+      expect(sender.batches.map((b) => [b.at, b.events.length])).to.deep.equal([
+        [0, 1],
+        [10, 3],
+        [10, 3],
+        [10, 3],
+        [10, 1],
+        [11, 1],
+      ]);
+    });
+
+    it('fractional interval 0.1 ms: 1,001 events in 100 ms, each at the first millisecond it is due', async () => {
+      const sender = new FakeSender(10, 1);
+      const run = start(endless(), sender, { intervalMs: 0.1 });
+      await fake.tickAsync(100);
+      expect(sender.events).to.have.length(1001);
+      expect(Math.max(...sender.sizes)).to.equal(10);
+      // Event k is due at k / 10 ms: not sent before, and not a millisecond later.
+      sender.sendTimes.forEach((at, k) => {
+        if (at !== Math.ceil(k / 10)) expect.fail(`event ${k} sent at ${at}, want ${Math.ceil(k / 10)}`);
+      });
+      expect(run.done).to.equal(false);
+    });
+
+    it('fractional interval 2.5 ms: 41 events in 100 ms, each at the first millisecond it is due', async () => {
+      const sender = new FakeSender(10, 1);
+      start(endless(), sender, { intervalMs: 2.5 });
+      await fake.tickAsync(100);
+      expect(sender.events).to.have.length(41);
+      expect(sender.sendTimes).to.deep.equal(Array.from({ length: 41 }, (_, k) => Math.ceil(k * 2.5)));
+    });
+
+    it('does not drift over 10,000 events: exactly 10,000 sent after 9,999 ms at 1 ms', async () => {
+      const sender = new FakeSender(10, 1);
+      const controller = new AbortController();
+      const run = start(endless(), sender, { intervalMs: 1, signal: controller.signal });
+      await fake.tickAsync(9_999);
+      expect(sender.events).to.have.length(10_000);
+      expect(sender.events.at(-1)?.time).to.equal(START + 9_999);
+      await fake.tickAsync(1);
+      expect(sender.events).to.have.length(10_001);
+      controller.abort();
+      await fake.tickAsync(0);
+      expect(run.done).to.equal(true);
+    });
+
+    it('does not drift over 10,000 events even when some sends take longer than the interval', async () => {
+      // GIVEN a send that takes 7 ms every 500 ms of the stream (but none near the end)
+      const sender = new FakeSender(10, 1);
+      sender.delayMs = (_call, at) => (at % 500 === 0 && at < 9_000 ? 7 : 0);
+      const controller = new AbortController();
+      start(endless(), sender, { intervalMs: 1, signal: controller.signal });
+      await fake.tickAsync(9_999);
+      // THEN the slow sends were caught up and every event is on its original schedule
+      expect(sender.events).to.have.length(10_000);
+      expect(sender.batches.some((b) => b.events.length > 1)).to.equal(true);
+      sender.sendTimes.forEach((at, k) => {
+        if (at < k) expect.fail(`event ${k} sent early, at ${at}`);
+      });
+      expect(sender.batches.filter((b) => b.at >= 9_000).every((b) => b.events.length === 1)).to.equal(true);
+      controller.abort();
+      await fake.tickAsync(0);
+    });
+  });
+
+  describe('unthrottled (--interval-ms 0)', () => {
+    it('sends everything at once in batches of maxBatchSize', async () => {
+      const sender = new FakeSender(10, 1);
+      const stats = await finish(start(sourceOf(95).iterable, sender, { intervalMs: 0 }));
+      expect(sender.sizes).to.deep.equal([10, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
+      expect(sender.batches.every((b) => b.at === 0)).to.equal(true);
+      expect(stats.sent).to.equal(95);
+      expect(stats.elapsedMs).to.equal(0);
+      expect(stats.ratePerSecond).to.equal(0);
+    });
+  });
+
+  describe('limit', () => {
+    it('stops after exactly N events, reading no further than it needs', async () => {
+      const sender = new FakeSender(10, 1);
+      const { iterable, state } = sourceOf(100);
+      const stats = await finish(start(iterable, sender, { intervalMs: 0, limit: 25 }));
+      expect(sender.events).to.have.length(25);
+      expect(sender.sizes).to.deep.equal([10, 10, 5]);
+      expect(stats.sent).to.equal(25);
+      expect(state.read).to.equal(25);
+      expect(state.closed).to.equal(true);
+    });
+
+    it('stops after exactly N paced events', async () => {
+      const sender = new FakeSender(10, 1);
+      const run = start(endless(), sender, { intervalMs: 5, limit: 3 });
+      const stats = await finish(run);
+      expect(sender.sendTimes).to.deep.equal([0, 5, 10]);
+      expect(stats.sent).to.equal(3);
+    });
+  });
+
+  describe('skipped rows', () => {
+    it('counts skipped source items and never sends them', async () => {
+      const sender = new FakeSender(10, 1);
+      const skips: number[] = [];
+      const items = [row(2), skip(3), skip(4), row(5), skip(6), row(7), skip(8)];
+      const stats = await finish(
+        start(sourceOf(items).iterable, sender, { intervalMs: 0, onSkip: (item) => skips.push(item.line) }),
+      );
+      expect(sender.events.map((e) => e.data.Line)).to.deep.equal(['2', '5', '7']);
+      expect(stats.sent).to.equal(3);
+      expect(stats.skipped).to.equal(4);
+      expect(skips).to.deep.equal([3, 4, 6, 8]);
+    });
+
+    it('skipped rows take no slot in the pacing schedule', async () => {
+      const sender = new FakeSender(10, 1);
+      await finish(start(sourceOf([row(2), skip(3), skip(4), row(5)]).iterable, sender, { intervalMs: 10 }));
+      expect(sender.sendTimes).to.deep.equal([0, 10]);
+    });
+
+    it('a limit counts sent events, not skipped rows', async () => {
+      const sender = new FakeSender(10, 1);
+      const stats = await finish(
+        start(sourceOf([skip(2), row(3), skip(4), row(5), row(6)]).iterable, sender, {
+          intervalMs: 0,
+          limit: 2,
+        }),
+      );
+      expect(sender.events.map((e) => e.data.Line)).to.deep.equal(['3', '5']);
+      expect(stats.skipped).to.equal(2);
+    });
+  });
+
+  describe('abort', () => {
+    it('stops the stream, waits for the sends in flight, and returns a summary that includes them', async () => {
+      // GIVEN sends that take 50 ms, two at a time
+      const sender = new FakeSender(10, 2);
+      sender.delayMs = () => 50;
+      const controller = new AbortController();
+      const { iterable, state } = sourceOf(1000);
+      const run = start(iterable, sender, { intervalMs: 20, signal: controller.signal });
+      await fake.tickAsync(30);
+      expect(sender.inFlight).to.equal(2);
+      // WHEN the stream is aborted with two sends in flight
+      controller.abort();
+      await fake.tickAsync(0);
+      // THEN it has not returned before they settle
+      expect(run.done).to.equal(false);
+      await fake.tickAsync(50);
+      expect(run.done).to.equal(true);
+      expect(run.error).to.equal(undefined);
+      expect(sender.inFlight).to.equal(0);
+      // AND the summary counts the sends that were in flight; nothing is sent after the abort
+      expect(run.value?.sent).to.equal(2);
+      expect(sender.batches).to.have.length(2);
+      expect(state.closed).to.equal(true);
+      await fake.tickAsync(1000);
+      expect(sender.batches).to.have.length(2);
+    });
+
+    it('stops a stream that is waiting for its next due time at once', async () => {
+      const sender = new FakeSender(10, 1);
+      const controller = new AbortController();
+      const run = start(endless(), sender, { intervalMs: 60_000, signal: controller.signal });
+      await fake.tickAsync(1000);
+      controller.abort();
+      await fake.tickAsync(0);
+      expect(run.done).to.equal(true);
+      expect(run.value?.sent).to.equal(1);
+      expect(run.value?.elapsedMs).to.equal(1000);
+    });
+
+    it('sends nothing when the signal has already aborted', async () => {
+      const sender = new FakeSender(10, 1);
+      const controller = new AbortController();
+      controller.abort();
+      const stats = await finish(start(endless(), sender, { intervalMs: 1, signal: controller.signal }));
+      expect(sender.batches).to.have.length(0);
+      expect(stats.sent).to.equal(0);
+    });
+  });
+
+  describe('failures', () => {
+    it('a sender that rejects makes the stream reject, after the work in flight has settled', async () => {
+      // GIVEN two sends in flight: the second rejects fast, the first is still running
+      const sender = new FakeSender(10, 2);
+      sender.delayMs = (call) => (call === 0 ? 100 : 1);
+      const stackGone = new Error('queue does not exist');
+      sender.reject = (call) => (call === 1 ? stackGone : undefined);
+      const { iterable, state } = sourceOf(1000);
+      const run = start(iterable, sender, { intervalMs: 10 });
+      await fake.tickAsync(20);
+      // THEN the stream has not settled while the first send is still in flight
+      expect(run.done).to.equal(false);
+      expect(sender.settledSends).to.equal(1);
+      await fake.tickAsync(100);
+      expect(run.done).to.equal(true);
+      expect(run.error).to.equal(stackGone);
+      expect(sender.settledSends).to.equal(sender.batches.length);
+      expect(sender.inFlight).to.equal(0);
+      expect(state.closed).to.equal(true);
+    });
+
+    it('an immediately rejecting sender rejects the stream without sending more', async () => {
+      const sender = new FakeSender(10, 1);
+      sender.reject = () => new Error('access denied');
+      const run = start(sourceOf(100).iterable, sender, { intervalMs: 0 });
+      await fake.tickAsync(10);
+      expect(run.done).to.equal(true);
+      expect((run.error as Error).message).to.equal('access denied');
+      expect(sender.batches).to.have.length(1);
+    });
+
+    it('events a send could not deliver are counted as failed, reported, and the stream goes on', async () => {
+      const sender = new FakeSender(10, 1);
+      sender.outcome = (events) =>
+        events.length === 10
+          ? { sent: 7, failed: 3, error: 'throttled' }
+          : { sent: events.length, failed: 0 };
+      const failures: string[] = [];
+      const stats = await finish(
+        start(sourceOf(15).iterable, sender, { intervalMs: 0, onFailure: (e) => failures.push(e) }),
+      );
+      expect(stats.sent).to.equal(12);
+      expect(stats.failed).to.equal(3);
+      expect(failures).to.deep.equal(['throttled']);
+    });
+
+    it('a failure without a reason is reported with its count', async () => {
+      const sender = new FakeSender(10, 1);
+      sender.outcome = (events) => ({ sent: 0, failed: events.length });
+      const failures: string[] = [];
+      await finish(
+        start(sourceOf(2).iterable, sender, { intervalMs: 0, onFailure: (e) => failures.push(e) }),
+      );
+      expect(failures).to.deep.equal(['2 events not sent']);
+    });
+  });
+
+  describe('concurrency', () => {
+    it('maxInFlight > 1 lets sends overlap, but never more than maxInFlight', async () => {
+      // GIVEN sends that take 35 ms at a 10 ms interval and room for 3 in flight
+      const sender = new FakeSender(10, 3);
+      sender.delayMs = () => 35;
+      const stats = await finish(start(sourceOf(30).iterable, sender, { intervalMs: 10 }));
+      expect(sender.maxSeenInFlight).to.equal(3);
+      expect(stats.sent).to.equal(30);
+      // The first three go on schedule, overlapping
+      expect(sender.batches.slice(0, 3).map((b) => [b.at, b.events.length])).to.deep.equal([
+        [0, 1],
+        [10, 1],
+        [20, 1],
+      ]);
+    });
+
+    it('maxInFlight 1 never overlaps sends', async () => {
+      const sender = new FakeSender(10, 1);
+      sender.delayMs = () => 15;
+      await finish(start(sourceOf(20).iterable, sender, { intervalMs: 10 }));
+      expect(sender.maxSeenInFlight).to.equal(1);
+      expect(sender.events).to.have.length(20);
+    });
+
+    it('unthrottled with maxInFlight 4 keeps 4 sends going', async () => {
+      const sender = new FakeSender(10, 4);
+      sender.delayMs = () => 5;
+      await finish(start(sourceOf(200).iterable, sender, { intervalMs: 0 }));
+      expect(sender.maxSeenInFlight).to.equal(4);
+      expect(sender.events).to.have.length(200);
+      expect(sender.sizes.every((n) => n === 10)).to.equal(true);
+    });
+  });
+
+  describe('progress', () => {
+    it('reports progress after each send with the running totals', async () => {
+      const sender = new FakeSender(10, 1);
+      const progress: StreamStats[] = [];
+      await finish(
+        start(sourceOf(3).iterable, sender, { intervalMs: 100, onProgress: (s) => progress.push(s) }),
+      );
+      expect(progress.map((p) => [p.sent, p.elapsedMs])).to.deep.equal([
+        [1, 0],
+        [2, 100],
+        [3, 200],
+      ]);
+      expect(progress[2]?.ratePerSecond).to.equal(15);
+    });
+  });
+});

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Clock } from '../../src/core/clock.js';
+import type { SensorEvent, StoredEvent } from '../../src/core/event.js';
+import { uuidv7 } from '../../src/core/id.js';
+import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../../src/core/parameters.js';
+import { type Db, databasePath, openOrCreate } from '../../src/targets/local/database.js';
+import { LocalQueue } from '../../src/targets/local/queue.js';
+import { SqliteEventRepository, SqliteSnapshotRepository } from '../../src/targets/local/repositories.js';
+
+/** 2025-01-01T12:00:30Z: half-way through a minute, so rate(1 minute) slots are 30 s away. */
+export const T0 = Date.UTC(2025, 0, 1, 12, 0, 30);
+
+/** A clock the test moves by hand; `sleep` never waits. */
+export interface FakeClock extends Clock {
+  advance(ms: number): number;
+  set(ms: number): void;
+}
+
+export function fakeClock(start = T0): FakeClock {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async () => {},
+    advance(ms) {
+      t += ms;
+      return t;
+    },
+    set(ms) {
+      t = ms;
+    },
+  };
+}
+
+export function makeTempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'sp-test-'));
+}
+
+export function removeTempDir(dir: string | undefined): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export function makeEvent(time: number, county: string, data: Record<string, string> = {}): SensorEvent {
+  return { id: uuidv7(time), time, county, data: { County: county, ...data } };
+}
+
+export function stored(event: SensorEvent, ttlMinutes = 60): StoredEvent {
+  return { ...event, expiresAt: Math.floor(event.time / 1000) + ttlMinutes * 60 };
+}
+
+export function params(changes: Partial<StackParameters> = {}): StackParameters {
+  return resolveParameters(DEFAULT_PARAMETERS, changes);
+}
+
+export interface LocalStack {
+  path: string;
+  db: Db;
+  queue: LocalQueue;
+  events: SqliteEventRepository;
+  snapshots: SqliteSnapshotRepository;
+}
+
+/** A stack database with the full schema and the local repositories on one connection. */
+export function openStack(dir: string, stackName = 'test-stack'): LocalStack {
+  const file = databasePath(dir, stackName);
+  const { db } = openOrCreate(file, stackName);
+  return connectTo(file, db);
+}
+
+export function connectTo(file: string, db: Db): LocalStack {
+  return {
+    path: file,
+    db,
+    queue: new LocalQueue(db),
+    events: new SqliteEventRepository(db),
+    snapshots: new SqliteSnapshotRepository(db),
+  };
+}

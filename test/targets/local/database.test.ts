@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { formatError } from '../../../src/cli/errors.js';
+import { ExitCode, StackStateError, UsageError } from '../../../src/core/errors.js';
+import {
+  checkStackName,
+  type Db,
+  databasePath,
+  getMeta,
+  openExisting,
+  openOrCreate,
+  SCHEMA_VERSION,
+  setMeta,
+} from '../../../src/targets/local/database.js';
+import { makeTempDir, removeTempDir } from '../../helpers/local.js';
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  expect.fail('expected an error');
+}
+
+function userVersion(file: string): number {
+  const raw = new Database(file, { readonly: true });
+  try {
+    return raw.pragma('user_version', { simple: true }) as number;
+  } finally {
+    raw.close();
+  }
+}
+
+describe('local database', () => {
+  let dir: string;
+  const open: Db[] = [];
+
+  beforeEach(() => {
+    dir = makeTempDir();
+  });
+
+  afterEach(() => {
+    for (const db of open.splice(0)) if (db.open) db.close();
+    removeTempDir(dir);
+  });
+
+  function track(db: Db): Db {
+    open.push(db);
+    return db;
+  }
+
+  describe('openOrCreate', () => {
+    it('creates the database file readable by its owner only, at the current schema version', () => {
+      const file = databasePath(dir, 'stack');
+      expect(fs.existsSync(file)).to.equal(false);
+      const result = openOrCreate(file, 'stack');
+      track(result.db);
+      expect(result.created).to.equal(true);
+      expect(result.migratedFrom).to.equal(undefined);
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+      expect(result.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+      expect(result.db.pragma('journal_mode', { simple: true })).to.equal('wal');
+    });
+
+    it('creates missing parent directories of the data dir', () => {
+      const file = databasePath(path.join(dir, 'a', 'b'), 'stack');
+      track(openOrCreate(file, 'stack').db);
+      expect(fs.existsSync(file)).to.equal(true);
+    });
+
+    it('reopens an existing database without recreating it or touching its data', () => {
+      const file = databasePath(dir, 'stack');
+      const first = openOrCreate(file, 'stack');
+      setMeta(first.db, 'marker', 'kept');
+      first.db.close();
+
+      const second = openOrCreate(file, 'stack');
+      track(second.db);
+      expect(second.created).to.equal(false);
+      expect(second.migratedFrom).to.equal(undefined);
+      expect(getMeta(second.db, 'marker')).to.equal('kept');
+      expect(second.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+    });
+
+    it('rejects a data dir that cannot be created with a UsageError naming --data-dir', () => {
+      const blocker = path.join(dir, 'not-a-dir');
+      fs.writeFileSync(blocker, 'x');
+      const file = databasePath(path.join(blocker, 'data'), 'stack');
+      const error = catchError(() => openOrCreate(file, 'stack'));
+      expect(error).to.be.instanceOf(UsageError);
+      expect((error as UsageError).exitCode).to.equal(ExitCode.usage);
+      expect((error as UsageError).message).to.contain('--data-dir');
+    });
+
+    it('refuses a corrupted file without overwriting it', () => {
+      const file = databasePath(dir, 'stack');
+      const garbage = Buffer.alloc(8192, 0x5a);
+      fs.writeFileSync(file, garbage);
+      const error = catchError(() => openOrCreate(file, 'stack'));
+      expect(error).to.be.instanceOf(StackStateError);
+      expect((error as StackStateError).code).to.equal('CORRUPTED');
+      expect(fs.readFileSync(file).equals(garbage)).to.equal(true);
+    });
+
+    it('refuses a database from a newer sensorpipe without downgrading it', () => {
+      const file = databasePath(dir, 'stack');
+      openOrCreate(file, 'stack').db.close();
+      const raw = new Database(file);
+      raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+      raw.close();
+      const error = catchError(() => openOrCreate(file, 'stack'));
+      expect(error).to.be.instanceOf(StackStateError);
+      expect((error as StackStateError).code).to.equal('TOO_NEW');
+      expect(userVersion(file)).to.equal(SCHEMA_VERSION + 1);
+    });
+  });
+
+  describe('openExisting', () => {
+    it('opens a deployed database', () => {
+      const file = databasePath(dir, 'stack');
+      const created = openOrCreate(file, 'stack').db;
+      setMeta(created, 'marker', 'here');
+      created.close();
+      const db = track(openExisting(file, 'stack'));
+      expect(getMeta(db, 'marker')).to.equal('here');
+    });
+
+    it('reports a missing database as NOT_DEPLOYED, says how to deploy, and creates nothing', () => {
+      const file = databasePath(dir, 'my-stack');
+      const error = catchError(() => openExisting(file, 'my-stack'));
+      expect(error).to.be.instanceOf(StackStateError);
+      const stateError = error as StackStateError;
+      expect(stateError.code).to.equal('NOT_DEPLOYED');
+      expect(stateError.exitCode).to.equal(ExitCode.state);
+      // What the user reads: the message and its suggestions on one line.
+      const { line } = formatError(error);
+      expect(line).to.contain('sensorpipe deploy --target local');
+      expect(line).to.contain('--stack-name my-stack');
+      expect(line).to.contain('my-stack');
+      expect(fs.existsSync(file)).to.equal(false);
+    });
+
+    it('reports a file of random bytes as CORRUPTED', () => {
+      const file = databasePath(dir, 'stack');
+      const bytes = randomBytes(4096);
+      fs.writeFileSync(file, bytes);
+      const error = catchError(() => openExisting(file, 'stack'));
+      expect(error).to.be.instanceOf(StackStateError);
+      expect((error as StackStateError).code).to.equal('CORRUPTED');
+      expect((error as StackStateError).exitCode).to.equal(ExitCode.state);
+      expect(formatError(error).line).to.contain('destroy --target local --stack-name stack');
+    });
+
+    it('reports a database with a higher user_version as TOO_NEW and suggests an upgrade', () => {
+      const file = databasePath(dir, 'stack');
+      openOrCreate(file, 'stack').db.close();
+      const raw = new Database(file);
+      raw.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+      raw.close();
+      const error = catchError(() => openExisting(file, 'stack'));
+      expect(error).to.be.instanceOf(StackStateError);
+      const stateError = error as StackStateError;
+      expect(stateError.code).to.equal('TOO_NEW');
+      expect(stateError.message).to.contain(`schema ${SCHEMA_VERSION + 5}`);
+      expect(formatError(error).line).to.match(/upgrade sensorpipe/i);
+    });
+  });
+
+  describe('stack names', () => {
+    for (const bad of ['1abc', 'a_b', '', 'a'.repeat(129), 'a b', 'a/b', '../etc', '-abc', 'ä', 'abc\n']) {
+      it(`rejects ${JSON.stringify(bad.length > 20 ? `${bad.slice(0, 5)}... (${bad.length} chars)` : bad)}`, () => {
+        expect(() => checkStackName(bad)).to.throw(UsageError, /Invalid stack name/);
+        expect(() => databasePath(dir, bad)).to.throw(UsageError);
+      });
+    }
+
+    for (const good of ['a', 'A', 'my-stack-1', `a${'b'.repeat(127)}`]) {
+      it(`accepts a ${good.length}-character name like ${good.slice(0, 12)}`, () => {
+        expect(() => checkStackName(good)).not.to.throw();
+        expect(databasePath(dir, good)).to.equal(path.join(path.resolve(dir), `${good}.sqlite`));
+      });
+    }
+  });
+});

@@ -1,0 +1,304 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import type { SensorEvent } from '../../../src/core/event.js';
+import type { StackParameters } from '../../../src/core/parameters.js';
+import { openExisting } from '../../../src/targets/local/database.js';
+import { LocalRuntime, type RuntimeEvents, Serial } from '../../../src/targets/local/runtime.js';
+import {
+  connectTo,
+  type FakeClock,
+  fakeClock,
+  type LocalStack,
+  makeEvent,
+  makeTempDir,
+  openStack,
+  params,
+  removeTempDir,
+  stored,
+  T0,
+} from '../../helpers/local.js';
+
+const MINUTE = 60_000;
+
+describe('local runtime', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let stack: LocalStack;
+  const connections: LocalStack[] = [];
+  const runtimes: LocalRuntime[] = [];
+
+  beforeEach(() => {
+    dir = makeTempDir();
+    clock = fakeClock();
+    stack = openStack(dir);
+    connections.push(stack);
+  });
+
+  afterEach(async () => {
+    for (const runtime of runtimes.splice(0)) await runtime.stop();
+    for (const c of connections.splice(0)) c.db.close();
+    removeTempDir(dir);
+  });
+
+  function runtimeOn(
+    on: LocalStack,
+    changes: Partial<StackParameters> = {},
+    listeners: RuntimeEvents = {},
+  ): LocalRuntime {
+    const runtime = new LocalRuntime(
+      { ...on, parameters: params(changes), clock, serial: new Serial() },
+      listeners,
+    );
+    runtimes.push(runtime);
+    return runtime;
+  }
+
+  /** Another process's view of the same stack: its own connection. */
+  function secondConnection(): LocalStack {
+    const other = connectTo(stack.path, openExisting(stack.path, 'test-stack'));
+    connections.push(other);
+    return other;
+  }
+
+  function send(...items: (SensorEvent | string)[]): void {
+    stack.queue.send(
+      items.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))),
+      clock.now(),
+    );
+  }
+
+  function goodEvents(n: number, county = 'Albany'): SensorEvent[] {
+    return Array.from({ length: n }, (_, i) => makeEvent(clock.now() - 1000 - i, county));
+  }
+
+  const POISON_NOT_JSON = 'not json at all';
+  const POISON_NO_COUNTY = JSON.stringify({ id: 'no-county', time: T0, data: {} });
+  const FAST = { BatchSize: 10, MaximumBatchingWindowInSeconds: 0, MaxReceiveCount: 3 } as const;
+  const VISIBILITY_MS = params().VisibilityTimeoutSeconds * 1000;
+
+  describe('processBatch', () => {
+    it('stores the good messages, removes them from the queue, and leaves poison messages in flight', async () => {
+      const batches: { received: number; stored: number; failed: number }[] = [];
+      const runtime = runtimeOn(stack, FAST, { onBatch: (b) => batches.push(b) });
+      send(...goodEvents(4), POISON_NOT_JSON, POISON_NO_COUNTY);
+
+      expect(await runtime.processBatch()).to.equal(6);
+      expect(batches).to.deep.equal([{ received: 6, stored: 4, failed: 2 }]);
+      expect(runtime.totals).to.include({ received: 6, stored: 4, failed: 2 });
+      expect(stack.events.countAll()).to.equal(4);
+
+      await runtime.drain(); // nothing visible is left; any pending delete is done by now
+      expect(stack.queue.depths(clock.now())).to.include({ visible: 0, inFlight: 2, deadLetters: 0 });
+
+      // After the visibility timeout only the poison messages come back.
+      clock.advance(VISIBILITY_MS);
+      expect(stack.queue.depths(clock.now())).to.include({ visible: 2, inFlight: 0 });
+      expect(await runtime.processBatch()).to.equal(2);
+      expect(stack.events.countAll()).to.equal(4);
+    });
+
+    it('moves poison messages to dead letters after MaxReceiveCount deliveries; good ones are stored once', async () => {
+      const runtime = runtimeOn(stack, { ...FAST, WindowMinutes: 60 });
+      const good = goodEvents(15, 'Bronx');
+      send(...good.slice(0, 5), POISON_NOT_JSON, ...good.slice(5, 10), POISON_NO_COUNTY);
+
+      for (let delivery = 1; delivery <= 3; delivery++) {
+        await runtime.drain();
+        expect(stack.queue.depths(clock.now()), `after delivery ${delivery}`).to.include({
+          visible: 0,
+          inFlight: 2,
+          deadLetters: 0,
+        });
+        if (delivery === 2) send(...good.slice(10)); // more good ones meanwhile
+        clock.advance(VISIBILITY_MS);
+      }
+      // The 4th receive dead-letters them instead of delivering them.
+      expect(await runtime.drain()).to.equal(0);
+      expect(stack.queue.depths(clock.now())).to.deep.equal({
+        visible: 0,
+        inFlight: 0,
+        deadLetters: 2,
+        oldestDeadLetterSentAt: T0,
+      });
+      const dead = stack.queue.deadLetters(10);
+      expect(dead.map((d) => [d.body, d.receiveCount, d.lastError])).to.have.deep.members([
+        [POISON_NOT_JSON, 3, 'message body is not JSON'],
+        [POISON_NO_COUNTY, 3, 'event county is missing or empty'],
+      ]);
+
+      expect(stack.events.countAll()).to.equal(15);
+      expect(runtime.totals).to.include({ stored: 15, failed: 6 });
+      const snapshot = await runtime.aggregateNow();
+      expect(snapshot.total).to.equal(15);
+      expect(snapshot.counties).to.deep.equal([{ county: 'Bronx', count: 15 }]);
+    });
+
+    it('does not count an already stored event twice when it is delivered again', async () => {
+      const runtime = runtimeOn(stack, FAST);
+      const events = goodEvents(6, 'Cayuga');
+      // A consumer that stored a batch and crashed before deleting it.
+      send(...events.slice(0, 3));
+      const crashed = stack.queue.receive({
+        now: clock.now(),
+        maxMessages: 10,
+        visibilityTimeoutMs: VISIBILITY_MS,
+        maxReceiveCount: 3,
+        batchingWindowMs: 0,
+      });
+      expect(crashed).to.have.length(3);
+      await stack.events.putEvents(events.slice(0, 3).map((e) => stored(e)));
+      // And the same event sent twice (at-least-once delivery), in one batch and in two.
+      send(...events.slice(3), events[3]!);
+      await runtime.drain();
+      send(events[4]!);
+      clock.advance(VISIBILITY_MS);
+      await runtime.drain();
+
+      expect(stack.queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0, deadLetters: 0 });
+      expect(stack.events.countAll()).to.equal(6);
+      const snapshot = await runtime.aggregateNow();
+      expect(snapshot.counties).to.deep.equal([{ county: 'Cayuga', count: 6 }]);
+    });
+  });
+
+  describe('drain', () => {
+    it('processes every visible message at once, whatever the batching window', async () => {
+      const runtime = runtimeOn(stack, { BatchSize: 100, MaximumBatchingWindowInSeconds: 5 });
+      send(...goodEvents(7));
+      expect(await runtime.processBatch()).to.equal(0); // waiting for the window
+      expect(stack.events.countAll()).to.equal(0);
+      expect(await runtime.drain()).to.equal(7);
+      expect(stack.events.countAll()).to.equal(7);
+      expect(stack.queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0 });
+    });
+
+    it('takes as many batches as needed', async () => {
+      const batches: number[] = [];
+      const runtime = runtimeOn(
+        stack,
+        { BatchSize: 10, MaximumBatchingWindowInSeconds: 1 },
+        { onBatch: (b) => batches.push(b.received) },
+      );
+      send(...goodEvents(25));
+      expect(await runtime.drain()).to.equal(25);
+      expect(batches).to.deep.equal([10, 10, 5]);
+      expect(stack.events.countAll()).to.equal(25);
+    });
+
+    it('waits out the batching window on processBatch, not on a full batch', async () => {
+      const runtime = runtimeOn(stack, { BatchSize: 10, MaximumBatchingWindowInSeconds: 2 });
+      send(...goodEvents(3));
+      expect(await runtime.processBatch()).to.equal(0);
+      clock.advance(1999);
+      expect(await runtime.processBatch()).to.equal(0);
+      clock.advance(1);
+      expect(await runtime.processBatch()).to.equal(3);
+      send(...goodEvents(10));
+      expect(await runtime.processBatch()).to.equal(10);
+    });
+  });
+
+  describe('schedule', () => {
+    it('runs the aggregation once per rate(1 minute) slot, between two runtimes on two connections', async () => {
+      const other = secondConnection();
+      const a = runtimeOn(stack, { ScheduleExpression: 'rate(1 minute)', WindowMinutes: 60 });
+      const b = runtimeOn(other, { ScheduleExpression: 'rate(1 minute)', WindowMinutes: 60 });
+      send(...goodEvents(3));
+      await a.drain();
+
+      const runs: string[] = [];
+      const tick = async () => {
+        for (const [name, runtime] of [
+          ['a', a],
+          ['b', b],
+        ] as const) {
+          if (await runtime.runScheduleIfDue()) runs.push(`${name}@${new Date(clock.now()).toISOString()}`);
+        }
+      };
+
+      await tick(); // 12:00:30: the first slot is 12:01:00
+      expect(runs).to.deep.equal([]);
+      clock.set(Date.UTC(2025, 0, 1, 12, 0, 59, 999));
+      await tick();
+      expect(runs).to.deep.equal([]);
+      clock.set(Date.UTC(2025, 0, 1, 12, 1, 0));
+      await tick();
+      await tick();
+      expect(runs).to.deep.equal(['a@2025-01-01T12:01:00.000Z']);
+      clock.advance(30_000);
+      await tick();
+      expect(runs).to.have.length(1);
+      clock.set(Date.UTC(2025, 0, 1, 12, 2, 0, 1));
+      await b.runScheduleIfDue(); // b first this time
+      await tick();
+      expect(runs).to.have.length(1);
+      expect(b.totals.aggregations).to.equal(1);
+
+      // Missed slots are not replayed: one run, then the next slot.
+      clock.set(Date.UTC(2025, 0, 1, 12, 10, 30));
+      await tick();
+      await tick();
+      expect(runs).to.deep.equal(['a@2025-01-01T12:01:00.000Z', 'a@2025-01-01T12:10:30.000Z']);
+      clock.set(Date.UTC(2025, 0, 1, 12, 11, 0));
+      await tick();
+      expect(runs).to.have.length(3);
+      expect(a.totals.aggregations + b.totals.aggregations).to.equal(4);
+
+      const latest = await other.snapshots.latestSnapshot();
+      expect(latest?.updated).to.equal('2025-01-01T12:11:00.000Z');
+      expect(latest?.total).to.equal(3);
+    });
+
+    it('never runs when ScheduleEnabled is false', async () => {
+      const runtime = runtimeOn(stack, { ScheduleEnabled: false });
+      for (let i = 0; i < 10; i++) {
+        expect(await runtime.runScheduleIfDue()).to.equal(false);
+        clock.advance(MINUTE);
+      }
+      expect(runtime.totals.aggregations).to.equal(0);
+      expect(await stack.snapshots.latestSnapshot()).to.equal(undefined);
+    });
+  });
+
+  describe('aggregateNow', () => {
+    it('counts the window ending now per county and saves it as the latest snapshot', async () => {
+      const runtime = runtimeOn(stack, { ...FAST, WindowMinutes: 5 });
+      send(
+        makeEvent(T0, 'Albany'), // now: in
+        makeEvent(T0 - 5 * MINUTE + 1, 'Albany'), // in
+        makeEvent(T0 - 5 * MINUTE, 'Bronx'), // exactly 5 minutes old: out
+        makeEvent(T0 - MINUTE, 'Bronx'),
+        makeEvent(T0 + 1, 'Cayuga'), // future: out
+      );
+      await runtime.drain();
+      const snapshot = await runtime.aggregateNow();
+      expect(snapshot).to.deep.equal({
+        updated: new Date(T0).toISOString(),
+        windowStart: new Date(T0 - 5 * MINUTE).toISOString(),
+        windowEnd: new Date(T0).toISOString(),
+        windowMinutes: 5,
+        total: 3,
+        counties: [
+          { county: 'Albany', count: 2 },
+          { county: 'Bronx', count: 1 },
+        ],
+      });
+      expect(await stack.snapshots.latestSnapshot()).to.deep.equal(snapshot);
+    });
+  });
+
+  describe('start and stop', () => {
+    it('consumes the queue in the background until stopped', async () => {
+      const runtime = runtimeOn(stack, FAST);
+      runtime.start();
+      send(...goodEvents(12));
+      for (let i = 0; i < 100 && stack.events.countAll() < 12; i++) await sleep(20);
+      expect(stack.events.countAll()).to.equal(12);
+      await runtime.stop();
+      send(...goodEvents(3, 'Bronx'));
+      await sleep(150);
+      expect(stack.events.countAll()).to.equal(12);
+      expect(stack.queue.depths(clock.now())).to.include({ visible: 3 });
+    });
+  });
+});
