@@ -39,7 +39,15 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
   const oclif = (error as OclifLikeError).oclif;
   if (error instanceof Error && oclif?.exit !== undefined) {
     // oclif's parser errors: a bad flag value, a missing argument, an unknown flag.
-    const first = error.message.split('\n')[0]?.trim() ?? error.message;
+    const lines = error.message
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && line !== 'See more help with --help');
+    // A flag's own parse error reads "Parsing --flag" with the reason on the next line: keep both.
+    const first =
+      /^Parsing --\S+$/.test(lines[0] ?? '') && lines[1] !== undefined
+        ? `${lines[0]}: ${lines[1]}`
+        : (lines[0] ?? error.message);
     const help = commandId ? ` See: sensorpipe ${commandId} --help` : ' See: sensorpipe --help';
     const message = `${first.replace(/\.$/, '')}.${help}`;
     return {

@@ -1,5 +1,14 @@
 import { Flags } from '@oclif/core';
+import { ExitCode } from '../core/errors.js';
 import { INTEGER_RULES, type StackParameters } from '../core/parameters.js';
+
+/**
+ * A bad flag value. oclif wraps what a flag's parse throws but marks it as a usage error only when
+ * the error carries an exit code, so it has one: without it the CLI reports an "Unexpected error".
+ */
+function invalidValue(message: string): Error {
+  return Object.assign(new Error(message), { oclif: { exit: ExitCode.usage } });
+}
 
 /** A number flag that accepts fractions (`--interval-ms 0.1`); `min` is inclusive. */
 export function numberFlag(options: {
@@ -15,7 +24,7 @@ export function numberFlag(options: {
     parse: async (input) => {
       const value = Number(input);
       if (input.trim() === '' || !Number.isFinite(value) || value < options.min) {
-        throw new Error(`Expected a number of at least ${options.min} but received: ${input}`);
+        throw invalidValue(`Expected a number of at least ${options.min} but received: ${input}`);
       }
       return value;
     },
@@ -40,7 +49,7 @@ export function integerFlag(options: {
       const value = Number(input);
       if (!/^\s*-?\d+\s*$/.test(input) || value < options.min || value > max) {
         const range = options.max === undefined ? `at least ${options.min}` : `from ${options.min} to ${max}`;
-        throw new Error(`Expected a whole number ${range} but received: ${input}`);
+        throw invalidValue(`Expected a whole number ${range} but received: ${input}`);
       }
       return value;
     },

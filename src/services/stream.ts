@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { type SourceItem, type StreamStats, streamEvents } from '../core/streamer.js';
+import { type StreamStats, streamEvents } from '../core/streamer.js';
 import { threadedCsvSource } from '../source/threaded.js';
 import type { DrainResult, Target } from '../targets/target.js';
 

@@ -1,0 +1,118 @@
+import { Parser } from '@oclif/core';
+import { expect } from 'chai';
+import { integerFlag, numberFlag, parameterChanges, stackParameterFlags } from '../../src/cli/flags.js';
+import { DEFAULT_PARAMETERS, INTEGER_RULES } from '../../src/core/parameters.js';
+
+async function parse<F extends Parameters<typeof Parser.parse>[1]['flags']>(argv: string[], flags: F) {
+  return (await Parser.parse(argv, { flags, strict: true })).flags;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { oclif?: { exit?: number } }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('cli/flags', () => {
+  describe('numberFlag', () => {
+    const flags = { 'interval-ms': numberFlag({ description: 'ms', min: 0, default: 100 }) };
+
+    it('accepts fractions, zero and whole numbers', async () => {
+      expect((await parse(['--interval-ms', '0.1'], flags))['interval-ms']).to.equal(0.1);
+      expect((await parse(['--interval-ms', '0'], flags))['interval-ms']).to.equal(0);
+      expect((await parse(['--interval-ms=250'], flags))['interval-ms']).to.equal(250);
+    });
+
+    it('takes its default when the flag is absent', async () => {
+      expect((await parse([], flags))['interval-ms']).to.equal(100);
+    });
+
+    for (const bad of ['-1', 'abc', '', '  ', 'Infinity', 'NaN', '1e999']) {
+      it(`rejects ${JSON.stringify(bad)} as a usage error (exit 2) that names the flag and the value`, async () => {
+        const error = await rejection(parse([`--interval-ms=${bad}`], flags));
+        expect(error.message).to.include('--interval-ms');
+        expect(error.message).to.include(`Expected a number of at least 0 but received: ${bad}`);
+        expect(error.oclif?.exit).to.equal(2);
+      });
+    }
+
+    it('applies its minimum inclusively', async () => {
+      const min = { n: numberFlag({ description: 'n', min: 0.5 }) };
+      expect((await parse(['--n', '0.5'], min)).n).to.equal(0.5);
+      expect((await rejection(parse(['--n', '0.49'], min))).message).to.include('at least 0.5');
+    });
+  });
+
+  describe('integerFlag', () => {
+    const flags = {
+      limit: integerFlag({ description: 'n', min: 1 }),
+      size: integerFlag({ description: 's', min: 1, max: 10 }),
+    };
+
+    it('accepts whole numbers in range, bounds included', async () => {
+      expect(await parse(['--limit', '1', '--size', '10'], flags)).to.include({ limit: 1, size: 10 });
+    });
+
+    for (const [argv, range] of [
+      [['--limit', '0'], 'at least 1'],
+      [['--limit', '1.5'], 'at least 1'],
+      [['--limit', 'ten'], 'at least 1'],
+      [['--size', '11'], 'from 1 to 10'],
+      [['--size', '-3'], 'from 1 to 10'],
+    ] as const) {
+      it(`rejects ${argv.join(' ')} with a message that states the range`, async () => {
+        const error = await rejection(parse([...argv], flags));
+        expect(error.message).to.include(argv[0]);
+        expect(error.message).to.include(`Expected a whole number ${range} but received: ${argv[1]}`);
+        expect(error.oclif?.exit).to.equal(2);
+      });
+    }
+  });
+
+  describe('stackParameterFlags', () => {
+    it('has one deploy flag per integer parameter, with the parameter range', async () => {
+      for (const rule of Object.values(INTEGER_RULES)) {
+        expect(stackParameterFlags, rule.flag).to.have.property(rule.flag);
+        const f = { [rule.flag]: stackParameterFlags[rule.flag as keyof typeof stackParameterFlags] };
+        expect((await parse([`--${rule.flag}`, String(rule.max)], f))[rule.flag]).to.equal(rule.max);
+        const error = await rejection(parse([`--${rule.flag}`, String(rule.max + 1)], f));
+        expect(error.message).to.include(`from ${rule.min} to ${rule.max}`);
+      }
+    });
+
+    it('leaves unset flags undefined, so a redeploy keeps their deployed values', async () => {
+      const flags = await parse(['--batch-size', '10'], stackParameterFlags);
+      expect(flags['window-minutes']).to.equal(undefined);
+      expect(flags.schedule).to.equal(undefined);
+    });
+  });
+
+  describe('parameterChanges', () => {
+    it('maps the flags given to parameters and nothing else', async () => {
+      const flags = await parse(['--batch-size', '10', '--batching-window', '0'], stackParameterFlags);
+      expect(parameterChanges(flags)).to.deep.equal({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+    });
+
+    it('maps --no-schedule and --schedule-expression', async () => {
+      const flags = await parse(
+        ['--no-schedule', '--schedule-expression', 'rate(5 minutes)'],
+        stackParameterFlags,
+      );
+      expect(parameterChanges(flags)).to.deep.equal({
+        ScheduleEnabled: false,
+        ScheduleExpression: 'rate(5 minutes)',
+      });
+      expect(parameterChanges(await parse(['--schedule'], stackParameterFlags))).to.deep.equal({
+        ScheduleEnabled: true,
+      });
+    });
+
+    it('is empty without flags', () => {
+      expect(parameterChanges({})).to.deep.equal({});
+      expect(Object.keys(DEFAULT_PARAMETERS)).to.have.length(Object.keys(INTEGER_RULES).length + 2);
+    });
+  });
+});

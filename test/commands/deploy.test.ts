@@ -1,0 +1,166 @@
+import { expect } from 'chai';
+import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
+import { ensureBuilt, lines, type RunResult, Sandbox, STACK_LINE } from '../helpers/e2e.js';
+
+/** The rows of the parameter table printed by deploy, as [parameter, was, now]. */
+function parameterRows(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('│'))
+    .map((line) =>
+      line
+        .split('│')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
+    .slice(1);
+}
+
+/** A user error: the exit code, one line on stderr that matches, no stack trace, nothing on stdout. */
+function expectUsageError(result: RunResult, pattern: RegExp, code = 2): void {
+  expect(result.code, result.stderr).to.equal(code);
+  expect(lines(result.stderr), result.stderr).to.have.length(1);
+  expect(result.stderr).to.match(pattern);
+  expect(result.stderr).to.match(/^Error: /);
+  expect(result.stderr).not.to.match(STACK_LINE);
+  expect(result.stdout).to.equal('');
+}
+
+describe('commands/deploy', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+
+  before(ensureBuilt);
+
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+
+  afterEach(() => {
+    box.remove();
+  });
+
+  it('creates the stack and prints Created with every parameter and its default', async () => {
+    const result = await box.cli('deploy');
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout.split('\n')[0]).to.match(
+      /^Created stack "sensorpipe" \(local\) at .*sensorpipe\.sqlite\.$/,
+    );
+    const rows = parameterRows(result.stdout);
+    expect(rows.map((r) => r[0])).to.deep.equal(Object.keys(DEFAULT_PARAMETERS));
+    for (const [name, value] of Object.entries(DEFAULT_PARAMETERS))
+      expect(rows).to.deep.include([name, '-', String(value)]);
+    expect(box.databaseExists()).to.equal(true);
+  });
+
+  it('says No changes on a redeploy without changes, and exits 0', async () => {
+    await box.cli('deploy');
+    const result = await box.cli('deploy');
+    expect(result.code).to.equal(0);
+    expect(lines(result.stdout)).to.have.length(1);
+    expect(result.stdout).to.match(/^No changes: stack "sensorpipe" \(local\) is up to date/);
+  });
+
+  it('updates exactly the parameters passed and keeps every other deployed value', async () => {
+    const first = await box.cli('deploy', ['--window-minutes', '10', '--no-schedule']);
+    expect(first.code, first.stderr).to.equal(0);
+    const result = await box.cli('deploy', ['--batch-size', '10', '--batching-window', '0']);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout.split('\n')[0]).to.match(/^Updated stack "sensorpipe"/);
+    expect(parameterRows(result.stdout)).to.deep.equal([
+      ['BatchSize', '100', '10'],
+      ['MaximumBatchingWindowInSeconds', '1', '0'],
+    ]);
+    const status = await box.cli('status', ['--json']);
+    expect(JSON.parse(status.stdout).parameters).to.deep.equal({
+      ...DEFAULT_PARAMETERS,
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 0,
+      WindowMinutes: 10,
+      ScheduleEnabled: false,
+    });
+  });
+
+  it('prints the deploy result as one JSON document with --json', async () => {
+    const result = await box.cli('deploy', ['--json', '--stack-name', 'json-stack']);
+    expect(result.code).to.equal(0);
+    expect(lines(result.stdout)).to.have.length(1);
+    const json = JSON.parse(result.stdout);
+    expect(json).to.include({ stackName: 'json-stack', target: 'local', action: 'created' });
+    expect(json.parameters).to.deep.equal(DEFAULT_PARAMETERS);
+    expect(json.changes).to.have.length(Object.keys(DEFAULT_PARAMETERS).length);
+    const again = JSON.parse((await box.cli('deploy', ['--json', '--stack-name', 'json-stack'])).stdout);
+    expect(again).to.include({ action: 'unchanged' });
+    expect(again.changes).to.deep.equal([]);
+  });
+
+  describe('rejects bad parameters with exit 2, one line that names the parameter, and no stack created', () => {
+    for (const [args, pattern] of [
+      [['--batch-size', '0'], /--batch-size.*from 1 to 10000/],
+      [['--batch-size', '20000'], /--batch-size.*from 1 to 10000.*20000/],
+      [['--window-minutes', '0'], /--window-minutes.*from 1 to 1440/],
+      [['--event-ttl', '1', '--window-minutes', '5'], /--event-ttl 1 is shorter than --window-minutes 5/],
+      [['--batch-size', '50', '--batching-window', '0'], /--batch-size 50 needs --batching-window/],
+      [['--schedule-expression', 'every minute'], /[Ss]chedule expression "every minute"/],
+      [['--stack-name', '1bad'], /stack name "1bad"/],
+    ] as const) {
+      it(args.join(' '), async () => {
+        const result = await box.cli('deploy', args);
+        expectUsageError(result, pattern);
+        expect(box.databaseExists(), 'a rejected first deploy leaves no stack').to.equal(false);
+      });
+    }
+
+    it('keeps the deployed stack unchanged when a redeploy is rejected', async () => {
+      await box.cli('deploy', ['--batch-size', '10', '--batching-window', '0']);
+      expectUsageError(
+        await box.cli('deploy', ['--batching-window', '1', '--batch-size', '20000']),
+        /--batch-size/,
+      );
+      expectUsageError(
+        await box.cli('deploy', ['--batch-size', '11']),
+        /--batch-size 11 needs --batching-window/,
+      );
+      const status = JSON.parse((await box.cli('status', ['--json'])).stdout);
+      expect(status.parameters).to.include({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+    });
+
+    it('shows the stack trace of the same error with --debug', async () => {
+      const result = await box.cli('deploy', ['--batch-size', '0', '--debug']);
+      expect(result.code).to.equal(2);
+      expect(lines(result.stderr)[0]).to.match(/^Error: Parsing --batch-size: /);
+      expect(result.stderr).to.match(STACK_LINE);
+      const schedule = await box.cli('deploy', ['--schedule-expression', 'every minute', '--debug']);
+      expect(schedule.code).to.equal(2);
+      expect(schedule.stderr).to.match(STACK_LINE);
+    });
+
+    it('shows the stack trace with DEBUG=sensorpipe*', async () => {
+      const result = await box.cli('deploy', ['--window-minutes', '0'], { env: { DEBUG: 'sensorpipe*' } });
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(STACK_LINE);
+    });
+
+    it('prints the error as JSON on stdout with --json', async () => {
+      const result = await box.cli('deploy', ['--batch-size', '0', '--json']);
+      expect(result.code).to.equal(2);
+      expect(lines(result.stdout)).to.have.length(1);
+      expect(JSON.parse(result.stdout).error).to.include({ code: 'USAGE', exitCode: 2 });
+      expect(JSON.parse(result.stdout).error.message).to.include('--batch-size');
+    });
+  });
+
+  it('says the AWS target is not available: exit 4, one line that points at --target local', async () => {
+    const result = await box.cli('deploy', [], { target: 'aws' });
+    expectUsageError(result, /--target local/, 4);
+    expect(box.databaseExists()).to.equal(false);
+  });
+
+  it('targets AWS by default (exit 4), and local with SENSORPIPE_TARGET=local', async () => {
+    const bare = await box.cli('deploy', [], { target: null });
+    expectUsageError(bare, /--target local/, 4);
+    const env = await box.cli('deploy', [], { target: null, env: { SENSORPIPE_TARGET: 'local' } });
+    expect(env.code, env.stderr).to.equal(0);
+    expect(box.databaseExists()).to.equal(true);
+  });
+});

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { ensureBuilt, jsonLines, lines, Sandbox, STACK_LINE } from '../helpers/e2e.js';
+
+describe('commands/destroy', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+
+  before(ensureBuilt);
+
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+
+  afterEach(() => {
+    box.remove();
+  });
+
+  it('refuses without a terminal and without --yes: exit 2, and the stack stays', async () => {
+    await box.cli('deploy');
+    await box.cli('stream', ['--once', '--interval-ms', '0', '--file', box.fixture()]);
+    const result = await box.cli('destroy');
+    expect(result.code).to.equal(2);
+    expect(lines(result.stderr)).to.have.length(1);
+    expect(result.stderr).to.include('--yes');
+    expect(result.stderr).not.to.match(STACK_LINE);
+    expect(box.databaseExists()).to.equal(true);
+    const status = JSON.parse((await box.cli('status', ['--json'])).stdout);
+    expect(status.deployed).to.equal(true);
+    expect(status.eventsStored).to.be.greaterThan(0);
+  });
+
+  it('refuses with --json and without --yes too', async () => {
+    await box.cli('deploy');
+    const result = await box.cli('destroy', ['--json']);
+    expect(result.code).to.equal(2);
+    expect(JSON.parse(result.stdout).error.message).to.include('--yes');
+    expect(box.databaseExists()).to.equal(true);
+  });
+
+  it('deletes the stack with --yes (or -y); status then says it is not deployed', async () => {
+    await box.cli('deploy');
+    await box.cli('stream', ['--once', '--interval-ms', '0', '--file', box.fixture()]);
+    const result = await box.cli('destroy', ['--yes']);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/^Destroyed stack "sensorpipe" \(.*sensorpipe\.sqlite\)\.$/m);
+    expect(box.databaseExists()).to.equal(false);
+    expect(JSON.parse((await box.cli('status', ['--json'])).stdout).deployed).to.equal(false);
+
+    await box.cli('deploy', [], { stack: 'other' });
+    expect((await box.cli('destroy', ['-y'], { stack: 'other' })).code).to.equal(0);
+    expect(box.databaseExists('other')).to.equal(false);
+  });
+
+  it('destroys only the stack named', async () => {
+    await box.cli('deploy', [], { stack: 'one' });
+    await box.cli('deploy', [], { stack: 'two' });
+    await box.cli('destroy', ['--yes'], { stack: 'one' });
+    expect(box.databaseExists('one')).to.equal(false);
+    expect(box.databaseExists('two')).to.equal(true);
+  });
+
+  it('--json --yes prints the result', async () => {
+    await box.cli('deploy');
+    const result = await box.cli('destroy', ['--yes', '--json']);
+    expect(result.code).to.equal(0);
+    const docs = jsonLines(result.stdout);
+    expect(docs).to.have.length(1);
+    expect(docs[0]).to.include({ stackName: 'sensorpipe', target: 'local', destroyed: true });
+  });
+
+  it('on a stack that is not deployed: exit 0, nothing to destroy', async () => {
+    const result = await box.cli('destroy');
+    expect(result.code).to.equal(0);
+    expect(result.stdout).to.include('nothing to destroy');
+    const json = await box.cli('destroy', ['--json']);
+    expect(JSON.parse(json.stdout)).to.include({ destroyed: false });
+  });
+
+  it('on --target aws: exit 4, one line that points at --target local', async () => {
+    const result = await box.cli('destroy', ['--yes'], { target: 'aws' });
+    expect(result.code).to.equal(4);
+    expect(lines(result.stderr)).to.have.length(1);
+    expect(result.stderr).to.include('--target local');
+    expect(result.stderr).not.to.match(STACK_LINE);
+  });
+});

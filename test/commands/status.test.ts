@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
+import { ensureBuilt, expectedCounts, jsonLines, lines, Sandbox, STACK_LINE, total } from '../helpers/e2e.js';
+
+describe('commands/status', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+
+  before(ensureBuilt);
+
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+
+  afterEach(() => {
+    box.remove();
+  });
+
+  it('before deploy: deployed false with --json, and how to deploy otherwise; exit 0 and nothing created', async () => {
+    const json = await box.cli('status', ['--json', '--stack-name', 'later']);
+    expect(json.code).to.equal(0);
+    expect(jsonLines(json.stdout)).to.have.length(1);
+    expect(JSON.parse(json.stdout)).to.include({
+      stackName: 'later',
+      target: 'local',
+      deployed: false,
+      parameters: null,
+      queue: null,
+      eventsStored: null,
+      lastAggregation: null,
+    });
+    const human = await box.cli('status', ['--stack-name', 'later']);
+    expect(human.code).to.equal(0);
+    expect(human.stdout).to.include('Stack "later" is not deployed on the local target');
+    expect(human.stdout).to.include('sensorpipe deploy --target local --stack-name later');
+    expect(box.databaseExists('later')).to.equal(false);
+  });
+
+  it('after a stream: events stored, empty queue, no aggregation yet; then the last aggregation', async () => {
+    await box.cli('deploy');
+    const deployed = JSON.parse((await box.cli('status', ['--json'])).stdout);
+    expect(deployed).to.include({ deployed: true, eventsStored: 0, lastAggregation: null });
+    expect(deployed.parameters).to.deep.equal(DEFAULT_PARAMETERS);
+    expect(deployed.createdAt).to.be.a('string');
+    expect(deployed.nextScheduledRun).to.be.a('string');
+
+    const file = box.fixture();
+    await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file]);
+    const streamed = JSON.parse((await box.cli('status', ['--json'])).stdout);
+    expect(streamed.eventsStored).to.equal(total(expectedCounts(file)));
+    expect(streamed.queue).to.deep.equal({
+      visible: 0,
+      inFlight: 0,
+      deadLetters: 0,
+      oldestDeadLetterAgeSeconds: null,
+    });
+    expect(streamed.lastAggregation).to.equal(null);
+
+    const snapshot = JSON.parse((await box.cli('aggregate', ['--json'])).stdout);
+    const aggregated = JSON.parse((await box.cli('status', ['--json'])).stdout);
+    expect(aggregated.lastAggregation).to.equal(snapshot.updated);
+  });
+
+  it('prints the queue, the events and the parameters as tables', async () => {
+    await box.cli('deploy', ['--no-schedule']);
+    const file = box.fixture();
+    await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file]);
+    const result = await box.cli('status');
+    expect(result.code).to.equal(0);
+    expect(result.stdout).to.match(/│ Queue: visible\s+│ 0\s+│/);
+    expect(result.stdout).to.match(new RegExp(`│ Events stored\\s+│ ${total(expectedCounts(file))}\\s+│`));
+    expect(result.stdout).to.match(/│ Last aggregation\s+│ never\s+│/);
+    expect(result.stdout).to.match(/│ Schedule\s+│ off\s+│/);
+    expect(result.stdout).to.match(/│ ScheduleEnabled\s+│ false\s+│/);
+  });
+
+  it('on --target aws: exit 4, one line that points at --target local', async () => {
+    const result = await box.cli('status', [], { target: 'aws' });
+    expect(result.code).to.equal(4);
+    expect(lines(result.stderr)).to.have.length(1);
+    expect(result.stderr).to.include('--target local');
+    expect(result.stderr).not.to.match(STACK_LINE);
+  });
+
+  it('on an invalid stack name: exit 2, one line', async () => {
+    const result = await box.cli('status', ['--stack-name', '1bad']);
+    expect(result.code).to.equal(2);
+    expect(lines(result.stderr)).to.have.length(1);
+    expect(result.stderr).to.include('stack name "1bad"');
+  });
+});

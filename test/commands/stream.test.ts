@@ -1,0 +1,341 @@
+import fs from 'node:fs';
+import { expect } from 'chai';
+import { parse } from 'csv-parse/sync';
+import {
+  countsOf,
+  ensureBuilt,
+  expectedCounts,
+  jsonLines,
+  lines,
+  type RunResult,
+  Sandbox,
+  SHARED_DATASET,
+  STACK_LINE,
+  sleep,
+  total,
+} from '../helpers/e2e.js';
+
+const SUMMARY_KEYS = ['sent', 'skipped', 'failed', 'elapsedMs', 'ratePerSecond'];
+const SNAPSHOT_KEYS = ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties'];
+
+interface Summary {
+  sent: number;
+  skipped: number;
+  failed: number;
+  elapsedMs: number;
+  ratePerSecond: number;
+}
+
+interface Status {
+  deployed: boolean;
+  eventsStored: number | null;
+  queue: { visible: number; inFlight: number; deadLetters: number } | null;
+  lastAggregation: string | null;
+}
+
+/** The one JSON document a --json run prints, checking that stdout holds exactly that. */
+function onlyJson<T>(result: RunResult): T {
+  expect(result.code, result.stderr).to.equal(0);
+  const docs = jsonLines(result.stdout);
+  expect(docs, result.stdout).to.have.length(1);
+  return docs[0] as T;
+}
+
+function expectOneLineError(result: RunResult, code: number, pattern: RegExp): void {
+  expect(result.code, result.stderr).to.equal(code);
+  expect(lines(result.stderr), result.stderr).to.have.length(1);
+  expect(result.stderr).to.match(pattern);
+  expect(result.stderr).not.to.match(STACK_LINE);
+}
+
+describe('commands/stream', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+
+  before(ensureBuilt);
+
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+
+  afterEach(() => {
+    box.remove();
+  });
+
+  const status = async (stack?: string) => onlyJson<Status>(await box.cli('status', ['--json'], { stack }));
+
+  describe('end to end: deploy, stream, aggregate, destroy', () => {
+    it('stores every row of a fixture once and aggregates exactly its per-county counts', async () => {
+      const file = box.fixture('fixture.csv', { emptyCounty: 2 });
+      const expected = expectedCounts(file);
+      expect((await box.cli('deploy')).code).to.equal(0);
+
+      const summary = onlyJson<Summary>(
+        await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file, '--json']),
+      );
+      expect(Object.keys(summary)).to.have.members(SUMMARY_KEYS).and.have.length(SUMMARY_KEYS.length);
+      expect(summary).to.include({ sent: total(expected), skipped: 2, failed: 0 });
+      expect(summary.elapsedMs).to.be.a('number').and.be.at.least(0);
+      expect(summary.ratePerSecond).to.be.a('number').and.be.greaterThan(0);
+
+      const snapshot = onlyJson<{ total: number; counties: { county: string; count: number }[] }>(
+        await box.cli('aggregate', ['--json']),
+      );
+      expect(Object.keys(snapshot)).to.have.members(SNAPSHOT_KEYS);
+      expect(countsOf(snapshot)).to.deep.equal(expected);
+      expect(snapshot.total).to.equal(total(expected));
+
+      const destroyed = await box.cli('destroy', ['--yes']);
+      expect(destroyed.code).to.equal(0);
+      expect(box.databaseExists()).to.equal(false);
+    });
+
+    it('streams the shared dataset: one event per data row, 55 counties, exact counts', async function () {
+      if (!fs.existsSync(SHARED_DATASET)) this.skip();
+      const records = parse(fs.readFileSync(SHARED_DATASET), { columns: true, bom: true }) as Record<
+        string,
+        string
+      >[];
+      const expected = new Map<string, number>();
+      for (const r of records) expected.set(r.County!.trim(), (expected.get(r.County!.trim()) ?? 0) + 1);
+      expect(expected.has('')).to.equal(false);
+
+      await box.cli('deploy');
+      const summary = onlyJson<Summary>(
+        await box.cli('stream', ['--once', '--interval-ms', '0', '--file', SHARED_DATASET, '--json']),
+      );
+      expect(summary).to.include({ sent: records.length, skipped: 0, failed: 0 });
+      const snapshot = onlyJson<{ total: number; counties: { county: string; count: number }[] }>(
+        await box.cli('aggregate', ['--json']),
+      );
+      expect(snapshot.total).to.equal(records.length);
+      expect(snapshot.counties).to.have.length(55);
+      expect(expected.size).to.equal(55);
+      expect(countsOf(snapshot)).to.deep.equal(expected);
+      expect((await status()).eventsStored).to.equal(records.length);
+      expect((await box.cli('destroy', ['--yes'])).code).to.equal(0);
+    });
+  });
+
+  it('prints a human summary: what was sent and stored', async () => {
+    const file = box.fixture();
+    await box.cli('deploy');
+    const result = await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file]);
+    expect(result.code, result.stderr).to.equal(0);
+    const n = total(expectedCounts(file));
+    expect(result.stdout).to.match(new RegExp(`^Done: sent ${n}, skipped 0, failed 0, `, 'm'));
+    expect(result.stdout).to.match(
+      new RegExp(`^Stored ${n} events; queue in flight 0, dead letters 0\\.`, 'm'),
+    );
+  });
+
+  it('skips rows with an empty County, reporting their line numbers on stderr, and stores the rest', async () => {
+    const file = box.write(
+      'gaps.csv',
+      'County,Name,Comments\nAlbany,a,"two\nlines"\n,b,None\nKings,c,None\n"  ",d,None\nAlbany,e,None\n',
+    );
+    await box.cli('deploy');
+    const result = await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(lines(result.stderr)).to.deep.equal([
+      'Skipped line 4: empty County',
+      'Skipped line 6: empty County',
+    ]);
+    expect(result.stdout).to.match(/Done: sent 3, skipped 2, failed 0/);
+    const after = await status();
+    expect(after.eventsStored).to.equal(3);
+    const snapshot = onlyJson<{ counties: { county: string; count: number }[] }>(
+      await box.cli('aggregate', ['--json']),
+    );
+    expect(countsOf(snapshot)).to.deep.equal(
+      new Map([
+        ['Albany', 2],
+        ['Kings', 1],
+      ]),
+    );
+  });
+
+  it('counts skips in the --json summary without printing anything else', async () => {
+    const file = box.fixture('f.csv', { emptyCounty: 3 });
+    await box.cli('deploy');
+    const result = await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file, '--json']);
+    expect(onlyJson<Summary>(result)).to.include({ skipped: 3 });
+    expect(result.stderr).to.equal('');
+  });
+
+  it('sends exactly --limit events, looping over a smaller file', async () => {
+    const file = box.fixture('small.csv', { counts: { Albany: 2, Kings: 1 } });
+    await box.cli('deploy');
+    const summary = onlyJson<Summary>(
+      await box.cli('stream', ['--limit', '10', '--interval-ms', '0', '--file', file, '--json']),
+    );
+    expect(summary.sent).to.equal(10);
+    expect((await status()).eventsStored).to.equal(10);
+  });
+
+  it('accepts a fractional --interval-ms', async () => {
+    const file = box.fixture();
+    await box.cli('deploy');
+    const summary = onlyJson<Summary>(
+      await box.cli('stream', ['--limit', '5', '--interval-ms', '0.1', '--file', file, '--json']),
+    );
+    expect(summary.sent).to.equal(5);
+  });
+
+  describe('Ctrl-C', () => {
+    /** About a second into the stream, and only once events are being stored (the stream is surely up). */
+    async function whileStreaming(): Promise<void> {
+      await sleep(1000);
+      for (let i = 0; i < 50 && ((await status()).eventsStored ?? 0) === 0; i++) await sleep(200);
+    }
+
+    it('stops a looping stream, exits 0 with the summary, and everything sent is stored', async () => {
+      const file = box.fixture();
+      await box.cli('deploy');
+      const running = box.startCli('stream', ['--interval-ms', '5', '--file', file, '--json']);
+      await whileStreaming();
+      running.child.kill('SIGINT');
+      const result = await running.done;
+      const summary = onlyJson<Summary>(result);
+      expect(Object.keys(summary)).to.have.members(SUMMARY_KEYS);
+      expect(summary.sent).to.be.greaterThan(0);
+      const after = await status();
+      expect(after.eventsStored).to.equal(summary.sent);
+      expect(after.queue).to.include({ visible: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    it('prints Stopped and the stored count without --json', async () => {
+      const file = box.fixture();
+      await box.cli('deploy');
+      const running = box.startCli('stream', ['--interval-ms', '5', '--file', file]);
+      await whileStreaming();
+      running.child.kill('SIGINT');
+      const result = await running.done;
+      expect(result.code, result.stderr).to.equal(0);
+      const match = /^Stopped: sent ([\d,]+), /m.exec(result.stdout);
+      expect(match, result.stdout).to.not.equal(null);
+      const sent = Number(match![1]!.replace(/,/g, ''));
+      expect(sent).to.be.greaterThan(0);
+      expect(result.stdout).to.include(`Stored ${sent.toLocaleString('en-US')} events`);
+      expect(result.stderr).to.include('Stopping: finishing in-flight work');
+      expect((await status()).eventsStored).to.equal(sent);
+    });
+
+    it('quits at once with exit 130 on a second signal', async () => {
+      const file = box.fixture();
+      await box.cli('deploy');
+      // The second signal must arrive while the first is being handled, which takes a few
+      // milliseconds; on a loaded machine this process may be descheduled between the two kills for
+      // longer than that, so a run that stopped normally is tried again (a broken handler never exits 130).
+      const outcomes: (number | null)[] = [];
+      for (let attempt = 0; attempt < 3 && !outcomes.includes(130); attempt++) {
+        const running = box.startCli('stream', ['--interval-ms', '5', '--file', file]);
+        await whileStreaming();
+        // Two different signals: a second SIGINT still pending when sent would merge with the first.
+        running.child.kill('SIGINT');
+        running.child.kill('SIGTERM');
+        const result = await running.done;
+        outcomes.push(result.code);
+        if (result.code === 130) expect(result.stdout).not.to.include('Stopped:');
+        else expect(result.code, result.stderr).to.equal(0);
+      }
+      expect(outcomes).to.include(130);
+    });
+  });
+
+  it('runs two streams on one stack at once without locking errors, storing both in full', async () => {
+    const file = box.fixture('f.csv', { counts: { Albany: 400, Kings: 250, Erie: 150, Bronx: 1 } });
+    const expected = expectedCounts(file);
+    await box.cli('deploy');
+    const args = ['--once', '--interval-ms', '0', '--file', file, '--json'];
+    const [a, b] = await Promise.all([box.cli('stream', args), box.cli('stream', args)]);
+    for (const result of [a, b]) {
+      expect(result.stderr).not.to.match(/database is locked|SQLITE_BUSY/i);
+      expect(result.stdout).not.to.match(/database is locked|SQLITE_BUSY/i);
+      expect(onlyJson<Summary>(result)).to.include({ sent: total(expected), failed: 0 });
+    }
+    const after = await status();
+    expect(after.eventsStored).to.equal(2 * total(expected));
+    expect(after.queue).to.include({ visible: 0, inFlight: 0 });
+    const snapshot = onlyJson<{ counties: { county: string; count: number }[] }>(
+      await box.cli('aggregate', ['--json']),
+    );
+    expect(countsOf(snapshot)).to.deep.equal(new Map([...expected].map(([c, n]) => [c, 2 * n])));
+  });
+
+  describe('errors', () => {
+    it('on a stack that is not deployed: exit 3 and how to deploy, nothing created', async () => {
+      const result = await box.cli('stream', ['--once', '--file', box.fixture()]);
+      expectOneLineError(result, 3, /sensorpipe deploy --target local/);
+      expect(box.databaseExists()).to.equal(false);
+    });
+
+    it('on a missing file: exit 2, one line naming the file', async () => {
+      await box.cli('deploy');
+      const result = await box.cli('stream', ['--once', '--file', 'missing.csv']);
+      expectOneLineError(result, 2, /missing\.csv does not exist/);
+    });
+
+    it('on a CSV without a County column: exit 2, and nothing sent', async () => {
+      await box.cli('deploy');
+      const file = box.write('nocounty.csv', 'Waterbody_Name,Town\nCayuta Creek,Van Etten\n');
+      const result = await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file]);
+      expectOneLineError(result, 2, /no County column/);
+      const after = await status();
+      expect(after.eventsStored).to.equal(0);
+      expect(after.queue).to.include({ visible: 0, inFlight: 0 });
+    });
+
+    it('on a header-only file: exit 2, nothing to send', async () => {
+      await box.cli('deploy');
+      const file = box.write('header.csv', 'Waterbody_Name,County\n');
+      expectOneLineError(await box.cli('stream', ['--once', '--file', file]), 2, /no data rows/);
+    });
+
+    for (const args of [
+      ['--interval-ms', '-1'],
+      ['--interval-ms', 'abc'],
+      ['--interval-ms='],
+      ['--limit', '0'],
+      ['--limit', '2.5'],
+    ]) {
+      it(`on ${args.join(' ')}: exit 2, one line that names the flag`, async () => {
+        await box.cli('deploy');
+        const result = await box.cli('stream', ['--once', '--file', box.fixture(), ...args]);
+        expectOneLineError(result, 2, new RegExp(args[0]!.replace('=', '')));
+        expect(result.stderr).to.include('See: sensorpipe stream --help');
+        expect((await status()).eventsStored).to.equal(0);
+      });
+    }
+
+    it('shows the stack trace of a bad flag value with --debug', async () => {
+      const result = await box.cli('stream', ['--interval-ms', '-1', '--debug']);
+      expect(result.code).to.equal(2);
+      expect(lines(result.stderr)[0]).to.match(/^Error: Parsing --interval-ms: /);
+      expect(result.stderr).to.match(STACK_LINE);
+    });
+
+    it('shows the stack trace of a missing file with --debug', async () => {
+      await box.cli('deploy');
+      const result = await box.cli('stream', ['--once', '--file', 'missing.csv', '--debug']);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(STACK_LINE);
+    });
+
+    it('on --target aws: exit 4, one line that points at --target local', async () => {
+      const result = await box.cli('stream', ['--once', '--file', box.fixture()], { target: 'aws' });
+      expectOneLineError(result, 4, /--target local/);
+    });
+
+    it('prints the error as one JSON document on stdout with --json', async () => {
+      const result = await box.cli('stream', ['--once', '--file', box.fixture(), '--json']);
+      expect(result.code).to.equal(3);
+      const docs = jsonLines(result.stdout);
+      expect(docs).to.have.length(1);
+      expect((docs[0] as { error: { code: string; exitCode: number } }).error).to.include({
+        code: 'NOT_DEPLOYED',
+        exitCode: 3,
+      });
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { LiveBlock } from '../../src/render/live.js';
+
+function fakeStream(isTTY: boolean, rows?: number) {
+  const writes: string[] = [];
+  const stream = {
+    isTTY,
+    rows,
+    write(chunk: string) {
+      writes.push(chunk);
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
+  return { stream, writes };
+}
+
+const CLEAR = /\x1b\[\d+A\x1b\[0J/;
+
+describe('render/live', () => {
+  it('on a terminal, redraws each frame in place over the previous one', () => {
+    const { stream, writes } = fakeStream(true, 24);
+    const block = new LiveBlock(stream, true);
+    block.draw('a\nb\nc');
+    expect(writes).to.deep.equal(['a\nb\nc\n']);
+    block.draw('d\ne');
+    // Up the three lines of the previous frame, clear to the end, then the new frame.
+    expect(writes.slice(1)).to.deep.equal(['\x1b[3A\x1b[0J', 'd\ne\n']);
+    block.draw('f');
+    expect(writes.slice(3)).to.deep.equal(['\x1b[2A\x1b[0J', 'f\n']);
+  });
+
+  it('otherwise appends every frame whole, separated by a blank line, without escape codes', () => {
+    const { stream, writes } = fakeStream(false);
+    const block = new LiveBlock(stream, false);
+    block.draw('a\nb');
+    block.draw('c');
+    expect(writes.join('')).to.equal('a\nb\n\nc\n\n');
+    expect(writes.join('')).not.to.match(CLEAR);
+  });
+
+  it('is live by default only on a TTY outside CI', () => {
+    const ci = process.env.CI;
+    try {
+      delete process.env.CI;
+      const tty = fakeStream(true, 24);
+      const live = new LiveBlock(tty.stream);
+      live.draw('x');
+      live.draw('y');
+      expect(tty.writes.join('')).to.match(CLEAR);
+
+      const pipe = fakeStream(false);
+      const appended = new LiveBlock(pipe.stream);
+      appended.draw('x');
+      appended.draw('y');
+      expect(pipe.writes.join('')).to.equal('x\n\ny\n\n');
+
+      process.env.CI = 'true';
+      const ciTty = fakeStream(true, 24);
+      const inCi = new LiveBlock(ciTty.stream);
+      inCi.draw('x');
+      inCi.draw('y');
+      expect(ciTty.writes.join('')).not.to.match(CLEAR);
+    } finally {
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+    }
+  });
+
+  it('offers the rows of the terminal (less one, at least 5) to a live frame, no limit otherwise', () => {
+    expect(new LiveBlock(fakeStream(true, 30).stream, true).maxLines).to.equal(29);
+    expect(new LiveBlock(fakeStream(true, 3).stream, true).maxLines).to.equal(5);
+    expect(new LiveBlock(fakeStream(true).stream, true).maxLines).to.equal(39);
+    expect(new LiveBlock(fakeStream(false, 30).stream, false).maxLines).to.equal(undefined);
+  });
+});

@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
+import { bar, formatShare, renderSnapshot } from '../../src/render/snapshot.js';
+
+const END = Date.UTC(2025, 0, 1, 12, 5, 0);
+const window = { start: END - 5 * 60_000, end: END, minutes: 5 };
+
+function snapshotOf(counts: Record<string, number>): Snapshot {
+  return buildSnapshot(new Map(Object.entries(counts)), window, END);
+}
+
+/** The table's body rows as [county, count, share, bar] (border characters stripped). */
+function rows(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('│'))
+    .map((line) =>
+      line
+        .split('│')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
+}
+
+describe('render/snapshot', () => {
+  describe('renderSnapshot', () => {
+    it('lists counties largest first (ties by name), with counts, shares and the total', () => {
+      const text = renderSnapshot(snapshotOf({ Kings: 2, Albany: 5, Erie: 2, Bronx: 1 }));
+      const body = rows(text);
+      expect(body[0]?.slice(0, 3)).to.deep.equal(['County', 'Count', 'Share']);
+      expect(body.slice(1).map((r) => r.slice(0, 3))).to.deep.equal([
+        ['Albany', '5', '50.0%'],
+        ['Erie', '2', '20.0%'],
+        ['Kings', '2', '20.0%'],
+        ['Bronx', '1', '10.0%'],
+        ['Total', '10', '100.0%'],
+      ]);
+    });
+
+    it('draws bars proportional to the largest county, 30 cells wide at most', () => {
+      const body = rows(renderSnapshot(snapshotOf({ A: 40, B: 20, C: 10, D: 1 })));
+      const bars = Object.fromEntries(body.slice(1, 5).map((r) => [r[0], r[3] ?? '']));
+      expect(bars.A).to.equal('█'.repeat(30));
+      expect(bars.B).to.equal('█'.repeat(15));
+      expect(bars.C).to.equal(`${'█'.repeat(7)}▌`);
+      // 1/40 of 30 cells is 6 eighths: a small county still shows.
+      expect(bars.D).to.equal('▊');
+    });
+
+    it('prints thousands separators and the window with its length and number of counties', () => {
+      const text = renderSnapshot(snapshotOf({ Albany: 12_345, Kings: 655 }));
+      expect(rows(text).find((r) => r[0] === 'Total')?.[1]).to.equal('13,000');
+      expect(text).to.include(
+        'Window: 2025-01-01 12:00:00Z to 2025-01-01 12:05:00Z (5 min), 2 counties. Updated 2025-01-01 12:05:00Z.',
+      );
+    });
+
+    it('prints an empty window as a zero total without shares', () => {
+      const text = renderSnapshot(snapshotOf({}));
+      expect(rows(text).slice(1)).to.deep.equal([['Total', '0', '', '']]);
+      expect(text).to.include('0 counties');
+    });
+
+    it('folds the smallest counties into one row when maxRows is given, keeping the total', () => {
+      const counts = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`County${i}`, 100 - i]));
+      const body = rows(renderSnapshot(snapshotOf(counts), { maxRows: 4 }));
+      // Three counties, the folded row, the total.
+      expect(body.slice(1).map((r) => r[0])).to.deep.equal([
+        'County0',
+        'County1',
+        'County2',
+        '(7 more counties)',
+        'Total',
+      ]);
+      const folded = body.find((r) => r[0] === '(7 more counties)');
+      expect(folded?.[1]).to.equal(String(97 + 96 + 95 + 94 + 93 + 92 + 91));
+      expect(body.find((r) => r[0] === 'Total')?.[1]).to.equal('955');
+    });
+
+    it('does not fold when everything fits', () => {
+      const body = rows(renderSnapshot(snapshotOf({ A: 2, B: 1 }), { maxRows: 10 }));
+      expect(body.map((r) => r[0])).to.deep.equal(['County', 'A', 'B', 'Total']);
+    });
+  });
+
+  describe('bar and formatShare', () => {
+    it('draws nothing for zero or a zero maximum', () => {
+      expect(bar(0, 10)).to.equal('');
+      expect(bar(5, 0)).to.equal('');
+    });
+
+    it('uses eighth blocks for the remainder and at least one eighth', () => {
+      expect(bar(10, 10, 4)).to.equal('████');
+      expect(bar(5, 10, 3)).to.equal('█▌');
+      expect(bar(1, 1_000_000, 30)).to.equal('▏');
+    });
+
+    it('gives shares with one decimal', () => {
+      expect(formatShare(1, 3)).to.equal('33.3%');
+      expect(formatShare(2, 3)).to.equal('66.7%');
+      expect(formatShare(0, 0)).to.equal('0.0%');
+    });
+  });
+});
