@@ -25,10 +25,14 @@ export function renderVerify(report: VerifyReport): string {
     ? `PASS: all ${report.counties.length} counties match (${report.expectedTotal} events in the window).`
     : report.interrupted
       ? 'FAIL: interrupted before the check could complete.'
-      : `FAIL: ${report.counties.filter((c) => c.difference !== 0).length} counties differ${report.failed > 0 ? `, ${report.failed} events failed to send` : ''}.`;
+      : `FAIL: ${plural(report.counties.filter((c) => c.difference !== 0).length, 'county differs', 'counties differ')}${report.failed > 0 ? `, ${report.failed} events failed to send` : ''}.`;
   return [
     table.toString(),
     `Sent ${report.sent}, skipped ${report.skipped}, failed ${report.failed}, stored ${report.stored}. Window ${report.windowStart} to ${report.windowEnd}.`,
     verdict,
   ].join('\n');
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

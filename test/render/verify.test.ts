@@ -72,7 +72,7 @@ describe('render/verify', () => {
       counties: [{ county: 'Albany', expected: 8, actual: 6, difference: -2 }],
     });
     expect(tableRows(text).find((r) => r[0] === 'Total')).to.deep.equal(['Total', '8', '6', '-2']);
-    expect(text.split('\n').at(-1)).to.equal('FAIL: 1 counties differ, 2 events failed to send.');
+    expect(text.split('\n').at(-1)).to.equal('FAIL: 1 county differs, 2 events failed to send.');
   });
 
   it('says an interrupted check did not complete', () => {

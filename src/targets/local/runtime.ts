@@ -8,8 +8,14 @@ import { type Db, getMeta, setMeta } from './database.js';
 import type { LocalQueue } from './queue.js';
 import type { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 
+interface BatchResult {
+  received: number;
+  stored: number;
+  failed: number;
+}
+
 export interface RuntimeEvents {
-  onBatch?(result: { received: number; stored: number; failed: number }): void;
+  onBatch?(result: BatchResult): void;
   onAggregation?(snapshot: Snapshot): void;
   onError?(error: unknown): void;
 }
@@ -83,14 +89,21 @@ export class LocalRuntime {
       const { db } = this.deps;
       db.exec('BEGIN IMMEDIATE');
       try {
-        let received = 0;
+        const batches: BatchResult[] = [];
         for (let i = 0; i < maxBatches; i++) {
-          const n = await this.invokeStoring(options.immediate ?? false);
-          if (n === 0) break;
-          received += n;
+          const batch = await this.invokeStoring(options.immediate ?? false);
+          if (batch.received === 0) break;
+          batches.push(batch);
         }
         db.exec('COMMIT');
-        return received;
+        // Counted only once committed: a rolled-back group stored nothing.
+        for (const batch of batches) {
+          this.totals.received += batch.received;
+          this.totals.stored += batch.stored;
+          this.totals.failed += batch.failed;
+          this.listeners.onBatch?.(batch);
+        }
+        return batches.reduce((n, b) => n + b.received, 0);
       } catch (error) {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw error;
@@ -99,7 +112,7 @@ export class LocalRuntime {
   }
 
   /** One storing invocation; runs inside the caller's transaction. */
-  private async invokeStoring(immediate: boolean): Promise<number> {
+  private async invokeStoring(immediate: boolean): Promise<BatchResult> {
     const { queue, parameters: p, clock } = this.deps;
     const messages = queue.receive({
       now: clock.now(),
@@ -109,7 +122,7 @@ export class LocalRuntime {
       batchingWindowMs: p.MaximumBatchingWindowInSeconds * 1000,
       immediate,
     });
-    if (messages.length === 0) return 0;
+    if (messages.length === 0) return { received: 0, stored: 0, failed: 0 };
     const result = await storeRecords(messages, { events: this.deps.events, ttlMinutes: p.EventTtlMinutes });
     const failed = new Map(result.errors.map((e) => [e.messageId, e.error]));
     queue.delete(messages.filter((m) => !failed.has(m.messageId)));
@@ -118,11 +131,7 @@ export class LocalRuntime {
         .filter((m) => failed.has(m.messageId))
         .map((m) => ({ message: m, error: failed.get(m.messageId) ?? '' })),
     );
-    this.totals.received += messages.length;
-    this.totals.stored += result.stored;
-    this.totals.failed += failed.size;
-    this.listeners.onBatch?.({ received: messages.length, stored: result.stored, failed: failed.size });
-    return messages.length;
+    return { received: messages.length, stored: result.stored, failed: failed.size };
   }
 
   /** Enqueues message bodies (serialized with the batches this process runs on the connection). */
