@@ -143,7 +143,12 @@ export class LocalTarget implements Target {
 
   async openStream(): Promise<StreamSession> {
     const stack = this.open();
-    const runtime = this.runtime(stack);
+    // A failure in the background runtime (storage gone, disk full) stops the stream, never silently.
+    let backgroundError: unknown;
+    const runtime = new LocalRuntime(
+      { ...stack, clock: this.clock },
+      { onError: (error) => (backgroundError ??= error) },
+    );
     runtime.start();
     const { queue, parameters } = stack;
     let pending = 0;
@@ -151,6 +156,7 @@ export class LocalTarget implements Target {
       maxBatchSize: LOCAL_SEND_BATCH,
       maxInFlight: 1,
       send: async (events) => {
+        if (backgroundError !== undefined) throw backgroundError;
         await runtime.enqueue(events.map((e) => JSON.stringify(e)));
         // Backpressure: once a full batch waits, process it here instead of letting the queue grow.
         pending += events.length;
@@ -169,6 +175,7 @@ export class LocalTarget implements Target {
       sender,
       finish: async () => {
         await runtime.stop();
+        if (backgroundError !== undefined) throw backgroundError;
         await runtime.drain();
         const depths = queue.depths(this.clock.now());
         return {
