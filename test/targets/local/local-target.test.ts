@@ -238,6 +238,22 @@ describe('local target', () => {
       expect(status.queue?.visible).to.be.at.most(5);
       expect((await session.finish()).stored).to.equal(35);
     });
+    it('stops the stream with the error when the background runtime fails, instead of dropping it', async () => {
+      // GIVEN a stream whose runtime processes partial batches in the background
+      await target.deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+      const session = await target.openStream();
+      // WHEN storage breaks underneath it (another process drops a table the storing path writes)
+      const other = openExisting(target.location, STACK);
+      other.exec('DROP TABLE county_seconds');
+      other.close();
+      await session.sender.send(events(3));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // THEN the next send and the finish both fail with the storage error
+      const sendError = await rejection(session.sender.send(events(1)));
+      expect(String(sendError)).to.match(/county_seconds/);
+      const finishError = await rejection(session.finish());
+      expect(String(finishError)).to.match(/county_seconds/);
+    });
   });
 
   describe('aggregate', () => {
