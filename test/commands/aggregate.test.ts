@@ -9,6 +9,7 @@ import {
   STACK_LINE,
   total,
 } from '../helpers/e2e.js';
+import { tableRows } from '../helpers/table.js';
 
 const SNAPSHOT_KEYS = ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties'];
 
@@ -78,15 +79,7 @@ describe('commands/aggregate', function () {
     await deployAndStream();
     const result = await box.cli('aggregate');
     expect(result.code).to.equal(0);
-    const rows = result.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('│'))
-      .map((line) =>
-        line
-          .split('│')
-          .slice(1, 4)
-          .map((c) => c.trim()),
-      );
+    const rows = tableRows(result.stdout).map((cells) => cells.slice(0, 3));
     expect(rows).to.deep.equal([
       ['County', 'Count', 'Share'],
       ['Albany', '5', '41.7%'],

@@ -1,20 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { ensureBuilt, lines, type RunResult, Sandbox, STACK_LINE } from '../helpers/e2e.js';
-
-/** The rows of the parameter table printed by deploy, as [parameter, was, now]. */
-function parameterRows(stdout: string): string[][] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('│'))
-    .map((line) =>
-      line
-        .split('│')
-        .slice(1, -1)
-        .map((cell) => cell.trim()),
-    )
-    .slice(1);
-}
+import { tableRows } from '../helpers/table.js';
 
 /** A user error: the exit code, one line on stderr that matches, no stack trace, nothing on stdout. */
 function expectUsageError(result: RunResult, pattern: RegExp, code = 2): void {
@@ -46,7 +33,7 @@ describe('commands/deploy', function () {
     expect(result.stdout.split('\n')[0]).to.match(
       /^Created stack "sensorpipe" \(local\) at .*sensorpipe\.sqlite\.$/,
     );
-    const rows = parameterRows(result.stdout);
+    const rows = tableRows(result.stdout).slice(1);
     expect(rows.map((r) => r[0])).to.deep.equal(Object.keys(DEFAULT_PARAMETERS));
     for (const [name, value] of Object.entries(DEFAULT_PARAMETERS))
       expect(rows).to.deep.include([name, '-', String(value)]);
@@ -67,7 +54,7 @@ describe('commands/deploy', function () {
     const result = await box.cli('deploy', ['--batch-size', '10', '--batching-window', '0']);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout.split('\n')[0]).to.match(/^Updated stack "sensorpipe"/);
-    expect(parameterRows(result.stdout)).to.deep.equal([
+    expect(tableRows(result.stdout).slice(1)).to.deep.equal([
       ['BatchSize', '100', '10'],
       ['MaximumBatchingWindowInSeconds', '1', '0'],
     ]);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { bar, formatShare, renderSnapshot } from '../../src/render/snapshot.js';
+import { tableRows } from '../helpers/table.js';
 
 const END = Date.UTC(2025, 0, 1, 12, 5, 0);
 const window = { start: END - 5 * 60_000, end: END, minutes: 5 };
@@ -9,24 +10,11 @@ function snapshotOf(counts: Record<string, number>): Snapshot {
   return buildSnapshot(new Map(Object.entries(counts)), window, END);
 }
 
-/** The table's body rows as [county, count, share, bar] (border characters stripped). */
-function rows(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('│'))
-    .map((line) =>
-      line
-        .split('│')
-        .slice(1, -1)
-        .map((cell) => cell.trim()),
-    );
-}
-
 describe('render/snapshot', () => {
   describe('renderSnapshot', () => {
     it('lists counties largest first (ties by name), with counts, shares and the total', () => {
       const text = renderSnapshot(snapshotOf({ Kings: 2, Albany: 5, Erie: 2, Bronx: 1 }));
-      const body = rows(text);
+      const body = tableRows(text);
       expect(body[0]?.slice(0, 3)).to.deep.equal(['County', 'Count', 'Share']);
       expect(body.slice(1).map((r) => r.slice(0, 3))).to.deep.equal([
         ['Albany', '5', '50.0%'],
@@ -38,7 +26,7 @@ describe('render/snapshot', () => {
     });
 
     it('draws bars proportional to the largest county, 30 cells wide at most', () => {
-      const body = rows(renderSnapshot(snapshotOf({ A: 40, B: 20, C: 10, D: 1 })));
+      const body = tableRows(renderSnapshot(snapshotOf({ A: 40, B: 20, C: 10, D: 1 })));
       const bars = Object.fromEntries(body.slice(1, 5).map((r) => [r[0], r[3] ?? '']));
       expect(bars.A).to.equal('█'.repeat(30));
       expect(bars.B).to.equal('█'.repeat(15));
@@ -49,7 +37,7 @@ describe('render/snapshot', () => {
 
     it('prints thousands separators and the window with its length and number of counties', () => {
       const text = renderSnapshot(snapshotOf({ Albany: 12_345, Kings: 655 }));
-      expect(rows(text).find((r) => r[0] === 'Total')?.[1]).to.equal('13,000');
+      expect(tableRows(text).find((r) => r[0] === 'Total')?.[1]).to.equal('13,000');
       expect(text).to.include(
         'Window: 2025-01-01 12:00:00Z to 2025-01-01 12:05:00Z (5 min), 2 counties. Updated 2025-01-01 12:05:00Z.',
       );
@@ -57,13 +45,13 @@ describe('render/snapshot', () => {
 
     it('prints an empty window as a zero total without shares', () => {
       const text = renderSnapshot(snapshotOf({}));
-      expect(rows(text).slice(1)).to.deep.equal([['Total', '0', '', '']]);
+      expect(tableRows(text).slice(1)).to.deep.equal([['Total', '0', '', '']]);
       expect(text).to.include('0 counties');
     });
 
     it('folds the smallest counties into one row when maxRows is given, keeping the total', () => {
       const counts = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`County${i}`, 100 - i]));
-      const body = rows(renderSnapshot(snapshotOf(counts), { maxRows: 4 }));
+      const body = tableRows(renderSnapshot(snapshotOf(counts), { maxRows: 4 }));
       // Three counties, the folded row, the total.
       expect(body.slice(1).map((r) => r[0])).to.deep.equal([
         'County0',
@@ -78,7 +66,7 @@ describe('render/snapshot', () => {
     });
 
     it('does not fold when everything fits', () => {
-      const body = rows(renderSnapshot(snapshotOf({ A: 2, B: 1 }), { maxRows: 10 }));
+      const body = tableRows(renderSnapshot(snapshotOf({ A: 2, B: 1 }), { maxRows: 10 }));
       expect(body.map((r) => r[0])).to.deep.equal(['County', 'A', 'B', 'Total']);
     });
   });

@@ -2,18 +2,7 @@ import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { renderDeploy, renderStatus } from '../../src/render/stack.js';
 import type { DeployResult, StackStatus } from '../../src/targets/target.js';
-
-function tableRows(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('│'))
-    .map((line) =>
-      line
-        .split('│')
-        .slice(1, -1)
-        .map((cell) => cell.trim()),
-    );
-}
+import { tableRows } from '../helpers/table.js';
 
 const deployBase: Omit<DeployResult, 'action' | 'changes'> = {
   stackName: 'demo',

@@ -1,18 +1,7 @@
 import { expect } from 'chai';
 import { renderVerify } from '../../src/render/verify.js';
 import type { VerifyReport } from '../../src/services/verify.js';
-
-function tableRows(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('│'))
-    .map((line) =>
-      line
-        .split('│')
-        .slice(1, -1)
-        .map((cell) => cell.trim()),
-    );
-}
+import { tableRows } from '../helpers/table.js';
 
 const good: VerifyReport = {
   match: true,
