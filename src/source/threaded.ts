@@ -23,7 +23,7 @@ export async function* threadedCsvSource(
   // A small young generation: the thread only ever holds two batches, and RSS is a target.
   const worker = new Worker(threadScript, {
     workerData: { sensorpipeCsv: options },
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 },
   });
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | undefined;

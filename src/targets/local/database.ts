@@ -123,7 +123,7 @@ function connect(path: string, stackName: string, options: Database.Options): Db
     db = new Database(path, { ...options, timeout: 30_000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('cache_size = -8192'); // 8 MiB: enough for the hot right edges of the trees, and RSS stays low
+    db.pragma('cache_size = -4096'); // 4 MiB: enough for the hot right edges of the trees, and RSS stays low
     db.pragma('wal_autocheckpoint = 10000');
     // Savepoints (nested transactions) would otherwise write a statement journal to a temp file.
     db.pragma('temp_store = MEMORY');
