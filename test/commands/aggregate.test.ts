@@ -3,10 +3,10 @@ import {
   countsOf,
   ensureBuilt,
   expectedCounts,
+  expectOneLineError,
   jsonLines,
   lines,
   Sandbox,
-  STACK_LINE,
   total,
 } from '../helpers/e2e.js';
 import { tableRows } from '../helpers/table.js';
@@ -132,29 +132,20 @@ describe('commands/aggregate', function () {
   describe('errors', () => {
     it('on a stack that is not deployed: exit 3 and how to deploy', async () => {
       const result = await box.cli('aggregate');
-      expect(result.code).to.equal(3);
-      expect(lines(result.stderr)).to.have.length(1);
-      expect(result.stderr).to.include('sensorpipe deploy --target local');
-      expect(result.stderr).not.to.match(STACK_LINE);
+      expectOneLineError(result, 3, 'sensorpipe deploy --target local');
       expect(box.databaseExists()).to.equal(false);
     });
 
     it('on --target aws: exit 4, one line that points at --target local', async () => {
       const result = await box.cli('aggregate', [], { target: 'aws' });
-      expect(result.code).to.equal(4);
-      expect(lines(result.stderr)).to.have.length(1);
-      expect(result.stderr).to.include('--target local');
-      expect(result.stderr).not.to.match(STACK_LINE);
+      expectOneLineError(result, 4, '--target local');
     });
 
     for (const value of ['0', 'x', '1.5']) {
       it(`on --watch ${value}: exit 2, one line that names the flag`, async () => {
         await box.cli('deploy');
         const result = await box.cli('aggregate', ['--watch', value]);
-        expect(result.code).to.equal(2);
-        expect(lines(result.stderr)).to.have.length(1);
-        expect(result.stderr).to.include('--watch');
-        expect(result.stderr).not.to.match(STACK_LINE);
+        expectOneLineError(result, 2, '--watch');
       });
     }
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ensureBuilt, jsonLines, lines, Sandbox, STACK_LINE } from '../helpers/e2e.js';
+import { ensureBuilt, expectOneLineError, jsonLines, Sandbox } from '../helpers/e2e.js';
 
 describe('commands/destroy', function () {
   this.timeout(60_000);
@@ -19,10 +19,7 @@ describe('commands/destroy', function () {
     await box.cli('deploy');
     await box.cli('stream', ['--once', '--interval-ms', '0', '--file', box.fixture()]);
     const result = await box.cli('destroy');
-    expect(result.code).to.equal(2);
-    expect(lines(result.stderr)).to.have.length(1);
-    expect(result.stderr).to.include('--yes');
-    expect(result.stderr).not.to.match(STACK_LINE);
+    expectOneLineError(result, 2, '--yes');
     expect(box.databaseExists()).to.equal(true);
     const status = JSON.parse((await box.cli('status', ['--json'])).stdout);
     expect(status.deployed).to.equal(true);
@@ -78,9 +75,6 @@ describe('commands/destroy', function () {
 
   it('on --target aws: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('destroy', ['--yes'], { target: 'aws' });
-    expect(result.code).to.equal(4);
-    expect(lines(result.stderr)).to.have.length(1);
-    expect(result.stderr).to.include('--target local');
-    expect(result.stderr).not.to.match(STACK_LINE);
+    expectOneLineError(result, 4, '--target local');
   });
 });

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { ensureBuilt, expectedCounts, jsonLines, lines, Sandbox, STACK_LINE, total } from '../helpers/e2e.js';
+import {
+  ensureBuilt,
+  expectedCounts,
+  expectOneLineError,
+  jsonLines,
+  Sandbox,
+  total,
+} from '../helpers/e2e.js';
 
 describe('commands/show', function () {
   this.timeout(60_000);
@@ -52,18 +59,12 @@ describe('commands/show', function () {
 
   it('on a stack that is not deployed: exit 3 and how to deploy', async () => {
     const result = await box.cli('show');
-    expect(result.code).to.equal(3);
-    expect(lines(result.stderr)).to.have.length(1);
-    expect(result.stderr).to.include('sensorpipe deploy --target local');
-    expect(result.stderr).not.to.match(STACK_LINE);
+    expectOneLineError(result, 3, 'sensorpipe deploy --target local');
     expect(box.databaseExists()).to.equal(false);
   });
 
   it('on --target aws: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('show', [], { target: 'aws' });
-    expect(result.code).to.equal(4);
-    expect(lines(result.stderr)).to.have.length(1);
-    expect(result.stderr).to.include('--target local');
-    expect(result.stderr).not.to.match(STACK_LINE);
+    expectOneLineError(result, 4, '--target local');
   });
 });

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
-import { ensureBuilt, expectedCounts, jsonLines, lines, Sandbox, STACK_LINE, total } from '../helpers/e2e.js';
+import {
+  ensureBuilt,
+  expectedCounts,
+  expectOneLineError,
+  jsonLines,
+  lines,
+  Sandbox,
+  total,
+} from '../helpers/e2e.js';
 
 describe('commands/status', function () {
   this.timeout(60_000);
@@ -76,10 +84,7 @@ describe('commands/status', function () {
 
   it('on --target aws: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('status', [], { target: 'aws' });
-    expect(result.code).to.equal(4);
-    expect(lines(result.stderr)).to.have.length(1);
-    expect(result.stderr).to.include('--target local');
-    expect(result.stderr).not.to.match(STACK_LINE);
+    expectOneLineError(result, 4, '--target local');
   });
 
   it('on an invalid stack name: exit 2, one line', async () => {

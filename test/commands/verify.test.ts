@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import {
   ensureBuilt,
   expectedCounts,
+  expectOneLineError,
   jsonLines,
   lines,
   Sandbox,
@@ -137,10 +138,7 @@ describe('commands/verify', function () {
 
   it('on --target aws: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('verify', ['--file', box.fixture()], { target: 'aws', env: env() });
-    expect(result.code).to.equal(4);
-    expect(lines(result.stderr)).to.have.length(1);
-    expect(result.stderr).to.include('--target local');
-    expect(result.stderr).not.to.match(STACK_LINE);
+    expectOneLineError(result, 4, '--target local');
     expect(verifyDirs()).to.deep.equal([]);
   });
 

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -365,4 +366,12 @@ export function total(counts: Map<string, number>): number {
 /** Snapshot counties as a Map, for a comparison with `expectedCounts`. */
 export function countsOf(snapshot: { counties: { county: string; count: number }[] }): Map<string, number> {
   return new Map(snapshot.counties.map((c) => [c.county, c.count]));
+}
+
+/** A user error as the CLI must show it: the exit code, one line on stderr saying `text`, no stack trace. */
+export function expectOneLineError(result: RunResult, code: number, text: string): void {
+  expect(result.code, result.stderr).to.equal(code);
+  expect(lines(result.stderr)).to.have.length(1);
+  expect(result.stderr).to.include(text);
+  expect(result.stderr).not.to.match(STACK_LINE);
 }
