@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
+import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { ExitCode } from '../core/errors.js';
 import { createProgress, formatStreamStats } from '../render/progress.js';
-import { resolveDatasetWithProgress } from '../services/dataset.js';
 import { runStream } from '../services/stream.js';
 
 const SKIPS_SHOWN = 5;

@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
+import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { EnvironmentError, ExitCode } from '../core/errors.js';
 import { createProgress } from '../render/progress.js';
 import { renderVerify } from '../render/verify.js';
-import { resolveDatasetWithProgress } from '../services/dataset.js';
 import { type VerifyReport, verifyLocal } from '../services/verify.js';
 
 export default class Verify extends PipelineCommand {

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { resolveDatasetWithProgress } from '../../src/cli/dataset.js';
 import { EnvironmentError } from '../../src/core/errors.js';
-import { resolveDatasetWithProgress } from '../../src/services/dataset.js';
 import { DATASET_FILE } from '../../src/source/dataset.js';
 
 const CSV = 'Waterbody_Name,County\nCayuta Creek,Chemung\nOwego Creek,Tioga\n';
@@ -18,7 +18,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-describe('services/dataset', () => {
+describe('cli/dataset', () => {
   let dir: string;
   let stderr: string[];
   let env: NodeJS.ProcessEnv;

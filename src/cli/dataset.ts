@@ -1,3 +1,4 @@
+// Command-side glue: resolving the dataset is the source's job; showing the download is the CLI's.
 import { resolveDataset } from '../source/dataset.js';
 
 /** Finds the CSV to stream, downloading the dataset once (with progress on stderr) when needed. */
