@@ -64,6 +64,27 @@ export async function streamEvents(
   let fatal: unknown;
   let queued = 0;
   let ended = false;
+  type Row = Extract<SourceItem, { kind: 'row' }>;
+  let lookahead: Row | undefined;
+
+  /** The next row (skipped rows are counted on the way), or undefined at the end of the source. */
+  const nextRow = async (): Promise<Row | undefined> => {
+    if (lookahead) {
+      const row = lookahead;
+      lookahead = undefined;
+      return row;
+    }
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        return undefined;
+      }
+      if (next.value.kind === 'row') return next.value;
+      stats.skipped++;
+      options.onSkip?.(next.value);
+    }
+  };
 
   const snapshot = (): StreamStats => {
     stats.elapsedMs = clock.now() - schedule.startMs;
@@ -76,21 +97,19 @@ export async function streamEvents(
       const now = clock.now();
       const due = Math.min(schedule.dueBy(now), limit);
       if (due <= queued) {
-        await clock.sleep(schedule.dueAt(queued) - now, signal);
+        // Read the next row before waiting for its due time: a source that has ended stops the
+        // stream now, not one interval after its last event.
+        lookahead ??= await nextRow();
+        if (lookahead === undefined) break;
+        await clock.sleep(schedule.dueAt(queued) - clock.now(), signal);
         continue;
       }
-      const rows: Extract<SourceItem, { kind: 'row' }>[] = [];
+      const rows: Row[] = [];
       const want = Math.min(due - queued, sender.maxBatchSize);
       while (rows.length < want) {
-        const next = await iterator.next();
-        if (next.done) {
-          ended = true;
-          break;
-        }
-        if (next.value.kind === 'skip') {
-          stats.skipped++;
-          options.onSkip?.(next.value);
-        } else rows.push(next.value);
+        const row = await nextRow();
+        if (row === undefined) break;
+        rows.push(row);
       }
       if (rows.length === 0) break;
       const time = clock.now();
