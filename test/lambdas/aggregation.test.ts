@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { createHandler as createAggregation } from '../../lambdas/aggregation.js';
+import { createHandler as createStoring } from '../../lambdas/storing.js';
+import {
+  DynamoEventRepository,
+  DynamoSnapshotRepository,
+} from '../../src/targets/aws/dynamo-repositories.js';
+import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../helpers/dynalite.js';
+
+const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
+const MINUTE = 60_000;
+
+describe('aggregation Lambda (dynalite)', () => {
+  let dynamo: LocalDynamo;
+  let tables: { eventsTable: string; aggregatesTable: string };
+  let now: number;
+  let lines: string[];
+
+  before(async () => {
+    dynamo = await startDynalite();
+  });
+  after(async () => {
+    await dynamo.close();
+  });
+  beforeEach(async () => {
+    tables = await dynamo.createTables();
+    now = T;
+    lines = [];
+  });
+
+  const storing = () =>
+    createStoring({
+      events: new DynamoEventRepository(dynamo.client, tables.eventsTable),
+      ttlMinutes: 60,
+      log: () => {},
+    });
+  const snapshots = () => new DynamoSnapshotRepository(dynamo.client, tables.aggregatesTable);
+  const aggregation = () =>
+    createAggregation({
+      events: new DynamoEventRepository(dynamo.client, tables.eventsTable),
+      snapshots: snapshots(),
+      windowMinutes: 5,
+      now: () => now,
+      log: (line) => lines.push(line),
+    });
+
+  it('counts what the storing function stored, per county, and returns the snapshot it wrote', async () => {
+    const events = [
+      sensorEvent(T - 5 * MINUTE, 'Old'), // exactly 5 minutes old: out of the window
+      sensorEvent(T - 5 * MINUTE + 1, 'Tioga'),
+      ...Array.from({ length: 40 }, (_, i) => sensorEvent(T - i * 7_000, i % 4 === 0 ? 'Kings' : 'Tioga')),
+      sensorEvent(T, 'Queens'),
+      sensorEvent(T + 1, 'Future'),
+    ];
+    const bodies = events.map((e) => JSON.stringify(e));
+    // Redeliveries of a few messages must not be counted twice.
+    expect(await storing()(sqsEvent([...bodies, bodies[3]!, bodies[4]!]))).to.deep.equal({
+      batchItemFailures: [],
+    });
+
+    const snapshot = await aggregation()({ source: 'aws.events' });
+    expect(snapshot).to.deep.equal({
+      updated: new Date(T).toISOString(),
+      windowStart: new Date(T - 5 * MINUTE).toISOString(),
+      windowEnd: new Date(T).toISOString(),
+      windowMinutes: 5,
+      total: 42,
+      counties: [
+        { county: 'Tioga', count: 31 },
+        { county: 'Kings', count: 10 },
+        { county: 'Queens', count: 1 },
+      ],
+    });
+    // What `show` reads.
+    expect(await snapshots().latestSnapshot()).to.deep.equal(snapshot);
+    expect(JSON.parse(lines[0]!)).to.deep.include({ function: 'aggregation', total: 42, counties: 3 });
+  });
+
+  it('slides: a later run drops what left the window and replaces the snapshot', async () => {
+    await storing()(
+      sqsEvent([sensorEvent(T - MINUTE, 'Tioga'), sensorEvent(T, 'Kings')].map((e) => JSON.stringify(e))),
+    );
+    expect((await aggregation()()).total).to.equal(2);
+    now = T + 4 * MINUTE;
+    const later = await aggregation()();
+    expect(later.counties).to.deep.equal([{ county: 'Kings', count: 1 }]);
+    expect(await snapshots().latestSnapshot()).to.deep.equal(later);
+  });
+
+  it('writes an empty snapshot for an empty window', async () => {
+    const snapshot = await aggregation()();
+    expect(snapshot).to.deep.include({ total: 0, counties: [] });
+    expect(await snapshots().latestSnapshot()).to.deep.equal(snapshot);
+  });
+});

@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { DynamoSnapshotRepository } from '../../src/targets/aws/dynamo-repositories.js';
+import {
+  DUMMY_AWS_ENV,
+  type LocalDynamo,
+  sensorEvent,
+  sqsEvent,
+  startDynalite,
+} from '../helpers/dynalite.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+const MAX_BYTES = 50 * 1024;
+
+/** Requires a bundle as Lambda does (CommonJS index.js), invokes its handler with the event in a file. */
+const DRIVER = `
+const { readFileSync } = require('node:fs');
+const [bundle, eventFile] = process.argv.slice(2);
+const { handler } = require(bundle);
+handler(JSON.parse(readFileSync(eventFile, 'utf8'))).then(
+  (result) => process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\n'),
+  (error) => { console.error(error); process.exit(1); },
+);
+`;
+
+describe('Lambda bundles (fresh Node process, dynalite)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let dynamo: LocalDynamo;
+  let tables: { eventsTable: string; aggregatesTable: string };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensorpipe-bundles-'));
+    fs.writeFileSync(path.join(dir, 'driver.cjs'), DRIVER);
+    dynamo = await startDynalite();
+    tables = await dynamo.createTables();
+    await run(
+      process.execPath,
+      [path.join(root, 'scripts', 'bundle-lambdas.js'), path.join(dir, 'lambdas')],
+      {
+        cwd: root,
+      },
+    );
+  });
+  after(async () => {
+    await dynamo?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function invoke(name: string, event: unknown): Promise<{ result: unknown; logs: string }> {
+    const eventFile = path.join(dir, `${name}-event.json`);
+    fs.writeFileSync(eventFile, JSON.stringify(event));
+    const { stdout } = await run(
+      process.execPath,
+      [path.join(dir, 'driver.cjs'), path.join(dir, 'lambdas', `${name}.js`), eventFile],
+      {
+        env: {
+          PATH: process.env.PATH,
+          ...DUMMY_AWS_ENV,
+          AWS_ENDPOINT_URL: dynamo.endpoint,
+          EVENTS_TABLE: tables.eventsTable,
+          AGGREGATES_TABLE: tables.aggregatesTable,
+          WINDOW_MINUTES: '5',
+          EVENT_TTL_MINUTES: '60',
+          // The Lambda runtime provides the SDK on its module path; here the project's copy does.
+          NODE_PATH: path.join(root, 'node_modules'),
+        },
+      },
+    );
+    const at = stdout.lastIndexOf('\nRESULT ');
+    expect(at, stdout).to.be.greaterThan(-1);
+    return { result: JSON.parse(stdout.slice(at + 8)), logs: stdout.slice(0, at) };
+  }
+
+  it('builds two CommonJS bundles under 50 KB that leave the AWS SDK to the runtime', () => {
+    for (const name of ['storing', 'aggregation']) {
+      const file = path.join(dir, 'lambdas', `${name}.js`);
+      const code = fs.readFileSync(file, 'utf8');
+      expect(fs.statSync(file).size, name).to.be.below(MAX_BYTES);
+      expect(code).to.include('require("@aws-sdk/client-dynamodb")');
+      expect(code).to.not.include('sourceMappingURL');
+    }
+  });
+
+  it('stores an SQS batch, aggregates it, and the snapshot is what show reads', async () => {
+    const now = Date.now();
+    const events = [
+      sensorEvent(now - 2_000, 'Tioga'),
+      sensorEvent(now - 2_000, 'Tioga'),
+      sensorEvent(now - 61_000, 'Kings'),
+      sensorEvent(now - 10 * 60_000, 'Old'),
+    ];
+    const good = events.map((e) => JSON.stringify(e));
+    const batch = sqsEvent([...good, good[0]!, 'not json', JSON.stringify({ ...events[1], county: '' })]);
+    const stored = await invoke('storing', batch);
+    expect(stored.result).to.deep.equal({
+      batchItemFailures: [
+        { itemIdentifier: batch.Records[5]!.messageId },
+        { itemIdentifier: batch.Records[6]!.messageId },
+      ],
+    });
+    expect(stored.logs).to.include('"stored":5').and.to.include('"failed":2');
+    expect(stored.logs).to.not.include('not json').and.not.include(events[0]!.id);
+
+    const aggregated = await invoke('aggregation', {
+      source: 'aws.events',
+      'detail-type': 'Scheduled Event',
+    });
+    const snapshot = aggregated.result as { total: number; counties: unknown[]; windowMinutes: number };
+    expect(snapshot).to.deep.include({
+      windowMinutes: 5,
+      total: 3,
+      counties: [
+        { county: 'Tioga', count: 2 },
+        { county: 'Kings', count: 1 },
+      ],
+    });
+    expect(
+      await new DynamoSnapshotRepository(dynamo.client, tables.aggregatesTable).latestSnapshot(),
+    ).to.deep.equal(snapshot);
+  });
+});

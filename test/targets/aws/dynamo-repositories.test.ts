@@ -1,0 +1,263 @@
+import {
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  type DynamoDBClient,
+  QueryCommand,
+  ScanCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { expect } from 'chai';
+import type { StoredEvent } from '../../../src/core/event.js';
+import { buildSnapshot } from '../../../src/core/snapshot.js';
+import { windowAt } from '../../../src/core/window.js';
+import {
+  DynamoEventRepository,
+  type DynamoEventRepositoryOptions,
+  DynamoSnapshotRepository,
+} from '../../../src/targets/aws/dynamo-repositories.js';
+import { EVENT_SHARDS } from '../../../src/targets/aws/keys.js';
+import { type LocalDynamo, startDynalite, storedEvent } from '../../helpers/dynalite.js';
+
+const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
+const noWait = { sleep: async () => {}, random: () => 0.5 };
+
+type Send = (command: unknown) => Promise<unknown>;
+
+/** Replaces the client's `send` on this instance only; `wrap` gets the real one. */
+function interceptSend(client: DynamoDBClient, wrap: (real: Send) => Send): () => void {
+  const real = client.send.bind(client) as Send;
+  const mutable = client as unknown as { send: Send };
+  mutable.send = wrap(real);
+  return () => {
+    mutable.send = real;
+  };
+}
+
+const asMap = (counts: Map<string, number>) => Object.fromEntries([...counts].sort());
+
+describe('DynamoDB repositories (dynalite)', () => {
+  let dynamo: LocalDynamo;
+  let eventsTable: string;
+  let aggregatesTable: string;
+  let restore: (() => void) | undefined;
+
+  before(async () => {
+    dynamo = await startDynalite();
+  });
+  after(async () => {
+    await dynamo.close();
+  });
+  beforeEach(async () => {
+    ({ eventsTable, aggregatesTable } = await dynamo.createTables());
+  });
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+  });
+
+  const events = (options: DynamoEventRepositoryOptions = {}) =>
+    new DynamoEventRepository(dynamo.client, eventsTable, { ...noWait, ...options });
+
+  const scanAll = async () =>
+    (await dynamo.client.send(new ScanCommand({ TableName: eventsTable }))).Items ?? [];
+
+  describe('DynamoEventRepository', () => {
+    it('stores the documented item and reads only the window', async () => {
+      const repo = events();
+      const e = storedEvent(T, 'Tioga', { Make: 'TESLA' });
+      expect(await repo.putEvents([e])).to.deep.equal({ failedIds: [] });
+      const [item] = await scanAll();
+      expect(item).to.deep.include({
+        id: { S: e.id },
+        time: { N: String(T) },
+        county: { S: 'Tioga' },
+        data: { S: JSON.stringify(e.data) },
+        expiresAt: { N: String(e.expiresAt) },
+      });
+      expect(item?.sk?.S).to.equal(`${String(T).padStart(13, '0')}#${e.id}`);
+      expect(asMap(await repo.countByCounty(windowAt(T, 5)))).to.deep.equal({ Tioga: 1 });
+    });
+
+    it('stores a duplicate once and counts it once, within a batch and across batches', async () => {
+      const repo = events();
+      const e = storedEvent(T, 'Tioga');
+      const other = storedEvent(T, 'Kings');
+      expect(await repo.putEvents([e, e, other, { ...e }])).to.deep.equal({ failedIds: [] });
+      expect(await repo.putEvents([e])).to.deep.equal({ failedIds: [] });
+      expect(await scanAll()).to.have.length(2);
+      expect(asMap(await repo.countByCounty(windowAt(T, 5)))).to.deep.equal({ Kings: 1, Tioga: 1 });
+    });
+
+    it('keeps events of the same millisecond apart, over many chunks', async () => {
+      const repo = events();
+      const batch = Array.from({ length: 130 }, (_, i) => storedEvent(T, i % 3 === 0 ? 'Kings' : 'Queens'));
+      expect(await repo.putEvents(batch)).to.deep.equal({ failedIds: [] });
+      expect(await scanAll()).to.have.length(130);
+      expect(asMap(await repo.countByCounty(windowAt(T, 1)))).to.deep.equal({ Kings: 44, Queens: 86 });
+    });
+
+    it('counts exactly (start, end]: an event at start is out, one at end is in', async () => {
+      const repo = events();
+      const window = windowAt(T, 5);
+      await repo.putEvents([
+        storedEvent(window.start - 1, 'Before'),
+        storedEvent(window.start, 'AtStart'),
+        storedEvent(window.start + 1, 'Inside'),
+        storedEvent(window.start + 90_000, 'Inside'),
+        storedEvent(window.end, 'AtEnd'),
+        storedEvent(window.end + 1, 'After'),
+      ]);
+      expect(asMap(await repo.countByCounty(window))).to.deep.equal({ AtEnd: 1, Inside: 2 });
+      // One ms later: the event at start + 1 is now exactly at the start, and out.
+      expect(asMap(await repo.countByCounty(windowAt(T + 1, 5)))).to.deep.equal({
+        After: 1,
+        AtEnd: 1,
+        Inside: 1,
+      });
+    });
+
+    it('follows Query pagination to the last page', async () => {
+      const queries: QueryCommand['input'][] = [];
+      const repo = events({ pageSize: 2 });
+      const batch = Array.from({ length: 200 }, (_, i) => storedEvent(T - i * 7, `C${i % 5}`));
+      await repo.putEvents(batch);
+      restore = interceptSend(dynamo.client, (real) => async (command) => {
+        if (command instanceof QueryCommand) queries.push(command.input);
+        return real(command);
+      });
+      expect(asMap(await repo.countByCounty(windowAt(T, 5)))).to.deep.equal({
+        C0: 40,
+        C1: 40,
+        C2: 40,
+        C3: 40,
+        C4: 40,
+      });
+      // One first page per partition (each minute of the window, each shard), then the further pages.
+      expect(queries.filter((q) => q.ExclusiveStartKey === undefined)).to.have.length(6 * EVENT_SHARDS);
+      expect(queries.filter((q) => q.ExclusiveStartKey !== undefined).length).to.be.greaterThan(50);
+      expect(queries[0]).to.include({ Limit: 2, ProjectionExpression: '#county', ConsistentRead: true });
+    });
+
+    it('retries UnprocessedItems with backoff until they are stored', async () => {
+      const delays: number[] = [];
+      const repo = events({ sleep: async (ms) => void delays.push(ms), random: () => 0.5, baseDelayMs: 100 });
+      let calls = 0;
+      restore = interceptSend(dynamo.client, (real) => async (command) => {
+        if (!(command instanceof BatchWriteItemCommand)) return real(command);
+        calls++;
+        // The first two calls store only the first request of the batch and hand back the rest.
+        if (calls > 2) return real(command);
+        const requests = command.input.RequestItems?.[eventsTable] ?? [];
+        await real(new BatchWriteItemCommand({ RequestItems: { [eventsTable]: requests.slice(0, 1) } }));
+        return {
+          UnprocessedItems: { [eventsTable]: requests.slice(1) },
+          $metadata: {},
+        } satisfies BatchWriteItemCommandOutput;
+      });
+      const batch = Array.from({ length: 10 }, () => storedEvent(T, 'Tioga'));
+      expect(await repo.putEvents(batch)).to.deep.equal({ failedIds: [] });
+      expect(calls).to.equal(3);
+      expect(delays).to.deep.equal([50, 100]); // full jitter: random 0.5 of 100, then of 200
+      expect(await scanAll()).to.have.length(10);
+      expect(asMap(await repo.countByCounty(windowAt(T, 5)))).to.deep.equal({ Tioga: 10 });
+    });
+
+    it('reports the ids still unprocessed after the last attempt as failed, and stores the rest', async () => {
+      const batch = Array.from({ length: 40 }, () => storedEvent(T, 'Tioga'));
+      const stuck = new Set([batch[3]!.id, batch[30]!.id]);
+      let calls = 0;
+      restore = interceptSend(dynamo.client, (real) => async (command) => {
+        if (!(command instanceof BatchWriteItemCommand)) return real(command);
+        calls++;
+        const requests = command.input.RequestItems?.[eventsTable] ?? [];
+        const isStuck = (r: WriteRequest) => stuck.has(r.PutRequest?.Item?.id?.S ?? '');
+        const stored = requests.filter((r) => !isStuck(r));
+        if (stored.length > 0)
+          await real(new BatchWriteItemCommand({ RequestItems: { [eventsTable]: stored } }));
+        const left = requests.filter(isStuck);
+        return { UnprocessedItems: left.length ? { [eventsTable]: left } : {}, $metadata: {} };
+      });
+      const { failedIds } = await events({ maxAttempts: 4 }).putEvents(batch);
+      expect(failedIds.sort()).to.deep.equal([...stuck].sort());
+      expect(calls).to.equal(2 * 4); // two chunks, each tried four times
+      expect(await scanAll()).to.have.length(38);
+    });
+
+    it('reports every id of a chunk whose request keeps failing, never dropping one', async () => {
+      const batch = Array.from({ length: 30 }, () => storedEvent(T, 'Tioga'));
+      let calls = 0;
+      restore = interceptSend(dynamo.client, (real) => async (command) => {
+        if (!(command instanceof BatchWriteItemCommand)) return real(command);
+        calls++;
+        const requests = command.input.RequestItems?.[eventsTable] ?? [];
+        if (requests.length === 5) {
+          const error = new Error('Rate exceeded');
+          error.name = 'ProvisionedThroughputExceededException';
+          throw error;
+        }
+        return real(command);
+      });
+      const { failedIds } = await events({ maxAttempts: 3 }).putEvents(batch);
+      expect(failedIds.sort()).to.deep.equal(
+        batch
+          .slice(25)
+          .map((e) => e.id)
+          .sort(),
+      );
+      expect(calls).to.equal(1 + 3);
+      expect(await scanAll()).to.have.length(25);
+    });
+
+    it('fails only the item DynamoDB rejects (over 400 KB), not its whole chunk', async () => {
+      const batch = Array.from({ length: 5 }, () => storedEvent(T, 'Tioga'));
+      const huge: StoredEvent = { ...storedEvent(T, 'Kings'), data: { Blob: 'x'.repeat(450_000) } };
+      const { failedIds } = await events().putEvents([...batch, huge]);
+      expect(failedIds).to.deep.equal([huge.id]);
+      expect(asMap(await events().countByCounty(windowAt(T, 5)))).to.deep.equal({ Tioga: 5 });
+    });
+
+    it('counts nothing in an empty table or window', async () => {
+      expect((await events().countByCounty(windowAt(T, 5))).size).to.equal(0);
+      expect((await events().countByCounty({ start: T, end: T, minutes: 0 })).size).to.equal(0);
+    });
+  });
+
+  describe('DynamoSnapshotRepository', () => {
+    const snapshotAt = (updatedAt: number, counts: Record<string, number>) =>
+      buildSnapshot(new Map(Object.entries(counts)), windowAt(updatedAt, 5), updatedAt);
+
+    it('has no snapshot before the first aggregation', async () => {
+      expect(await new DynamoSnapshotRepository(dynamo.client, aggregatesTable).latestSnapshot()).to.equal(
+        undefined,
+      );
+    });
+
+    it('replaces the snapshot whole with a newer one (or one of the same time)', async () => {
+      const repo = new DynamoSnapshotRepository(dynamo.client, aggregatesTable);
+      await repo.putSnapshot(snapshotAt(T, { Tioga: 3, Kings: 1 }));
+      const newer = snapshotAt(T + 60_000, { Queens: 2 });
+      await repo.putSnapshot(newer);
+      expect(await repo.latestSnapshot()).to.deep.equal(newer);
+      const same = snapshotAt(T + 60_000, { Queens: 5 });
+      await repo.putSnapshot(same);
+      expect(await repo.latestSnapshot()).to.deep.equal(same);
+    });
+
+    it('never replaces a newer snapshot with an older one, and does not throw for it', async () => {
+      const repo = new DynamoSnapshotRepository(dynamo.client, aggregatesTable);
+      const newer = snapshotAt(T + 60_000, { Queens: 2 });
+      await repo.putSnapshot(newer);
+      await repo.putSnapshot(snapshotAt(T, { Tioga: 3 }));
+      expect(await repo.latestSnapshot()).to.deep.equal(newer);
+    });
+
+    it('passes on other errors', async () => {
+      const repo = new DynamoSnapshotRepository(dynamo.client, 'no-such-table');
+      let error: unknown;
+      await repo.putSnapshot(snapshotAt(T, { Tioga: 3 })).catch((e) => {
+        error = e;
+      });
+      expect((error as Error).name).to.equal('ResourceNotFoundException');
+    });
+  });
+});
