@@ -1,0 +1,231 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type CollectionTag,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  type ScalarTag,
+} from 'yaml';
+
+/** CloudFormation's limit on a TemplateBody passed inline (CreateStack / UpdateStack / CreateChangeSet). */
+export const MAX_TEMPLATE_BODY_BYTES = 51_200;
+
+const TEMPLATE_FILE = join('templates', 'pipeline.yaml');
+
+/** Where each function's bundled code goes (`Code.ZipFile`) in templates/pipeline.yaml. */
+export const CODE_PLACEHOLDERS = {
+  storing: '__STORING_CODE__',
+  aggregation: '__AGGREGATION_CODE__',
+} as const;
+
+export type FunctionCode = Record<keyof typeof CODE_PLACEHOLDERS, string>;
+
+/**
+ * The package root: the first directory up from this module that holds templates/pipeline.yaml.
+ * That is two levels up from src/targets/aws under tsx and three from dist/src/targets/aws once
+ * built; `templates` ships in the npm package next to `dist`.
+ */
+export function templatePath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, TEMPLATE_FILE);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new Error(`Cannot find ${TEMPLATE_FILE} above ${fileURLToPath(import.meta.url)}.`);
+    dir = parent;
+  }
+}
+
+/** The template as shipped, with its code placeholders. */
+export function loadTemplate(): string {
+  return readFileSync(templatePath(), 'utf8');
+}
+
+/** The template with each function's code in its `Code.ZipFile`, ready to be a TemplateBody. */
+export function renderTemplate(code: FunctionCode, template: string = loadTemplate()): string {
+  // Find every placeholder in the template first, so code that happens to contain a placeholder line
+  // is never substituted a second time; then substitute from the last to the first.
+  const sites = (Object.keys(CODE_PLACEHOLDERS) as (keyof FunctionCode)[]).map((name) => {
+    const pattern = new RegExp(`^( *)([A-Za-z]+): ${CODE_PLACEHOLDERS[name]}[ \\t]*$`, 'gm');
+    const matches = [...template.matchAll(pattern)];
+    if (matches.length !== 1) {
+      throw new Error(
+        `The template must hold ${CODE_PLACEHOLDERS[name]} once; found it ${matches.length} times.`,
+      );
+    }
+    const match = matches[0]!;
+    return {
+      name,
+      start: match.index,
+      end: match.index + match[0].length,
+      indent: match[1]!,
+      key: match[2]!,
+    };
+  });
+  sites.sort((a, b) => b.start - a.start);
+  let body = template;
+  for (const site of sites) {
+    const value = yamlString(code[site.name], site.indent.length);
+    body = `${body.slice(0, site.start)}${site.indent}${site.key}: ${value}${body.slice(site.end)}`;
+  }
+  return body;
+}
+
+/** The size CloudFormation counts against MAX_TEMPLATE_BODY_BYTES: UTF-8 bytes. */
+export function templateBodyBytes(body: string): number {
+  return Buffer.byteLength(body, 'utf8');
+}
+
+const BLOCK_INDENT = 2;
+/**
+ * Text a literal block scalar carries unchanged: tabs, line feeds and YAML's printable characters,
+ * less those some parsers take for line breaks or a byte order mark (NEL, U+2028/9, U+FEFF).
+ */
+const LITERAL_SAFE =
+  /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{10ffff}]*$/u;
+const NOT_PRINTABLE =
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * `text` as the YAML value of a mapping key indented by `keyIndent` spaces: a literal block scalar
+ * (`|`) with an explicit indentation indicator, so code that starts with spaces or blank lines keeps
+ * them, and the chomping indicator that gives back exactly its trailing line break (or none). Text a
+ * literal block cannot carry exactly (a carriage return, control characters, several trailing line
+ * breaks, which would swallow the blank line after the value) is written double-quoted instead.
+ */
+export function yamlString(text: string, keyIndent: number): string {
+  const trailingBreaks = /\n*$/.exec(text)![0].length;
+  if (text.length === 0 || trailingBreaks > 1 || !LITERAL_SAFE.test(text)) return doubleQuoted(text);
+  const lines = (trailingBreaks === 1 ? text.slice(0, -1) : text).split('\n');
+  const prefix = ' '.repeat(keyIndent + BLOCK_INDENT);
+  const header = `|${BLOCK_INDENT}${trailingBreaks === 1 ? '' : '-'}`;
+  return [header, ...lines.map((line) => (line === '' ? '' : prefix + line))].join('\n');
+}
+
+/** A JSON string is a YAML double-quoted scalar; whatever JSON leaves raw but YAML cannot print is escaped. */
+function doubleQuoted(text: string): string {
+  return JSON.stringify(text).replace(
+    NOT_PRINTABLE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+// --- Reading a template ----------------------------------------------------------------------------
+
+export interface TemplateResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+  Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  [key: string]: unknown;
+}
+
+export interface TemplateParameter {
+  Type: string;
+  Default?: unknown;
+  AllowedValues?: unknown[];
+  MinValue?: number;
+  MaxValue?: number;
+  Description?: string;
+  [key: string]: unknown;
+}
+
+export interface ParsedTemplate {
+  AWSTemplateFormatVersion?: string;
+  Description?: string;
+  Parameters?: Record<string, TemplateParameter>;
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, TemplateResource>;
+  Outputs?: Record<string, { Value: unknown; Description?: string; Export?: unknown }>;
+  [key: string]: unknown;
+}
+
+/** CloudFormation's short-form intrinsic functions (`!Ref`, `!GetAtt`, ...), by tag name. */
+const SHORT_FORMS = [
+  'Ref',
+  'Condition',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'ImportValue',
+  'Base64',
+  'Cidr',
+  'GetAZs',
+  'Length',
+  'ToJsonString',
+  'Transform',
+] as const;
+
+/** Each short form may tag a scalar, a sequence or a mapping; the node is kept as is and read by `toJs`. */
+const CFN_TAGS: (ScalarTag | CollectionTag)[] = SHORT_FORMS.flatMap((name): (ScalarTag | CollectionTag)[] => {
+  const tag = `!${name}`;
+  const keep = (value: unknown) => value;
+  return [
+    { tag, resolve: (value: string) => value },
+    { tag, collection: 'seq', resolve: keep },
+    { tag, collection: 'map', resolve: keep },
+  ];
+});
+
+/**
+ * Parses a CloudFormation YAML template into its JSON form: `!Ref X` becomes `{ Ref: 'X' }`,
+ * `!GetAtt A.B` becomes `{ 'Fn::GetAtt': ['A', 'B'] }`, `!Sub s` becomes `{ 'Fn::Sub': 's' }` and so on.
+ */
+export function parseTemplate(body: string): ParsedTemplate {
+  const doc = parseDocument(body, { customTags: CFN_TAGS, uniqueKeys: true, prettyErrors: false });
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0)
+    throw new Error(`Invalid template YAML: ${problems.map((p) => p.message).join('; ')}`);
+  const template = toJs(doc.contents);
+  if (typeof template !== 'object' || template === null || Array.isArray(template)) {
+    throw new Error('Invalid template: the document is not a mapping.');
+  }
+  if (typeof (template as ParsedTemplate).Resources !== 'object') {
+    throw new Error('Invalid template: it has no Resources.');
+  }
+  return template as ParsedTemplate;
+}
+
+function toJs(node: Node | null | undefined): unknown {
+  if (node === null || node === undefined) return null;
+  if (isAlias(node)) throw new Error('Invalid template: YAML aliases are not supported by CloudFormation.');
+  let value: unknown;
+  if (isScalar(node)) value = node.value;
+  else if (isSeq(node)) value = node.items.map((item) => toJs(item as Node | null));
+  else if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      out[key] = toJs(pair.value as Node | null);
+    }
+    value = out;
+  } else throw new Error('Invalid template: unexpected YAML node.');
+  return intrinsic(node.tag, value);
+}
+
+function intrinsic(tag: string | undefined, value: unknown): unknown {
+  if (!tag?.startsWith('!') || tag.startsWith('!!')) return value;
+  const name = tag.slice(1);
+  if (name === 'Ref' || name === 'Condition') return { [name]: value };
+  if (name === 'GetAtt' && typeof value === 'string') {
+    const dot = value.indexOf('.');
+    return { 'Fn::GetAtt': dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)] };
+  }
+  return { [`Fn::${name}`]: value };
+}
