@@ -19,13 +19,7 @@ export interface StartedCli {
 }
 
 /** What `stream --json` prints. */
-export interface StreamSummary {
-  sent: number;
-  skipped: number;
-  failed: number;
-  elapsedMs: number;
-  ratePerSecond: number;
-}
+export type { StreamSummary } from '../../src/commands/stream.js';
 
 const running = new Set<ChildProcess>();
 
