@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SensorEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 
@@ -78,6 +78,15 @@ export async function startDynalite(): Promise<LocalDynamo> {
           KeySchema: [{ AttributeName: 'name', KeyType: 'HASH' }],
         }),
       );
+      // dynalite creates tables asynchronously, even with createTableMs 0: wait until both are ACTIVE.
+      for (const table of [eventsTable, aggregatesTable]) {
+        for (let tries = 0; ; tries++) {
+          const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+          if (Table?.TableStatus === 'ACTIVE') break;
+          if (tries > 200) throw new Error(`dynalite table ${table} never became ACTIVE`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
       return { eventsTable, aggregatesTable };
     },
     async close() {
