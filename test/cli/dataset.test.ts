@@ -6,17 +6,9 @@ import sinon from 'sinon';
 import { resolveDatasetWithProgress } from '../../src/cli/dataset.js';
 import { EnvironmentError } from '../../src/core/errors.js';
 import { DATASET_FILE } from '../../src/source/dataset.js';
+import { rejection } from '../helpers/rejection.js';
 
 const CSV = 'Waterbody_Name,County\nCayuta Creek,Chemung\nOwego Creek,Tioga\n';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('cli/dataset', () => {
   let dir: string;

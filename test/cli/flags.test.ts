@@ -2,18 +2,10 @@ import { Parser } from '@oclif/core';
 import { expect } from 'chai';
 import { integerFlag, numberFlag, parameterChanges, stackParameterFlags } from '../../src/cli/flags.js';
 import { DEFAULT_PARAMETERS, INTEGER_RULES } from '../../src/core/parameters.js';
+import { rejection } from '../helpers/rejection.js';
 
 async function parse<F extends Parameters<typeof Parser.parse>[1]['flags']>(argv: string[], flags: F) {
   return (await Parser.parse(argv, { flags, strict: true })).flags;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { oclif?: { exit?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('cli/flags', () => {
@@ -32,7 +24,9 @@ describe('cli/flags', () => {
 
     for (const bad of ['-1', 'abc', '', '  ', 'Infinity', 'NaN', '1e999']) {
       it(`rejects ${JSON.stringify(bad)} as a usage error (exit 2) that names the flag and the value`, async () => {
-        const error = await rejection(parse([`--interval-ms=${bad}`], flags));
+        const error = await rejection<Error & { oclif?: { exit?: number } }>(
+          parse([`--interval-ms=${bad}`], flags),
+        );
         expect(error.message).to.include('--interval-ms');
         expect(error.message).to.include(`Expected a number of at least 0 but received: ${bad}`);
         expect(error.oclif?.exit).to.equal(2);
@@ -42,7 +36,9 @@ describe('cli/flags', () => {
     it('applies its minimum inclusively', async () => {
       const min = { n: numberFlag({ description: 'n', min: 0.5 }) };
       expect((await parse(['--n', '0.5'], min)).n).to.equal(0.5);
-      expect((await rejection(parse(['--n', '0.49'], min))).message).to.include('at least 0.5');
+      expect(
+        (await rejection<Error & { oclif?: { exit?: number } }>(parse(['--n', '0.49'], min))).message,
+      ).to.include('at least 0.5');
     });
   });
 
@@ -64,7 +60,7 @@ describe('cli/flags', () => {
       [['--size', '-3'], 'from 1 to 10'],
     ] as const) {
       it(`rejects ${argv.join(' ')} with a message that states the range`, async () => {
-        const error = await rejection(parse([...argv], flags));
+        const error = await rejection<Error & { oclif?: { exit?: number } }>(parse([...argv], flags));
         expect(error.message).to.include(argv[0]);
         expect(error.message).to.include(`Expected a whole number ${range} but received: ${argv[1]}`);
         expect(error.oclif?.exit).to.equal(2);
@@ -78,7 +74,9 @@ describe('cli/flags', () => {
         expect(stackParameterFlags, rule.flag).to.have.property(rule.flag);
         const f = { [rule.flag]: stackParameterFlags[rule.flag as keyof typeof stackParameterFlags] };
         expect((await parse([`--${rule.flag}`, String(rule.max)], f))[rule.flag]).to.equal(rule.max);
-        const error = await rejection(parse([`--${rule.flag}`, String(rule.max + 1)], f));
+        const error = await rejection<Error & { oclif?: { exit?: number } }>(
+          parse([`--${rule.flag}`, String(rule.max + 1)], f),
+        );
         expect(error.message).to.include(`from ${rule.min} to ${rule.max}`);
       }
     });

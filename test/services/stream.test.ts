@@ -6,15 +6,7 @@ import { InputError, StackStateError } from '../../src/core/errors.js';
 import { runStream } from '../../src/services/stream.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import { expectedCounts, fixtureCsv, total } from '../helpers/e2e.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../helpers/rejection.js';
 
 describe('services/stream', () => {
   let dir: string;

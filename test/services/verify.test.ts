@@ -7,6 +7,7 @@ import type { Snapshot } from '../../src/core/snapshot.js';
 import { compare, verifyLocal, verifyOn } from '../../src/services/verify.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import { expectedCounts, fixtureCsv, total } from '../helpers/e2e.js';
+import { rejection } from '../helpers/rejection.js';
 
 const START = Date.UTC(2025, 0, 1, 12, 0, 0);
 const END = START + 5 * 60_000;
@@ -23,15 +24,6 @@ function snapshot(counties: { county: string; count: number }[]): Snapshot {
 }
 
 const stats = { sent: 0, skipped: 0, failed: 0 };
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('services/verify', () => {
   describe('compare', () => {

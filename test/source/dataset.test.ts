@@ -11,6 +11,7 @@ import {
   type DownloadProgress,
   resolveDataset,
 } from '../../src/source/dataset.js';
+import { rejection } from '../helpers/rejection.js';
 
 const CSV = 'Waterbody_Name,County\r\nCayuta Creek,Chemung\r\nOwego Creek,Tioga\r\n';
 
@@ -29,15 +30,6 @@ function fakeFetch(chunks: Array<string | Error>, init: ResponseInit = {}) {
     });
     return new Response(body, init);
   }) as sinon.SinonSpy & typeof fetch;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('source/dataset', () => {

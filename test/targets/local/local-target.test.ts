@@ -8,19 +8,11 @@ import { openExisting } from '../../../src/targets/local/database.js';
 import { LocalTarget } from '../../../src/targets/local/local-target.js';
 import { LocalQueue } from '../../../src/targets/local/queue.js';
 import { type FakeClock, fakeClock, makeEvent, makeTempDir, removeTempDir, T0 } from '../../helpers/local.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const STACK = 'pipeline';
 const MINUTE = 60_000;
 const PARAMETER_NAMES = Object.keys(DEFAULT_PARAMETERS).sort();
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  return expect.fail('expected a rejection');
-}
 
 describe('local target', () => {
   let dir: string;
