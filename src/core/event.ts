@@ -12,10 +12,27 @@ export interface SensorEvent {
   data: Record<string, string>;
 }
 
+/**
+ * An event as a producer sends it: the row's columns already serialized (the CSV thread does that,
+ * off the main thread). Its message body is the SensorEvent's JSON.
+ */
+export interface OutgoingEvent {
+  id: string;
+  time: number;
+  county: string;
+  /** The JSON of SensorEvent.data. */
+  dataJson: string;
+}
+
 /** A raw event as stored, with its TTL attribute. */
 export interface StoredEvent extends SensorEvent {
   /** Unix seconds after which the event may be deleted (DynamoDB TTL format). */
   expiresAt: number;
+}
+
+/** The message body of an event: the JSON of {id, time, county, data}, in that order. */
+export function eventBody(event: OutgoingEvent): string {
+  return `{"id":${JSON.stringify(event.id)},"time":${event.time},"county":${JSON.stringify(event.county)},"data":${event.dataJson}}`;
 }
 
 /** SQS caps a message at 1 MiB; anything larger cannot have been sent by us. */

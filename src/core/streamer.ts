@@ -1,11 +1,11 @@
 import type { Clock } from './clock.js';
-import type { SensorEvent } from './event.js';
+import type { OutgoingEvent } from './event.js';
 import { uuidv7 } from './id.js';
 import { PacingSchedule } from './pacing.js';
 
-/** What a source yields: a row to send, or a row it skipped (with why). */
+/** What a source yields: a row to send (its columns as a JSON object), or a row it skipped (with why). */
 export type SourceItem =
-  | { kind: 'row'; line: number; county: string; data: Record<string, string> }
+  | { kind: 'row'; line: number; county: string; dataJson: string }
   | { kind: 'skip'; line: number; reason: string };
 
 export interface SendOutcome {
@@ -23,7 +23,7 @@ export interface EventSender {
   readonly maxBatchSize: number;
   /** How many sends may be in flight at once (enough to hold the rate on a remote queue). */
   readonly maxInFlight: number;
-  send(events: SensorEvent[]): Promise<SendOutcome>;
+  send(events: OutgoingEvent[]): Promise<SendOutcome>;
 }
 
 export interface StreamStats {
@@ -113,11 +113,11 @@ export async function streamEvents(
       }
       if (rows.length === 0) break;
       const time = clock.now();
-      const events: SensorEvent[] = rows.map((row) => ({
+      const events: OutgoingEvent[] = rows.map((row) => ({
         id: uuidv7(time),
         time,
         county: row.county,
-        data: row.data,
+        dataJson: row.dataJson,
       }));
       queued += events.length;
       const send: Promise<void> = sender.send(events).then(

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
@@ -121,7 +121,7 @@ export async function* readCsv(
         if (protoKey && key === '__proto__') setOwn(data, key, record[i]!);
         else data[key] = record[i]!;
       }
-      yield { kind: 'row', line, county, data };
+      yield { kind: 'row', line, county, dataJson: JSON.stringify(data) };
     }
   } finally {
     parser.destroy();
@@ -134,33 +134,69 @@ export async function* readCsv(
 }
 
 /**
+ * Files up to this size are parsed once when looping: later passes replay the parsed items while the
+ * file's size and modification time stay the same. Bounds the memory the replay holds to a few MiB.
+ */
+export const REPLAY_MAX_BYTES = 4 * 1024 * 1024;
+
+interface Replay {
+  /** The file as it was when parsed. */
+  identity: string;
+  headers: string[];
+  countyColumn: string;
+  items: SourceItem[];
+}
+
+/**
  * Streams a CSV file, once or (`loop`) again and again until the consumer stops. A pass without a
  * single row ends the loop, since every later pass would spin through the same nothing.
  */
 export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<SourceItem> {
+  let replay: Replay | undefined;
   for (let pass = 1; ; pass++) {
-    await checkReadable(options.file);
+    const info = await checkReadable(options.file);
+    const identity = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
     options.onPass?.(pass);
-    const stream = createReadStream(options.file, { highWaterMark: 256 * 1024 });
     let rows = 0;
-    try {
-      for await (const item of readCsv(stream, { source: options.file, onHeader: options.onHeader })) {
+    if (replay?.identity === identity) {
+      options.onHeader?.(replay.headers, replay.countyColumn);
+      for (const item of replay.items) {
         if (item.kind === 'row') rows++;
         yield item;
       }
-    } finally {
-      stream.destroy();
+    } else {
+      const record: Replay | undefined =
+        options.loop && info.size <= REPLAY_MAX_BYTES
+          ? { identity, headers: [], countyColumn: '', items: [] }
+          : undefined;
+      const stream = createReadStream(options.file, { highWaterMark: 256 * 1024 });
+      const onHeader = (headers: string[], countyColumn: string): void => {
+        if (record) Object.assign(record, { headers, countyColumn });
+        options.onHeader?.(headers, countyColumn);
+      };
+      try {
+        for await (const item of readCsv(stream, { source: options.file, onHeader })) {
+          if (item.kind === 'row') rows++;
+          record?.items.push(item);
+          yield item;
+        }
+      } finally {
+        stream.destroy();
+      }
+      replay = record;
     }
     if (!options.loop || rows === 0) return;
   }
 }
 
-async function checkReadable(file: string): Promise<void> {
+async function checkReadable(file: string): Promise<Stats> {
   try {
-    if ((await stat(file)).isDirectory()) {
+    const info = await stat(file);
+    if (info.isDirectory()) {
       throw new InputError(`${file} is a directory, not a CSV file. Pass the path of a CSV file.`);
     }
     await access(file, constants.R_OK);
+    return info;
   } catch (error) {
     if (isSensorpipeError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;

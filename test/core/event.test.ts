@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { InvalidEventError } from '../../src/core/errors.js';
 import {
+  eventBody,
   expiryOf,
   MAX_COUNTY_LENGTH,
   MAX_MESSAGE_BYTES,
@@ -100,6 +101,16 @@ describe('core/event', () => {
       const text = body({ data: { pad: 'x'.repeat(MAX_MESSAGE_BYTES - Buffer.byteLength(empty)) } });
       expect(Buffer.byteLength(text)).to.equal(MAX_MESSAGE_BYTES);
       expect(parseEvent(text).county).to.equal('Tioga');
+    });
+  });
+
+  describe('eventBody', () => {
+    it('is the JSON of the event, data included, whatever its characters', () => {
+      const data = { County: 'Tioga', 'Name "quoted"': 'line\nbreak, \\ and é', __proto__x: '' };
+      const sent = { id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', time: T, county: 'St. "Lawrence"', data };
+      const body = eventBody({ ...sent, dataJson: JSON.stringify(data) });
+      expect(body).to.equal(JSON.stringify(sent));
+      expect(parseEvent(body)).to.deep.equal({ ...sent, county: 'St. "Lawrence"' });
     });
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { systemClock } from '../../src/core/clock.js';
-import type { SensorEvent } from '../../src/core/event.js';
+import type { OutgoingEvent } from '../../src/core/event.js';
 import {
   type EventSender,
   type SendOutcome,
@@ -18,7 +18,7 @@ const row = (line: number): SourceItem => ({
   kind: 'row',
   line,
   county: COUNTIES[line % COUNTIES.length] ?? 'Albany',
-  data: { County: COUNTIES[line % COUNTIES.length] ?? 'Albany', Line: String(line) },
+  dataJson: JSON.stringify({ County: COUNTIES[line % COUNTIES.length] ?? 'Albany', Line: String(line) }),
 });
 const skip = (line: number): SourceItem => ({ kind: 'skip', line, reason: 'County is empty' });
 
@@ -55,7 +55,7 @@ function endless(): AsyncIterable<SourceItem> {
 interface Batch {
   /** Fake-clock time of the send call, ms after START. */
   at: number;
-  events: SensorEvent[];
+  events: OutgoingEvent[];
 }
 
 /**
@@ -68,7 +68,7 @@ class FakeSender implements EventSender {
   maxSeenInFlight = 0;
   settledSends = 0;
   delayMs: (call: number, at: number) => number = () => 0;
-  outcome: (events: SensorEvent[]) => SendOutcome = (events) => ({ sent: events.length, failed: 0 });
+  outcome: (events: OutgoingEvent[]) => SendOutcome = (events) => ({ sent: events.length, failed: 0 });
   reject: (call: number) => Error | undefined = () => undefined;
 
   constructor(
@@ -76,7 +76,7 @@ class FakeSender implements EventSender {
     readonly maxInFlight = 1,
   ) {}
 
-  async send(events: SensorEvent[]): Promise<SendOutcome> {
+  async send(events: OutgoingEvent[]): Promise<SendOutcome> {
     const call = this.batches.length;
     const at = Date.now() - START;
     this.batches.push({ at, events });
@@ -95,7 +95,7 @@ class FakeSender implements EventSender {
     }
   }
 
-  get events(): SensorEvent[] {
+  get events(): OutgoingEvent[] {
     return this.batches.flatMap((b) => b.events);
   }
 
@@ -178,7 +178,7 @@ describe('core/streamer', () => {
     it('sends the rows of the source in order, with their county and columns', async () => {
       const sender = new FakeSender();
       await finish(start(sourceOf(3).iterable, sender, { intervalMs: 1 }));
-      expect(sender.events.map((e) => ({ county: e.county, data: e.data }))).to.deep.equal(
+      expect(sender.events.map((e) => ({ county: e.county, data: JSON.parse(e.dataJson) }))).to.deep.equal(
         [2, 3, 4].map((line) => ({
           county: COUNTIES[line % 4],
           data: { County: COUNTIES[line % 4], Line: String(line) },
@@ -321,7 +321,7 @@ describe('core/streamer', () => {
       const stats = await finish(
         start(sourceOf(items).iterable, sender, { intervalMs: 0, onSkip: (item) => skips.push(item.line) }),
       );
-      expect(sender.events.map((e) => e.data.Line)).to.deep.equal(['2', '5', '7']);
+      expect(sender.events.map((e) => JSON.parse(e.dataJson).Line)).to.deep.equal(['2', '5', '7']);
       expect(stats.sent).to.equal(3);
       expect(stats.skipped).to.equal(4);
       expect(skips).to.deep.equal([3, 4, 6, 8]);
@@ -341,7 +341,7 @@ describe('core/streamer', () => {
           limit: 2,
         }),
       );
-      expect(sender.events.map((e) => e.data.Line)).to.deep.equal(['3', '5']);
+      expect(sender.events.map((e) => JSON.parse(e.dataJson).Line)).to.deep.equal(['3', '5']);
       expect(stats.skipped).to.equal(2);
     });
   });

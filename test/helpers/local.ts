@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../../src/core/clock.js';
-import type { SensorEvent, StoredEvent } from '../../src/core/event.js';
+import type { OutgoingEvent, SensorEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../../src/core/parameters.js';
 import { type Db, databasePath, openOrCreate } from '../../src/targets/local/database.js';
@@ -43,6 +43,11 @@ export function removeTempDir(dir: string | undefined): void {
 
 export function makeEvent(time: number, county: string, data: Record<string, string> = {}): SensorEvent {
   return { id: uuidv7(time), time, county, data: { County: county, ...data } };
+}
+
+/** The event as a producer hands it to a sender. */
+export function outgoing({ data, ...event }: SensorEvent): OutgoingEvent {
+  return { ...event, dataJson: JSON.stringify(data) };
 }
 
 export function stored(event: SensorEvent, ttlMinutes = 60): StoredEvent {

@@ -73,7 +73,7 @@ function sharedBehaviour(name: string, load: () => Promise<{ threaded: Source; r
           kind: 'row',
           line: 2,
           county: 'Albany',
-          data: { Name: 'a', County: 'Albany', Comments: 'two\nlines' },
+          dataJson: JSON.stringify({ Name: 'a', County: 'Albany', Comments: 'two\nlines' }),
         },
         { kind: 'skip', line: 4, reason: 'empty County' },
         { kind: 'skip', line: 5, reason: 'expected 3 fields, found 2' },
@@ -81,7 +81,7 @@ function sharedBehaviour(name: string, load: () => Promise<{ threaded: Source; r
           kind: 'row',
           line: 6,
           county: 'Erie',
-          data: { Name: 'd, e', County: 'Erie', Comments: 'say "hi"' },
+          dataJson: JSON.stringify({ Name: 'd, e', County: 'Erie', Comments: 'say "hi"' }),
         },
       ]);
     });

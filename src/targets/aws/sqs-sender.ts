@@ -5,7 +5,7 @@ import {
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { EnvironmentError, StackStateError } from '../../core/errors.js';
-import { MAX_MESSAGE_BYTES, type SensorEvent } from '../../core/event.js';
+import { eventBody, MAX_MESSAGE_BYTES, type OutgoingEvent } from '../../core/event.js';
 import type { EventSender, SendOutcome } from '../../core/streamer.js';
 
 /** The part of SQSClient the sender uses; an SQSClient fits, and so does a test wrapper around one. */
@@ -114,7 +114,7 @@ export class SqsEventSender implements EventSender {
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
   }
 
-  async send(events: SensorEvent[]): Promise<SendOutcome> {
+  async send(events: OutgoingEvent[]): Promise<SendOutcome> {
     if (events.length > this.maxBatchSize) {
       throw new RangeError(
         `SqsEventSender.send takes at most ${this.maxBatchSize} events, got ${events.length}`,
@@ -124,7 +124,7 @@ export class SqsEventSender implements EventSender {
     let failed = 0;
     const entries: Pending[] = [];
     events.forEach((event, index) => {
-      const body = JSON.stringify(event);
+      const body = eventBody(event);
       const bytes = Buffer.byteLength(body, 'utf8');
       if (bytes > MAX_MESSAGE_BYTES) {
         failed++;

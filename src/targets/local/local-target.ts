@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { type Clock, systemClock } from '../../core/clock.js';
+import { eventBody } from '../../core/event.js';
 import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../../core/parameters.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
@@ -157,7 +158,7 @@ export class LocalTarget implements Target {
       maxInFlight: 1,
       send: async (events) => {
         if (backgroundError !== undefined) throw backgroundError;
-        await runtime.enqueue(events.map((e) => JSON.stringify(e)));
+        await runtime.enqueue(events.map(eventBody));
         // Backpressure: once a full batch waits, process it here instead of letting the queue grow.
         pending += events.length;
         while (pending >= parameters.BatchSize) {

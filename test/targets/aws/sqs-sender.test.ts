@@ -7,7 +7,7 @@ import {
 import { expect } from 'chai';
 import { systemClock } from '../../../src/core/clock.js';
 import { EnvironmentError, StackStateError } from '../../../src/core/errors.js';
-import type { SensorEvent } from '../../../src/core/event.js';
+import type { OutgoingEvent, SensorEvent } from '../../../src/core/event.js';
 import { type SourceItem, streamEvents } from '../../../src/core/streamer.js';
 import { type SqsBatchClient, SqsEventSender } from '../../../src/targets/aws/sqs-sender.js';
 import { type LocalSqs, startFauxqs } from '../../helpers/fauxqs.js';
@@ -81,18 +81,23 @@ function awsError(
   });
 }
 
-function events(n: number, county = 'Adams'): SensorEvent[] {
+function events(n: number, county = 'Adams'): OutgoingEvent[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `id-${i}`,
     time: 1_700_000_000_000 + i,
     county,
-    data: { County: county, n: String(i) },
+    dataJson: JSON.stringify({ County: county, n: String(i) }),
   }));
 }
 
 async function* rows(n: number): AsyncGenerator<SourceItem> {
   for (let i = 0; i < n; i++)
-    yield { kind: 'row', line: i + 2, county: `C${i}`, data: { County: `C${i}`, n: String(i) } };
+    yield {
+      kind: 'row',
+      line: i + 2,
+      county: `C${i}`,
+      dataJson: JSON.stringify({ County: `C${i}`, n: String(i) }),
+    };
 }
 
 /** Sleeps that record their durations and return at once. */
@@ -213,7 +218,7 @@ describe('SqsEventSender', () => {
       const sender = new SqsEventSender({ client, queueUrl });
       const batch = events(5);
       // 600k characters but 1.2 MB in UTF-8.
-      batch[2] = { ...batch[2]!, data: { County: 'Adams', note: 'é'.repeat(600_000) } };
+      batch[2] = { ...batch[2]!, dataJson: JSON.stringify({ County: 'Adams', note: 'é'.repeat(600_000) }) };
       const outcome = await sender.send(batch);
 
       expect(outcome.sent).to.equal(4);
@@ -230,7 +235,7 @@ describe('SqsEventSender', () => {
       const sender = new SqsEventSender({ client, queueUrl });
       const batch = events(4).map((event) => ({
         ...event,
-        data: { ...event.data, blob: 'x'.repeat(400_000) },
+        dataJson: JSON.stringify({ ...JSON.parse(event.dataJson), blob: 'x'.repeat(400_000) }),
       }));
       const outcome = await sender.send(batch);
 

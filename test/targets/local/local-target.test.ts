@@ -2,12 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { StackStateError, UsageError } from '../../../src/core/errors.js';
-import type { SensorEvent } from '../../../src/core/event.js';
+import { eventBody, type OutgoingEvent } from '../../../src/core/event.js';
 import { DEFAULT_PARAMETERS, type StackParameters } from '../../../src/core/parameters.js';
 import { openExisting } from '../../../src/targets/local/database.js';
 import { LocalTarget } from '../../../src/targets/local/local-target.js';
 import { LocalQueue } from '../../../src/targets/local/queue.js';
-import { type FakeClock, fakeClock, makeEvent, makeTempDir, removeTempDir, T0 } from '../../helpers/local.js';
+import {
+  type FakeClock,
+  fakeClock,
+  makeEvent,
+  makeTempDir,
+  outgoing,
+  removeTempDir,
+  T0,
+} from '../../helpers/local.js';
 import { rejection } from '../../helpers/rejection.js';
 
 const STACK = 'pipeline';
@@ -37,8 +45,8 @@ describe('local target', () => {
     removeTempDir(dir);
   });
 
-  function events(n: number, county = 'Albany'): SensorEvent[] {
-    return Array.from({ length: n }, (_, i) => makeEvent(clock.now() - n + i, county));
+  function events(n: number, county = 'Albany'): OutgoingEvent[] {
+    return Array.from({ length: n }, (_, i) => outgoing(makeEvent(clock.now() - n + i, county)));
   }
 
   /** Messages left in the queue by a stream that stopped before they were processed. */
@@ -252,8 +260,8 @@ describe('local target', () => {
     it('processes the messages still queued, then counts the window', async () => {
       await target.deploy({ WindowMinutes: 5 });
       enqueueRaw([
-        ...events(4, 'Albany').map((e) => JSON.stringify(e)),
-        ...events(2, 'Bronx').map((e) => JSON.stringify(e)),
+        ...events(4, 'Albany').map(eventBody),
+        ...events(2, 'Bronx').map(eventBody),
         JSON.stringify(makeEvent(T0 - 5 * MINUTE, 'Cayuga')), // exactly W old: not counted
       ]);
       expect((await target.status()).queue?.visible).to.equal(7);
@@ -277,10 +285,10 @@ describe('local target', () => {
 
     it('counts only the latest window, replacing the previous snapshot', async () => {
       await target.deploy({ WindowMinutes: 5 });
-      enqueueRaw(events(3, 'Albany').map((e) => JSON.stringify(e)));
+      enqueueRaw(events(3, 'Albany').map(eventBody));
       expect((await target.aggregate()).total).to.equal(3);
       clock.advance(5 * MINUTE);
-      enqueueRaw(events(2, 'Bronx').map((e) => JSON.stringify(e)));
+      enqueueRaw(events(2, 'Bronx').map(eventBody));
       const second = await target.aggregate();
       expect(second.counties).to.deep.equal([{ county: 'Bronx', count: 2 }]);
       expect((await target.latestSnapshot())?.counties).to.deep.equal([{ county: 'Bronx', count: 2 }]);
@@ -302,7 +310,7 @@ describe('local target', () => {
       });
 
       const poisonSentAt = clock.now();
-      enqueueRaw(['{"broken":', ...events(5).map((e) => JSON.stringify(e))]);
+      enqueueRaw(['{"broken":', ...events(5).map(eventBody)]);
       status = await target.status();
       expect(status.queue).to.deep.equal({
         visible: 6,
@@ -370,7 +378,7 @@ describe('local target', () => {
 
     it('lets the stack be deployed again from scratch', async () => {
       await target.deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
-      enqueueRaw(events(2).map((e) => JSON.stringify(e)));
+      enqueueRaw(events(2).map(eventBody));
       await target.aggregate();
       await target.destroy();
       const again = await target.deploy({});
