@@ -39,7 +39,8 @@ export async function storeRecords(records: QueueRecord[], deps: StoringDeps): P
       if (ids) ids.push(record.messageId);
       else {
         messageIdsByEvent.set(event.id, [record.messageId]);
-        toStore.push({ ...event, expiresAt: expiryOf(event, deps.ttlMinutes) });
+        const { id, time, county, data } = event;
+        toStore.push({ id, time, county, data, expiresAt: expiryOf(event, deps.ttlMinutes) });
       }
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error;

@@ -51,9 +51,11 @@ interface Row {
  * dead-letter table on its next receive instead of being delivered again; messages older than the
  * retention period go.
  *
- * Storage is a log: messages never received sit after a cursor and are read in id order; a receive
- * gives each message a small lease row. So a body is written once and deleted once, never rewritten
- * on receive. Every step is one IMMEDIATE transaction, so several processes can share the queue.
+ * Storage is a log: messages never received sit after a cursor and are read in id order. A receive
+ * of such messages leases them with one batch row (a range of ids); redelivered messages, and the
+ * rest of a batch that was not wholly deleted, get a lease row each. So a body is written once and
+ * deleted once, and a batch processed without failures costs a couple of rows, whatever its size.
+ * Every step is one IMMEDIATE transaction, so several processes can share the queue.
  */
 export class LocalQueue {
   private readonly statements;
@@ -65,9 +67,6 @@ export class LocalQueue {
       cursor: s('SELECT last_received FROM queue_cursor WHERE id = 1').pluck(),
       moveCursor: s('UPDATE queue_cursor SET last_received = ? WHERE id = 1'),
       fresh: s('SELECT id, body, sent_at AS sentAt FROM queue WHERE id > ? ORDER BY id LIMIT ?'),
-      freshPeek: s(
-        'SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM (SELECT sent_at FROM queue WHERE id > ? ORDER BY id LIMIT ?)',
-      ),
       expiredLeases: s(
         'SELECT id, receive_count AS receiveCount FROM queue_leases WHERE visible_at <= ? ORDER BY visible_at LIMIT ?',
       ),
@@ -88,6 +87,18 @@ export class LocalQueue {
       dropLease: s('DELETE FROM queue_leases WHERE id = ?'),
       dropMessage: s('DELETE FROM queue WHERE id = ?'),
       ackLease: s('DELETE FROM queue_leases WHERE id = ? AND receipt = ?'),
+      newBatch: s(
+        'INSERT INTO queue_batches (receipt, first_id, last_id, count, visible_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      batch: s('SELECT first_id AS firstId, last_id AS lastId, count FROM queue_batches WHERE receipt = ?'),
+      expiredBatches: s('SELECT receipt FROM queue_batches WHERE visible_at <= ?').pluck(),
+      splitBatch: s(
+        `INSERT INTO queue_leases (id, visible_at, receive_count, receipt)
+         SELECT q.id, b.visible_at, 1, b.receipt FROM queue_batches b JOIN queue q ON q.id BETWEEN b.first_id AND b.last_id
+         WHERE b.receipt = ?`,
+      ),
+      dropBatch: s('DELETE FROM queue_batches WHERE receipt = ?'),
+      dropRange: s('DELETE FROM queue WHERE id BETWEEN ? AND ?'),
       noteError: s('UPDATE queue_leases SET last_error = ? WHERE id = ? AND receipt = ?'),
     };
   }
@@ -106,9 +117,12 @@ export class LocalQueue {
     return this.db
       .transaction(() => {
         this.acknowledgeAll(options.acknowledge ?? []);
+        // Batches whose visibility ran out come back as single leases, redelivered like any other.
+        for (const expired of st.expiredBatches.all(now) as string[]) this.splitBatch(expired);
         const cursor = st.cursor.get() as number;
-        if (!options.immediate && options.batchingWindowMs > 0 && !this.batchReady(cursor, options))
-          return [];
+        // Read once: they decide whether a batch is ready, and they are what it delivers after redeliveries.
+        const fresh = st.fresh.all(cursor, max) as Row[];
+        if (!options.immediate && options.batchingWindowMs > 0 && !this.batchReady(fresh, options)) return [];
         const receipt = randomBytes(8).toString('hex');
         const until = now + options.visibilityTimeoutMs;
         const delivered: ReceivedMessage[] = [];
@@ -140,13 +154,15 @@ export class LocalQueue {
           }
         }
         if (delivered.length < max) {
-          const fresh = st.fresh.all(cursor, max - delivered.length) as Row[];
-          for (const row of fresh) {
-            st.newLease.run(row.id, until, receipt);
-            delivered.push(message(row, 1, receipt));
+          const rows = fresh.slice(0, max - delivered.length);
+          for (const row of rows) delivered.push(message(row, 1, receipt));
+          const first = rows[0];
+          const last = rows.at(-1);
+          if (first && last) {
+            // Every queue id in first..last is after the cursor, so the range holds exactly these.
+            st.newBatch.run(receipt, first.id, last.id, rows.length, until);
+            st.moveCursor.run(last.id);
           }
-          const last = fresh.at(-1);
-          if (last) st.moveCursor.run(last.id);
         }
         return delivered;
       })
@@ -154,23 +170,42 @@ export class LocalQueue {
   }
 
   /** A full batch waits, or the oldest visible message has waited for the whole batching window. */
-  private batchReady(cursor: number, options: ReceiveOptions): boolean {
+  private batchReady(fresh: readonly Row[], options: ReceiveOptions): boolean {
     const { now, maxMessages: max } = options;
+    if (fresh.length >= max) return true;
     const leases = this.statements.leasePeek.get(now, max) as { n: number; oldest: number | null };
-    const fresh = this.statements.freshPeek.get(cursor, max) as { n: number; oldest: number | null };
-    const n = leases.n + fresh.n;
+    const n = leases.n + fresh.length;
     if (n === 0) return false;
     if (n >= max) return true;
-    const oldest = Math.min(
-      leases.oldest ?? Number.POSITIVE_INFINITY,
-      fresh.oldest ?? Number.POSITIVE_INFINITY,
-    );
+    let oldest = leases.oldest ?? Number.POSITIVE_INFINITY;
+    for (const row of fresh) oldest = Math.min(oldest, row.sentAt);
     return now - oldest >= options.batchingWindowMs;
   }
 
   private acknowledgeAll(messages: readonly Pick<ReceivedMessage, 'messageId' | 'receipt'>[]): number {
     let deleted = 0;
+    const byReceipt = new Map<string, Pick<ReceivedMessage, 'messageId' | 'receipt'>[]>();
     for (const m of messages) {
+      const group = byReceipt.get(m.receipt);
+      if (group) group.push(m);
+      else byReceipt.set(m.receipt, [m]);
+    }
+    for (const [receipt, acknowledged] of byReceipt) {
+      const batch = this.statements.batch.get(receipt) as
+        | { firstId: number; lastId: number; count: number }
+        | undefined;
+      if (!batch) continue;
+      const ids = new Set(acknowledged.map((m) => Number(m.messageId)));
+      const whole =
+        ids.size === batch.count && [...ids].every((id) => id >= batch.firstId && id <= batch.lastId);
+      if (whole) {
+        // The common case: the whole batch processed; messages dropped by retention meanwhile are simply gone.
+        deleted += this.statements.dropRange.run(batch.firstId, batch.lastId).changes;
+        this.statements.dropBatch.run(receipt);
+        byReceipt.delete(receipt);
+      } else this.splitBatch(receipt);
+    }
+    for (const m of [...byReceipt.values()].flat()) {
       // A stale receipt (the message was received again since) deletes nothing, as in SQS.
       if (this.statements.ackLease.run(m.messageId, m.receipt).changes > 0) {
         this.statements.dropMessage.run(m.messageId);
@@ -191,10 +226,17 @@ export class LocalQueue {
     if (failures.length === 0) return;
     this.db
       .transaction(() => {
+        for (const receipt of new Set(failures.map((f) => f.message.receipt))) this.splitBatch(receipt);
         for (const { message: m, error } of failures)
           this.statements.noteError.run(error.slice(0, 500), m.messageId, m.receipt);
       })
       .immediate();
+  }
+
+  /** Turns a batch lease into one lease per message still in the queue, same receipt and visibility. */
+  private splitBatch(receipt: string): void {
+    this.statements.splitBatch.run(receipt);
+    this.statements.dropBatch.run(receipt);
   }
 
   /**
@@ -208,7 +250,14 @@ export class LocalQueue {
     return this.db
       .transaction(() => {
         const n = this.db.prepare(oldest('queue')).run(max, cutoff).changes;
-        if (n > 0) this.db.prepare('DELETE FROM queue_leases WHERE id NOT IN (SELECT id FROM queue)').run();
+        if (n > 0) {
+          this.db.prepare('DELETE FROM queue_leases WHERE id NOT IN (SELECT id FROM queue)').run();
+          this.db
+            .prepare(
+              'DELETE FROM queue_batches AS b WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.id BETWEEN b.first_id AND b.last_id)',
+            )
+            .run();
+        }
         return n + this.db.prepare(oldest('dead_letters')).run(max, cutoff).changes;
       })
       .immediate();
@@ -222,10 +271,16 @@ export class LocalQueue {
           .pluck()
           .get(...args) as number;
       const cursor = this.statements.cursor.get() as number;
+      const batched = (condition: string) =>
+        one(
+          `SELECT COUNT(*) FROM queue_batches b JOIN queue q ON q.id BETWEEN b.first_id AND b.last_id WHERE b.visible_at ${condition} ?`,
+          now,
+        );
       const visible =
         one('SELECT COUNT(*) FROM queue WHERE id > ?', cursor) +
-        one('SELECT COUNT(*) FROM queue_leases WHERE visible_at <= ?', now);
-      const inFlight = one('SELECT COUNT(*) FROM queue_leases WHERE visible_at > ?', now);
+        one('SELECT COUNT(*) FROM queue_leases WHERE visible_at <= ?', now) +
+        batched('<=');
+      const inFlight = one('SELECT COUNT(*) FROM queue_leases WHERE visible_at > ?', now) + batched('>');
       const dead = this.db
         .prepare('SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM dead_letters')
         .get() as {

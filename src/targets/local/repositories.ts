@@ -34,18 +34,22 @@ export class SqliteEventRepository implements EventRepository {
   async putEvents(events: StoredEvent[]): Promise<{ failedIds: string[] }> {
     this.db
       .transaction(() => {
-        const added = new Map<string, number>();
+        // New events per second, then per county: a batch's events mostly share a second or two.
+        const added = new Map<number, Map<string, number>>();
         for (const e of events) {
           // A redelivered event is ignored by the primary key and so is not counted again.
           if (this.insert.run(e.id, e.time, e.county, e.expiresAt, JSON.stringify(e.data)).changes === 0)
             continue;
-          const key = `${Math.floor(e.time / SECOND)}\u0000${e.county}`;
-          added.set(key, (added.get(key) ?? 0) + 1);
+          const second = Math.floor(e.time / SECOND);
+          let counties = added.get(second);
+          if (!counties) {
+            counties = new Map();
+            added.set(second, counties);
+          }
+          counties.set(e.county, (counties.get(e.county) ?? 0) + 1);
         }
-        for (const [key, n] of added) {
-          const at = key.indexOf('\u0000');
-          this.addCounts.run(Number(key.slice(0, at)), key.slice(at + 1), n);
-        }
+        for (const [second, counties] of added)
+          for (const [county, n] of counties) this.addCounts.run(second, county, n);
       })
       .immediate();
     return { failedIds: [] };

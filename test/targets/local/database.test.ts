@@ -15,6 +15,7 @@ import {
   SCHEMA_VERSION,
   setMeta,
 } from '../../../src/targets/local/database.js';
+import { LocalQueue } from '../../../src/targets/local/queue.js';
 import { makeTempDir, removeTempDir } from '../../helpers/local.js';
 
 function catchError(fn: () => unknown): unknown {
@@ -64,6 +65,7 @@ describe('local database', () => {
       expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
       expect(result.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
       expect(result.db.pragma('journal_mode', { simple: true })).to.equal('wal');
+      expect(result.db.pragma('page_size', { simple: true })).to.equal(16384);
     });
 
     it('creates missing parent directories of the data dir', () => {
@@ -85,6 +87,39 @@ describe('local database', () => {
       expect(getMeta(second.db, 'marker')).to.equal('kept');
       expect(second.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
       expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+    });
+
+    it('migrates a schema 1 database to the current schema, keeping its queue and its messages in flight', () => {
+      // GIVEN a stack written by the first release: one message in flight (a lease row), one waiting
+      const file = databasePath(dir, 'stack');
+      const v1 = openOrCreate(file, 'stack').db;
+      v1.exec('DROP TABLE queue_batches');
+      v1.pragma('user_version = 1');
+      v1.exec(`INSERT INTO queue (body, sent_at) VALUES ('in flight', 1), ('waiting', 2);
+        INSERT INTO queue_leases (id, visible_at, receive_count, receipt) VALUES (1, 1000, 1, 'r1');
+        UPDATE queue_cursor SET last_received = 1;`);
+      v1.close();
+
+      // WHEN this version opens it
+      const db = track(openExisting(file, 'stack'));
+
+      // THEN it is at the current schema and the queue goes on from where it was
+      expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+      const queue = new LocalQueue(db);
+      expect(queue.depths(0)).to.include({ visible: 1, inFlight: 1 });
+      const received = queue.receive({
+        now: 1000,
+        maxMessages: 10,
+        visibilityTimeoutMs: 1000,
+        maxReceiveCount: 5,
+        batchingWindowMs: 0,
+      });
+      expect(received.map((m) => [m.body, m.receiveCount])).to.deep.equal([
+        ['in flight', 2],
+        ['waiting', 1],
+      ]);
+      expect(queue.delete(received)).to.equal(2);
+      expect(queue.depths(1000)).to.include({ visible: 0, inFlight: 0 });
     });
 
     it('rejects a data dir that cannot be created with a UsageError naming --data-dir', () => {

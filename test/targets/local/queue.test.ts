@@ -132,6 +132,55 @@ describe('local queue', () => {
       expect(rowCount(stack, 'queue')).to.equal(0);
     });
 
+    it('deletes a whole batch without touching messages received before or sent after it', () => {
+      send('old');
+      const [old] = receive({ maxMessages: 1 });
+      send('a', 'b', 'c');
+      const batch = receive();
+      send('later');
+      expect(bodiesOf(batch)).to.deep.equal(['a', 'b', 'c']);
+
+      expect(queue.delete(batch)).to.equal(3);
+      expect(queue.depths(clock.now())).to.include({ visible: 1, inFlight: 1 });
+      expect(bodiesOf(receive())).to.deep.equal(['later']);
+      clock.advance(VISIBILITY_MS);
+      const redelivered = receive().map((m) => [m.messageId, m.body, m.receiveCount]);
+      expect(redelivered).to.deep.include([old?.messageId, 'old', 2]);
+      expect(redelivered.map(([, body]) => body).sort()).to.deep.equal(['later', 'old']);
+    });
+
+    it('keeps the rest of a partly deleted batch in flight, then redelivers only that', () => {
+      // GIVEN a batch of four where two are deleted (a partial batch failure)
+      send('a', 'b', 'c', 'd');
+      const batch = receive();
+      const [a, b, c, d] = batch.sort((x, y) => x.body.localeCompare(y.body));
+      expect(queue.delete([a!, c!])).to.equal(2);
+      // THEN the other two stay in flight until the visibility timeout
+      expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 2 });
+      clock.advance(VISIBILITY_MS - 1);
+      expect(receive()).to.deep.equal([]);
+      // AND then come back, received a second time, and only they
+      clock.advance(1);
+      const again = receive();
+      expect(again.map((m) => [m.body, m.receiveCount])).to.deep.equal([
+        ['b', 2],
+        ['d', 2],
+      ]);
+      // AND the first receipt can no longer delete them
+      expect(queue.delete([b!, d!])).to.equal(0);
+      expect(queue.delete(again)).to.equal(2);
+      expect(rowCount(stack, 'queue')).to.equal(0);
+    });
+
+    it('deletes a batch late with its receipt if nobody received it since, as SQS does', () => {
+      send('a', 'b');
+      const batch = receive();
+      clock.advance(VISIBILITY_MS * 2);
+      expect(queue.depths(clock.now())).to.include({ visible: 2, inFlight: 0 });
+      expect(queue.delete(batch)).to.equal(2);
+      expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0 });
+    });
+
     it('deletes nothing with a stale receipt (the message was received again since)', () => {
       send('a');
       const [stale] = receive();
