@@ -3,7 +3,10 @@ import type { OutgoingEvent } from './event.js';
 import { uuidv7 } from './id.js';
 import { PacingSchedule } from './pacing.js';
 
-/** What a source yields: a row to send (its columns as a JSON object), or a row it skipped (with why). */
+/**
+ * What a source yields, in chunks (one await per chunk, not per row): a row to send (its columns as
+ * a JSON object), or a row it skipped (with why).
+ */
 export type SourceItem =
   | { kind: 'row'; line: number; county: string; dataJson: string }
   | { kind: 'skip'; line: number; reason: string };
@@ -51,7 +54,7 @@ export interface StreamOptions {
  * signal aborts, always after the sends in flight have settled.
  */
 export async function streamEvents(
-  source: AsyncIterable<SourceItem>,
+  source: AsyncIterable<readonly SourceItem[]>,
   sender: EventSender,
   options: StreamOptions,
 ): Promise<StreamStats> {
@@ -66,23 +69,37 @@ export async function streamEvents(
   let ended = false;
   type Row = Extract<SourceItem, { kind: 'row' }>;
   let lookahead: Row | undefined;
+  let chunk: readonly SourceItem[] = [];
+  let chunkAt = 0;
 
-  /** The next row (skipped rows are counted on the way), or undefined at the end of the source. */
-  const nextRow = async (): Promise<Row | undefined> => {
+  /** The next row of the chunk in hand (skipped rows counted on the way), without waiting. */
+  const takeBuffered = (): Row | undefined => {
     if (lookahead) {
       const row = lookahead;
       lookahead = undefined;
       return row;
     }
+    while (chunkAt < chunk.length) {
+      const item = chunk[chunkAt++] as SourceItem;
+      if (item.kind === 'row') return item;
+      stats.skipped++;
+      options.onSkip?.(item);
+    }
+    return undefined;
+  };
+
+  /** The next row, reading the source when the chunk is used up; undefined at the end of the source. */
+  const nextRow = async (): Promise<Row | undefined> => {
     for (;;) {
+      const row = takeBuffered();
+      if (row) return row;
       const next = await iterator.next();
       if (next.done) {
         ended = true;
         return undefined;
       }
-      if (next.value.kind === 'row') return next.value;
-      stats.skipped++;
-      options.onSkip?.(next.value);
+      chunk = next.value;
+      chunkAt = 0;
     }
   };
 
@@ -107,7 +124,7 @@ export async function streamEvents(
       const rows: Row[] = [];
       const want = Math.min(due - queued, sender.maxBatchSize);
       while (rows.length < want) {
-        const row = await nextRow();
+        const row = takeBuffered() ?? (await nextRow());
         if (row === undefined) break;
         rows.push(row);
       }

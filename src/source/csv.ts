@@ -145,13 +145,18 @@ interface Replay {
   headers: string[];
   countyColumn: string;
   items: SourceItem[];
+  rows: number;
 }
 
+/** Items per chunk of csvSource. */
+export const CHUNK_ITEMS = 512;
+
 /**
- * Streams a CSV file, once or (`loop`) again and again until the consumer stops. A pass without a
- * single row ends the loop, since every later pass would spin through the same nothing.
+ * Streams a CSV file's items in chunks, once or (`loop`) again and again until the consumer stops.
+ * A pass without a single row ends the loop, since every later pass would spin through the same
+ * nothing. On an error, the items read before it come first.
  */
-export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<SourceItem> {
+export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<SourceItem[]> {
   let replay: Replay | undefined;
   for (let pass = 1; ; pass++) {
     const info = await checkReadable(options.file);
@@ -160,29 +165,38 @@ export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<Sour
     let rows = 0;
     if (replay?.identity === identity) {
       options.onHeader?.(replay.headers, replay.countyColumn);
-      for (const item of replay.items) {
-        if (item.kind === 'row') rows++;
-        yield item;
-      }
+      for (let at = 0; at < replay.items.length; at += CHUNK_ITEMS)
+        yield replay.items.slice(at, at + CHUNK_ITEMS);
+      rows = replay.rows;
     } else {
       const record: Replay | undefined =
         options.loop && info.size <= REPLAY_MAX_BYTES
-          ? { identity, headers: [], countyColumn: '', items: [] }
+          ? { identity, headers: [], countyColumn: '', items: [], rows: 0 }
           : undefined;
       const stream = createReadStream(options.file, { highWaterMark: 256 * 1024 });
       const onHeader = (headers: string[], countyColumn: string): void => {
         if (record) Object.assign(record, { headers, countyColumn });
         options.onHeader?.(headers, countyColumn);
       };
+      let chunk: SourceItem[] = [];
       try {
         for await (const item of readCsv(stream, { source: options.file, onHeader })) {
           if (item.kind === 'row') rows++;
           record?.items.push(item);
-          yield item;
+          chunk.push(item);
+          if (chunk.length === CHUNK_ITEMS) {
+            yield chunk;
+            chunk = [];
+          }
         }
+      } catch (error) {
+        if (chunk.length > 0) yield chunk;
+        throw error;
       } finally {
         stream.destroy();
       }
+      if (chunk.length > 0) yield chunk;
+      if (record) record.rows = rows;
       replay = record;
     }
     if (!options.loop || rows === 0) return;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.js';
@@ -9,20 +9,31 @@ import type { ThreadMessage } from './csv-thread.js';
 const threadScript = new URL('./csv-thread.js', import.meta.url);
 
 /**
- * The same items as csvSource, parsed on a worker thread so that CSV parsing runs on the second core
- * while the main thread sends. One batch is always requested ahead, so memory stays at two batches.
- * Where the compiled thread script is absent (running from TypeScript sources), it reads in-thread.
+ * Files smaller than this are parsed on the main thread: starting a thread (~100 ms before its first
+ * row) costs more than parsing them, and a looped small file is parsed only once anyway.
  */
-export async function* threadedCsvSource(
-  options: Pick<CsvSourceOptions, 'file' | 'loop'>,
-): AsyncGenerator<SourceItem> {
-  if (!existsSync(fileURLToPath(threadScript))) {
-    yield* csvSource(options);
+export const THREAD_MIN_BYTES = 1024 * 1024;
+
+export interface ThreadedCsvOptions extends Pick<CsvSourceOptions, 'file' | 'loop'> {
+  /** Parse in a thread only from this file size on (default THREAD_MIN_BYTES). */
+  threadMinBytes?: number;
+}
+
+/**
+ * The same items as csvSource; a large file is parsed on a worker thread so that CSV parsing runs on
+ * the second core while the main thread sends. One batch is always requested ahead, so memory stays
+ * at two batches. Where the compiled thread script is absent (running from TypeScript sources), it
+ * reads in-thread.
+ */
+export async function* threadedCsvSource(options: ThreadedCsvOptions): AsyncGenerator<SourceItem[]> {
+  const { threadMinBytes = THREAD_MIN_BYTES, ...source } = options;
+  if (!existsSync(fileURLToPath(threadScript)) || sizeOf(source.file) < threadMinBytes) {
+    yield* csvSource(source);
     return;
   }
   // A small young generation: the thread only ever holds two batches, and RSS is a target.
   const worker = new Worker(threadScript, {
-    workerData: { sensorpipeCsv: options },
+    workerData: { sensorpipeCsv: source },
     resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 },
   });
   const inbox: ThreadMessage[] = [];
@@ -52,7 +63,7 @@ export async function* threadedCsvSource(
       const message = await receive();
       const last = 'error' in message || message.done;
       if (!last) worker.postMessage('next'); // read ahead while this batch is sent
-      yield* message.items;
+      if (message.items.length > 0) yield message.items;
       if ('error' in message) {
         throw message.error.input ? new InputError(message.error.message) : new Error(message.error.message);
       }
@@ -60,5 +71,14 @@ export async function* threadedCsvSource(
     }
   } finally {
     await worker.terminate();
+  }
+}
+
+/** The file's size, or infinity when it cannot be read (csvSource then reports why). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return Number.POSITIVE_INFINITY;
   }
 }

@@ -22,16 +22,19 @@ const row = (line: number): SourceItem => ({
 });
 const skip = (line: number): SourceItem => ({ kind: 'skip', line, reason: 'County is empty' });
 
-/** A source of the given items; records how many were read and whether it was closed. */
-function sourceOf(items: SourceItem[] | number) {
+/**
+ * A source of the given items, `perChunk` to a chunk; records how many items were read and whether
+ * it was closed.
+ */
+function sourceOf(items: SourceItem[] | number, perChunk = 1) {
   const list = typeof items === 'number' ? Array.from({ length: items }, (_, i) => row(i + 2)) : items;
   const state = { read: 0, closed: false };
-  const iterable: AsyncIterable<SourceItem> = {
+  const iterable: AsyncIterable<SourceItem[]> = {
     [Symbol.asyncIterator]: () => ({
       next: async () => {
-        const value = list[state.read];
-        if (value === undefined) return { done: true, value: undefined };
-        state.read++;
+        const value = list.slice(state.read, state.read + perChunk);
+        if (value.length === 0) return { done: true, value: undefined };
+        state.read += value.length;
         return { done: false, value };
       },
       return: async () => {
@@ -44,10 +47,10 @@ function sourceOf(items: SourceItem[] | number) {
 }
 
 /** An endless source: row after row. */
-function endless(): AsyncIterable<SourceItem> {
+function endless(): AsyncIterable<SourceItem[]> {
   return {
     async *[Symbol.asyncIterator]() {
-      for (let line = 2; ; line++) yield row(line);
+      for (let line = 2; ; line++) yield [row(line)];
     },
   };
 }
@@ -136,7 +139,7 @@ describe('core/streamer', () => {
 
   /** Starts a stream on the fake clock. */
   function start(
-    source: AsyncIterable<SourceItem>,
+    source: AsyncIterable<readonly SourceItem[]>,
     sender: FakeSender,
     options: Partial<StreamOptions> & { intervalMs: number },
   ) {
@@ -184,6 +187,27 @@ describe('core/streamer', () => {
           data: { County: COUNTIES[line % 4], Line: String(line) },
         })),
       );
+    });
+
+    it('sends the same events, skips counted, whatever the chunk size of the source', async () => {
+      const items = [row(2), skip(3), row(4), row(5), skip(6), skip(7), row(8), row(9)];
+      const sent: { lines: string[]; stats: StreamStats }[] = [];
+      for (const perChunk of [1, 3, 100]) {
+        const sender = new FakeSender(2);
+        const stats = await finish(start(sourceOf(items, perChunk).iterable, sender, { intervalMs: 1 }));
+        sent.push({ lines: sender.events.map((e) => JSON.parse(e.dataJson).Line), stats });
+      }
+      for (const run of sent) {
+        expect(run.lines).to.deep.equal(['2', '4', '5', '8', '9']);
+        expect(run.stats).to.include({ sent: 5, skipped: 3 });
+      }
+    });
+
+    it('reads no chunk past the one that holds the last event of --limit', async () => {
+      const { iterable, state } = sourceOf(100, 7);
+      await finish(start(iterable, new FakeSender(), { intervalMs: 0, limit: 10 }));
+      expect(state.read).to.equal(14);
+      expect(state.closed).to.equal(true);
     });
 
     it('gives every event a unique UUIDv7 stamped with its send time', async () => {

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { InputError } from '../../src/core/errors.js';
 import type { SourceItem } from '../../src/core/streamer.js';
-import { csvSource, MAX_RECORD_BYTES, readCsv } from '../../src/source/csv.js';
+import { CHUNK_ITEMS, csvSource, MAX_RECORD_BYTES, readCsv } from '../../src/source/csv.js';
+import { itemsOf } from '../helpers/source.js';
 
 const DATASET = path.resolve(process.cwd(), '../shared/data/Recommended_Fishing_Rivers_And_Streams.csv');
 
@@ -296,12 +297,14 @@ describe('source/csv', () => {
       const passes: number[] = [];
       const headers: string[] = [];
       const { items } = await drain(
-        csvSource({
-          file,
-          loop: false,
-          onPass: (pass) => passes.push(pass),
-          onHeader: (_, county) => headers.push(county),
-        }),
+        itemsOf(
+          csvSource({
+            file,
+            loop: false,
+            onPass: (pass) => passes.push(pass),
+            onHeader: (_, county) => headers.push(county),
+          }),
+        ),
       );
       expect(lines(items)).to.deep.equal([
         ['row', 2],
@@ -318,7 +321,9 @@ describe('source/csv', () => {
       const passes: number[] = [];
       const seen: string[] = [];
       // WHEN the consumer takes seven rows
-      for await (const item of csvSource({ file, loop: true, onPass: (pass) => passes.push(pass) })) {
+      for await (const item of itemsOf(
+        csvSource({ file, loop: true, onPass: (pass) => passes.push(pass) }),
+      )) {
         if (item.kind === 'row') seen.push(`${item.county}@${item.line}`);
         if (seen.length === 7) break;
       }
@@ -331,7 +336,7 @@ describe('source/csv', () => {
       const file = fixture('replay.csv', 'Name,County\r\nA,Erie\r\nB,\r\n"C\nc",Kings\r\n');
       const headers: string[][] = [];
       const items: SourceItem[] = [];
-      for await (const item of csvSource({ file, loop: true, onHeader: (h) => headers.push(h) })) {
+      for await (const item of itemsOf(csvSource({ file, loop: true, onHeader: (h) => headers.push(h) }))) {
         items.push(item);
         if (items.length === 9) break;
       }
@@ -354,7 +359,7 @@ describe('source/csv', () => {
       // GIVEN a looped file that is rewritten while its first pass is read
       const file = fixture('changing.csv', 'Name,County\nA,Erie\n');
       const seen: string[] = [];
-      for await (const item of csvSource({ file, loop: true })) {
+      for await (const item of itemsOf(csvSource({ file, loop: true }))) {
         if (item.kind === 'row') seen.push(item.county);
         if (seen.length === 1) fs.writeFileSync(file, 'Name,County\nB,Kings\nC,Tioga\n');
         if (seen.length === 5) break;
@@ -363,14 +368,29 @@ describe('source/csv', () => {
       expect(seen).to.deep.equal(['Erie', 'Kings', 'Tioga', 'Kings', 'Tioga']);
     });
 
+    it('yields chunks of at most CHUNK_ITEMS, and the rows before a bad line before its error', async () => {
+      const rows = Array.from({ length: CHUNK_ITEMS + 10 }, (_, i) => `r${i},Erie`);
+      const file = fixture('chunks.csv', `Name,County\n${rows.join('\n')}\nbad "quote,Erie\n`);
+      const sizes: number[] = [];
+      let error: unknown;
+      try {
+        for await (const chunk of csvSource({ file, loop: false })) sizes.push(chunk.length);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(sizes).to.deep.equal([CHUNK_ITEMS, 10]);
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as Error).message).to.include(`line ${CHUNK_ITEMS + 12}`);
+    });
+
     it('stops looping when a pass yields no row', async () => {
       const headerOnly = fixture('header-only.csv', 'Name,County\n');
-      expect((await drain(csvSource({ file: headerOnly, loop: true }))).items).to.deep.equal([]);
+      expect((await drain(itemsOf(csvSource({ file: headerOnly, loop: true })))).items).to.deep.equal([]);
 
       const allSkipped = fixture('all-skipped.csv', 'Name,County\nA,\nB, \n');
       const passes: number[] = [];
       const { items } = await drain(
-        csvSource({ file: allSkipped, loop: true, onPass: (pass) => passes.push(pass) }),
+        itemsOf(csvSource({ file: allSkipped, loop: true, onPass: (pass) => passes.push(pass) })),
       );
       expect(lines(items)).to.deep.equal([
         ['skip', 2],
@@ -381,13 +401,13 @@ describe('source/csv', () => {
 
     it('fails on a missing file, naming it', async () => {
       const file = path.join(dir, 'nope.csv');
-      const { error } = await drain(csvSource({ file, loop: false }));
+      const { error } = await drain(itemsOf(csvSource({ file, loop: false })));
       expect(error).to.be.instanceOf(InputError);
       expect((error as Error).message).to.equal(`${file} does not exist. Check the path of the CSV file.`);
     });
 
     it('fails on a directory, naming it', async () => {
-      const { error } = await drain(csvSource({ file: dir, loop: false }));
+      const { error } = await drain(itemsOf(csvSource({ file: dir, loop: false })));
       expect(error).to.be.instanceOf(InputError);
       expect((error as Error).message).to.equal(
         `${dir} is a directory, not a CSV file. Pass the path of a CSV file.`,
@@ -398,14 +418,14 @@ describe('source/csv', () => {
       if (process.platform === 'win32' || process.getuid?.() === 0) this.skip();
       const file = fixture('secret.csv', 'Name,County\nA,Erie\n');
       fs.chmodSync(file, 0o000);
-      const { error } = await drain(csvSource({ file, loop: false }));
+      const { error } = await drain(itemsOf(csvSource({ file, loop: false })));
       expect(error).to.be.instanceOf(InputError);
       expect((error as Error).message).to.include(`${file} is not readable`);
     });
 
     it('fails with the path in the message when the CSV is bad', async () => {
       const file = fixture('no-county.csv', 'Name,Town\nA,B\n');
-      const { error } = await drain(csvSource({ file, loop: true }));
+      const { error } = await drain(itemsOf(csvSource({ file, loop: true })));
       expect((error as Error).message).to.match(
         new RegExp(`^${file.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} has no County`),
       );
@@ -417,7 +437,7 @@ describe('source/csv', () => {
       const counties = new Set<string>();
       let rows = 0;
       let skipped = 0;
-      for await (const item of csvSource({ file: DATASET, loop: false })) {
+      for await (const item of itemsOf(csvSource({ file: DATASET, loop: false }))) {
         if (item.kind === 'row') {
           rows++;
           counties.add(item.county);

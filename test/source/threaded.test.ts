@@ -7,14 +7,15 @@ import type { SourceItem } from '../../src/core/streamer.js';
 import { csvSource } from '../../src/source/csv.js';
 import { threadedCsvSource } from '../../src/source/threaded.js';
 import { ensureBuilt, fixtureCsv, importBuilt, SHARED_DATASET } from '../helpers/e2e.js';
+import { itemsOf } from '../helpers/source.js';
 
 type ThreadedModule = typeof import('../../src/source/threaded.js');
-type Source = (options: { file: string; loop: boolean }) => AsyncGenerator<SourceItem>;
+type Source = (options: { file: string; loop: boolean }) => AsyncGenerator<SourceItem[]>;
 
-async function collect(items: AsyncIterable<SourceItem>, max = Number.POSITIVE_INFINITY) {
+async function collect(chunks: AsyncIterable<readonly SourceItem[]>, max = Number.POSITIVE_INFINITY) {
   const seen: SourceItem[] = [];
   try {
-    for await (const item of items) {
+    for await (const item of itemsOf(chunks)) {
       seen.push(item);
       if (seen.length >= max) break;
     }
@@ -161,7 +162,10 @@ describe('source/threaded', () => {
   sharedBehaviour('compiled (dist/, parsing on a worker thread)', async () => {
     const threaded = await importBuilt<ThreadedModule>('src/source/threaded.js');
     const csv = await importBuilt<typeof import('../../src/source/csv.js')>('src/source/csv.js');
-    return { threaded: threaded.threadedCsvSource, reference: csv.csvSource };
+    return {
+      threaded: (options) => threaded.threadedCsvSource({ ...options, threadMinBytes: 0 }),
+      reference: csv.csvSource,
+    };
   });
 
   describe('compiled, on the thread', () => {
@@ -174,11 +178,17 @@ describe('source/threaded', () => {
         const file = path.join(dir, 'f.csv');
         fs.writeFileSync(file, mixedCsv(10));
         let during: string[] = [];
-        for await (const _ of compiled({ file, loop: false })) {
+        for await (const _ of compiled({ file, loop: false, threadMinBytes: 0 })) {
           during = process.getActiveResourcesInfo();
           break;
         }
         expect(during).to.include('MessagePort');
+        // A file under the threshold is parsed on the main thread: no thread to start.
+        for await (const _ of compiled({ file, loop: false })) {
+          during = process.getActiveResourcesInfo();
+          break;
+        }
+        expect(during).to.not.include('MessagePort');
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

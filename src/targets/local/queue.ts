@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 
 export interface ReceivedMessage {
@@ -38,6 +39,9 @@ export interface DeadLetter {
   lastError?: string;
 }
 
+/** Messages per INSERT statement when sending. */
+const SEND_CHUNK = 100;
+
 interface Row {
   id: number;
   body: string;
@@ -59,11 +63,11 @@ interface Row {
  */
 export class LocalQueue {
   private readonly statements;
+  private readonly inserts = new Map<number, Statement>();
 
   constructor(private readonly db: Db) {
     const s = (sql: string) => db.prepare(sql);
     this.statements = {
-      insert: s('INSERT INTO queue (body, sent_at) VALUES (?, ?)'),
       cursor: s('SELECT last_received FROM queue_cursor WHERE id = 1').pluck(),
       moveCursor: s('UPDATE queue_cursor SET last_received = ? WHERE id = 1'),
       fresh: s('SELECT id, body, sent_at AS sentAt FROM queue WHERE id > ? ORDER BY id LIMIT ?'),
@@ -105,10 +109,32 @@ export class LocalQueue {
 
   /** Enqueues bodies in one transaction; returns the message ids. Once this returns, they are accepted. */
   send(bodies: readonly string[], now: number): string[] {
-    const { insert } = this.statements;
     return this.db
-      .transaction(() => bodies.map((body) => String(insert.run(body, now).lastInsertRowid)))
+      .transaction(() => {
+        const ids: string[] = [];
+        for (let at = 0; at < bodies.length; at += SEND_CHUNK) {
+          const chunk = bodies.slice(at, at + SEND_CHUNK);
+          const values: unknown[] = [];
+          for (const body of chunk) values.push(body, now);
+          const last = Number(this.insertRows(chunk.length).run(...values).lastInsertRowid);
+          // The AUTOINCREMENT ids of one statement's rows are consecutive, in order.
+          for (let i = chunk.length - 1; i >= 0; i--) ids.push(String(last - i));
+        }
+        return ids;
+      })
       .immediate();
+  }
+
+  /** An INSERT of n messages: one statement (and one sqlite_sequence update) for many rows. */
+  private insertRows(n: number): Statement {
+    let statement = this.inserts.get(n);
+    if (!statement) {
+      statement = this.db.prepare(
+        `INSERT INTO queue (body, sent_at) VALUES ${Array(n).fill('(?, ?)').join(', ')}`,
+      );
+      this.inserts.set(n, statement);
+    }
+    return statement;
   }
 
   receive(options: ReceiveOptions): ReceivedMessage[] {

@@ -90,14 +90,16 @@ function events(n: number, county = 'Adams'): OutgoingEvent[] {
   }));
 }
 
-async function* rows(n: number): AsyncGenerator<SourceItem> {
+async function* rows(n: number): AsyncGenerator<SourceItem[]> {
   for (let i = 0; i < n; i++)
-    yield {
-      kind: 'row',
-      line: i + 2,
-      county: `C${i}`,
-      dataJson: JSON.stringify({ County: `C${i}`, n: String(i) }),
-    };
+    yield [
+      {
+        kind: 'row',
+        line: i + 2,
+        county: `C${i}`,
+        dataJson: JSON.stringify({ County: `C${i}`, n: String(i) }),
+      },
+    ];
 }
 
 /** Sleeps that record their durations and return at once. */

@@ -83,6 +83,17 @@ describe('local queue', () => {
       }
     });
 
+    it('returns from send the id of each body, in order, for sends of any size', () => {
+      const sent = new Map<string, string>();
+      for (const n of [1, 250, 99]) {
+        const bodies = Array.from({ length: n }, (_, i) => `${n}:${i}`);
+        for (const [i, id] of send(...bodies).entries()) sent.set(id, bodies[i] as string);
+      }
+      expect(sent.size).to.equal(350);
+      const received = receive({ maxMessages: 1000 });
+      expect(new Map(received.map((m) => [m.messageId, m.body]))).to.deep.equal(sent);
+    });
+
     it('returns nothing from an empty queue', () => {
       expect(receive()).to.deep.equal([]);
       expect(receive({ immediate: true })).to.deep.equal([]);
