@@ -23,7 +23,10 @@ export const SHARED_DATASET = path.resolve(ROOT, '../shared/data/Recommended_Fis
 const BUILD_INPUTS = [
   'src',
   'bin',
+  'lambdas',
+  'templates',
   'scripts/manifest.js',
+  'scripts/bundle-lambdas.js',
   'package.json',
   'tsconfig.json',
   'tsconfig.build.json',
@@ -75,6 +78,13 @@ async function buildInto(dir: string): Promise<void> {
       ROOT,
     );
     await exec(process.execPath, [path.join(staging, 'scripts', 'manifest.js')], staging);
+    // The Lambda bundles and the template, as the npm package ships them (deploy and template read them).
+    await exec(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'bundle-lambdas.js'), path.join(staging, 'dist', 'lambdas')],
+      ROOT,
+    );
+    fs.cpSync(path.join(ROOT, 'templates'), path.join(staging, 'templates'), { recursive: true });
     // Atomic: a concurrent run that built the same inputs first wins, and this copy goes.
     fs.renameSync(staging, dir);
   } catch (error) {

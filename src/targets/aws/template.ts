@@ -11,6 +11,7 @@ import {
   parseDocument,
   type ScalarTag,
 } from 'yaml';
+import { EnvironmentError } from '../../core/errors.js';
 
 /** CloudFormation's limit on a TemplateBody passed inline (CreateStack / UpdateStack / CreateChangeSet). */
 export const MAX_TEMPLATE_BODY_BYTES = 51_200;
@@ -45,6 +46,48 @@ export function templatePath(): string {
 /** The template as shipped, with its code placeholders. */
 export function loadTemplate(): string {
   return readFileSync(templatePath(), 'utf8');
+}
+
+/** The directory that holds templates/ and dist/: the installed package, or the repository. */
+export function packageRoot(): string {
+  return dirname(dirname(templatePath()));
+}
+
+/** Where the build puts each function's bundle (scripts/bundle-lambdas.js). */
+export function functionCodePath(name: keyof FunctionCode, root: string = packageRoot()): string {
+  return join(root, 'dist', 'lambdas', `${name}.js`);
+}
+
+/** The bundled code of both functions, as the npm package ships it. */
+export function loadFunctionCode(root: string = packageRoot()): FunctionCode {
+  const code = {} as FunctionCode;
+  for (const name of Object.keys(CODE_PLACEHOLDERS) as (keyof FunctionCode)[]) {
+    const file = functionCodePath(name, root);
+    if (!existsSync(file)) {
+      throw new EnvironmentError(
+        `The bundled Lambda code is missing (${file}): this copy of sensorpipe was not built. Run npm run build, or install sensorpipe from npm.`,
+        'NOT_BUILT',
+      );
+    }
+    code[name] = readFileSync(file, 'utf8');
+  }
+  return code;
+}
+
+/**
+ * The exact TemplateBody deploy sends: the shipped template with the shipped code inlined. Unchanged
+ * code gives a byte-identical body, so CloudFormation leaves the functions alone; changed code changes
+ * their `ZipFile`, so it updates them.
+ */
+export function synthesizeTemplate(code: FunctionCode = loadFunctionCode()): string {
+  const body = renderTemplate(code);
+  const bytes = templateBodyBytes(body);
+  if (bytes > MAX_TEMPLATE_BODY_BYTES) {
+    throw new Error(
+      `The template with its code is ${bytes} bytes, over CloudFormation's ${MAX_TEMPLATE_BODY_BYTES}-byte limit for an inline template.`,
+    );
+  }
+  return body;
 }
 
 /** The template with each function's code in its `Code.ZipFile`, ready to be a TemplateBody. */
