@@ -1,7 +1,36 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import { ensureBuilt, ROOT, run } from '../helpers/e2e.js';
+import { buildRoot, childEnv, ensureBuilt, ROOT, type RunResult, run } from '../helpers/e2e.js';
+
+/** The CLI run the plain way: @oclif/core from node_modules, no fast path of bin/run.js. */
+async function runWithOclif(args: string[]): Promise<RunResult> {
+  const bin = pathToFileURL(path.join(await buildRoot(), 'bin', 'run.js')).href;
+  const script = `import('@oclif/core').then((o) => o.execute({ dir: ${JSON.stringify(bin)}, args: ${JSON.stringify(args)} }))`;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: ROOT, env: childEnv() },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, signal: null, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Makes a child print, on exit, every CommonJS module it loaded, one per line, after a marker. */
+function moduleListHook(): string {
+  const hook = path.join(os.tmpdir(), `sensorpipe-module-list-${process.pid}.cjs`);
+  writeFileSync(
+    hook,
+    "process.on('exit', () => process.stderr.write('MODULES\\n' + Object.keys(require.cache).join('\\n') + '\\n'));\n",
+  );
+  return hook;
+}
 
 describe('bin/run.js', () => {
   before(ensureBuilt);
@@ -24,9 +53,45 @@ describe('bin/run.js', () => {
   it('hands everything else to oclif (--help lists the commands)', async () => {
     const result = await run(['--help']);
     expect(result.code).to.equal(0);
-    for (const command of ['aggregate', 'deploy', 'destroy', 'show', 'status', 'stream', 'verify']) {
+    for (const command of [
+      'aggregate',
+      'deploy',
+      'destroy',
+      'show',
+      'status',
+      'stream',
+      'template',
+      'verify',
+    ]) {
       expect(result.stdout).to.match(new RegExp(`^\\s+${command}\\s`, 'm'));
     }
+  });
+
+  for (const args of [['--help'], [], ['stream', '--help'], ['help', 'deploy'], ['nosuch', '--help']]) {
+    it(`prints help for [${args.join(' ')}] exactly as @oclif/core itself does, exit code included`, async () => {
+      const [fast, plain] = await Promise.all([run(args), runWithOclif(args)]);
+      expect(fast.stdout).to.equal(plain.stdout);
+      expect(fast.stderr).to.equal(plain.stderr);
+      expect(fast.code).to.equal(plain.code);
+    });
+  }
+
+  it('prints help from the one-file bundle, without loading @oclif/core from node_modules', async () => {
+    const hook = moduleListHook();
+    const loaded = (result: RunResult) => result.stderr.split('MODULES\n')[1]?.split('\n') ?? [];
+    const help = await run(['--help'], { env: { NODE_OPTIONS: `--require ${hook}` } });
+    expect(help.code).to.equal(0);
+    expect(loaded(help).some((file) => file.endsWith(path.join('dist', 'oclif-help.cjs')))).to.equal(true);
+    expect(loaded(help).some((file) => file.includes(path.join('@oclif', 'core')))).to.equal(false);
+    // A command runs on @oclif/core from node_modules, as its own imports do.
+    const status = await run(
+      ['status', '--target', 'local', '--data-dir', os.tmpdir(), '--stack-name', 'none'],
+      {
+        env: { NODE_OPTIONS: `--require ${hook}` },
+      },
+    );
+    expect(loaded(status).some((file) => file.endsWith('oclif-help.cjs'))).to.equal(false);
+    expect(loaded(status).some((file) => file.includes(path.join('@oclif', 'core', 'lib')))).to.equal(true);
   });
 
   it('does not take --version as the fast path when other arguments come with it', async () => {

@@ -27,6 +27,7 @@ const BUILD_INPUTS = [
   'templates',
   'scripts/manifest.js',
   'scripts/bundle-lambdas.js',
+  'scripts/bundle-help.js',
   'package.json',
   'tsconfig.json',
   'tsconfig.build.json',
@@ -85,6 +86,11 @@ async function buildInto(dir: string): Promise<void> {
       ROOT,
     );
     fs.cpSync(path.join(ROOT, 'templates'), path.join(staging, 'templates'), { recursive: true });
+    await exec(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'bundle-help.js'), path.join(staging, 'dist', 'oclif-help.cjs')],
+      ROOT,
+    );
     // Atomic: a concurrent run that built the same inputs first wins, and this copy goes.
     fs.renameSync(staging, dir);
   } catch (error) {
