@@ -1,12 +1,15 @@
 // Bundles @oclif/core's `execute` into one CommonJS file, dist/oclif-help.cjs, that bin/run.js uses
 // for invocations that can only print help (`sensorpipe`, `--help`, `help <command>`,
 // `<command> --help`). It is oclif's own code, so help reads exactly as it does otherwise; loading
-// one file instead of resolving and compiling ~100 modules takes about a third off the cold start.
+// one file, with a V8 code cache, instead of resolving and compiling ~100 modules halves the time
+// help takes above Node's own start-up.
 // No command ever runs from it: commands import @oclif/core from node_modules.
 // Usage: node scripts/bundle-help.js [outfile]
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,6 +28,15 @@ await build({
   external: ['typescript'],
   logLevel: 'warning',
 });
+// The V8 code cache bin/run.js compiles it with: made after running the module's top level, as
+// bin/run.js does, so the functions that run then are in it too.
+const script = new vm.Script(Module.wrap(readFileSync(outfile, 'utf8')), { filename: outfile });
+const module = { exports: {} };
+script
+  .runInThisContext()
+  .call(module.exports, module.exports, createRequire(outfile), module, outfile, dirname(outfile));
+writeFileSync(`${outfile}.cache`, script.createCachedData());
+const kib = (file) => `${(statSync(file).size / 1024).toFixed(0)} KiB`;
 console.log(
-  `${relative(process.cwd(), outfile) || outfile}: ${(statSync(outfile).size / 1024).toFixed(0)} KiB`,
+  `${relative(process.cwd(), outfile) || outfile}: ${kib(outfile)}, code cache ${kib(`${outfile}.cache`)}`,
 );

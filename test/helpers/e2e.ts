@@ -162,6 +162,8 @@ export interface RunResult {
 
 export interface RunOptions {
   cwd?: string;
+  /** Another CLI's bin/run.js than the test build's. */
+  bin?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -177,7 +179,8 @@ export interface Running {
 /** Starts the built CLI; call `ensureBuilt` first (in a `before` hook). */
 export function start(args: readonly string[], options: RunOptions = {}): Running {
   if (!builtRoot) throw new Error('start() before ensureBuilt(): add before(ensureBuilt) to the suite');
-  const child = spawn(process.execPath, [path.join(builtRoot, 'bin', 'run.js'), ...args], {
+  const bin = options.bin ?? path.join(builtRoot, 'bin', 'run.js');
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: options.cwd ?? ROOT,
     env: childEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
