@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
+import { expect } from 'chai';
+import { ExitCode } from '../../../src/core/errors.js';
+import { AwsEnvironment, describeAwsError } from '../../../src/targets/aws/environment.js';
+import { rejection } from '../../helpers/rejection.js';
+
+const AWS_VARIABLES = [
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_EC2_METADATA_DISABLED',
+  'AWS_ENDPOINT_URL',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+];
+
+function serviceError(name: string, message: string, requestId = 'req-123') {
+  return new CloudFormationServiceException({
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403, requestId },
+    message,
+  });
+}
+
+describe('targets/aws/environment', () => {
+  let dir: string;
+  let saved: Record<string, string | undefined>;
+  const environments: AwsEnvironment[] = [];
+
+  /** An environment with nothing from this machine: empty config files, no instance metadata. */
+  function isolate(variables: Record<string, string> = {}): void {
+    for (const key of AWS_VARIABLES) delete process.env[key];
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: path.join(dir, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...variables,
+    });
+  }
+
+  function environment(...args: ConstructorParameters<typeof AwsEnvironment>): AwsEnvironment {
+    const env = new AwsEnvironment(...args);
+    environments.push(env);
+    return env;
+  }
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-aws-env-'));
+    fs.writeFileSync(path.join(dir, 'config'), '');
+    fs.writeFileSync(path.join(dir, 'credentials'), '');
+    saved = Object.fromEntries(AWS_VARIABLES.map((key) => [key, process.env[key]]));
+  });
+
+  afterEach(async () => {
+    for (const env of environments.splice(0)) await env.destroy();
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('region', () => {
+    it('takes --region before AWS_REGION', async () => {
+      isolate({ AWS_REGION: 'eu-west-1' });
+      expect(await environment({ region: 'us-east-2' }).region()).to.equal('us-east-2');
+      expect(await environment().region()).to.equal('eu-west-1');
+    });
+
+    it("reads the profile's region from the config file, for --profile too", async () => {
+      isolate();
+      fs.writeFileSync(
+        path.join(dir, 'config'),
+        '[default]\nregion = ap-south-1\n\n[profile dev]\nregion = eu-north-1\n',
+      );
+      expect(await environment().region()).to.equal('ap-south-1');
+      expect(await environment({ profile: 'dev' }).region()).to.equal('eu-north-1');
+    });
+
+    it('falls back to AWS_DEFAULT_REGION, as the AWS CLI does', async () => {
+      isolate({ AWS_DEFAULT_REGION: 'sa-east-1' });
+      expect(await environment().region()).to.equal('sa-east-1');
+    });
+
+    it('fails in one line that says how to set one, and mentions --target local', async () => {
+      isolate();
+      const error = await rejection(environment().region());
+      expect(error).to.include({ code: 'AWS_NO_REGION', exitCode: ExitCode.environment });
+      expect((error as Error).message).to.equal(
+        'No AWS region is set: pass --region, set AWS_REGION, or give your profile a region (aws configure). To run without AWS, use --target local.',
+      );
+    });
+  });
+
+  describe('checkCredentials', () => {
+    it('passes with credentials from the environment', async () => {
+      isolate({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+      await environment().checkCredentials();
+    });
+
+    it('fails in one line when there are none, naming the profile, without any secret', async () => {
+      isolate({ AWS_REGION: 'eu-west-1' });
+      const error = await rejection(environment().checkCredentials());
+      expect(error).to.include({ code: 'AWS_NO_CREDENTIALS', exitCode: ExitCode.environment });
+      expect((error as Error).message).to.equal(
+        'No AWS credentials found: run aws configure (or aws sso login), set AWS_PROFILE, or pass --profile. To run without AWS, use --target local.',
+      );
+
+      fs.writeFileSync(path.join(dir, 'config'), '[profile dev]\nregion = eu-west-1\n');
+      const named = await rejection(environment({ profile: 'dev' }).checkCredentials());
+      expect((named as Error).message).to.include('No AWS credentials found for profile "dev"');
+    });
+  });
+
+  describe('clients', () => {
+    it('share the region and --endpoint-url; SQS makes one attempt per request (the sender retries)', async () => {
+      isolate({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+      const env = environment({ endpointUrl: 'http://127.0.0.1:4566' });
+      const [sqs, dynamodb, lambda, cloudformation] = await Promise.all([
+        env.sqs(),
+        env.dynamodb(),
+        env.lambda(),
+        env.cloudformation(),
+      ]);
+      for (const client of [sqs, dynamodb, lambda, cloudformation]) {
+        expect(await client.config.region()).to.equal('eu-west-1');
+        const endpoint = await client.config.endpoint?.();
+        expect(endpoint?.hostname).to.equal('127.0.0.1');
+        expect(endpoint?.port).to.equal(4566);
+      }
+      expect(await sqs.config.maxAttempts()).to.equal(1);
+      expect(await dynamodb.config.maxAttempts()).to.be.greaterThan(1);
+      expect(await env.sqs()).to.equal(sqs);
+    });
+  });
+
+  describe('describeAwsError', () => {
+    const cases: Array<[string, unknown, string, RegExp]> = [
+      [
+        'access denied',
+        serviceError(
+          'AccessDenied',
+          'User: arn:aws:iam::123:user/dev is not authorized to perform: cloudformation:CreateChangeSet',
+        ),
+        'AWS_ACCESS_DENIED',
+        /^AWS denied the request: User: .* cloudformation:CreateChangeSet\. Your identity needs the permissions listed under "IAM permissions" in the README\.$/,
+      ],
+      [
+        'an expired token',
+        serviceError('ExpiredToken', 'The security token included in the request is expired'),
+        'AWS_EXPIRED_TOKEN',
+        /^Your AWS session has expired \(ExpiredToken\): refresh it/,
+      ],
+      [
+        'an unknown access key',
+        serviceError('InvalidClientTokenId', 'The security token included in the request is invalid.'),
+        'AWS_INVALID_CREDENTIALS',
+        /^AWS did not accept your credentials \(InvalidClientTokenId\)/,
+      ],
+      [
+        'no credentials',
+        Object.assign(new Error('Could not load credentials from any providers'), {
+          name: 'CredentialsProviderError',
+        }),
+        'AWS_NO_CREDENTIALS',
+        /^No AWS credentials found: .* To run without AWS, use --target local\.$/,
+      ],
+      [
+        'a refused connection, wrapped by the SDK',
+        Object.assign(new Error('socket hang up'), {
+          cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        }),
+        'AWS_UNREACHABLE',
+        /^Cannot reach AWS \(ECONNREFUSED\): check your network, and try again\.$/,
+      ],
+    ];
+    for (const [what, error, code, message] of cases) {
+      it(`turns ${what} into one line (${code}) with the request id kept for --debug`, () => {
+        const described = describeAwsError(error);
+        expect(described).to.include({ code, exitCode: ExitCode.environment });
+        expect(described?.message).to.match(message);
+        expect(described?.message).to.not.include('\n');
+        if ((error as { $metadata?: unknown }).$metadata)
+          expect(described?.suggestions).to.include('AWS request id: req-123');
+      });
+    }
+
+    it('names the endpoint when --endpoint-url is unreachable', () => {
+      const error = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
+      expect(describeAwsError(error, { endpointUrl: 'http://localhost:4566' })?.message).to.equal(
+        'Cannot reach http://localhost:4566 (ECONNREFUSED): check your network and --endpoint-url, and try again.',
+      );
+    });
+
+    it('leaves throttling and other service errors to the caller', () => {
+      expect(describeAwsError(serviceError('Throttling', 'Rate exceeded'))).to.equal(undefined);
+      expect(describeAwsError(serviceError('ValidationError', 'Template format error'))).to.equal(undefined);
+      expect(describeAwsError(new Error('boom'))).to.equal(undefined);
+    });
+  });
+});
