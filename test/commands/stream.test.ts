@@ -222,7 +222,11 @@ describe('commands/stream', function () {
     });
 
     it('quits at once with exit 130 on a second signal', async () => {
-      const file = box.fixture();
+      // Over 1 MiB, so it is parsed on the CSV thread and stopping takes a few milliseconds (the
+      // thread ends). A small file's stream stops within the first signal's own callback, and then a
+      // second signal has nothing left to interrupt.
+      const file = box.fixture('big.csv', { counts: { Albany: 12_000, Kings: 12_000 } });
+      expect(fs.statSync(file).size).to.be.greaterThan(1024 * 1024);
       await box.cli('deploy');
       // The second signal must arrive while the first is being handled, which takes a few
       // milliseconds; on a loaded machine this process may be descheduled between the two kills for
