@@ -64,6 +64,13 @@ export class EnvironmentError extends SensorpipeError {
   }
 }
 
+/** An operation that ran and failed: a deploy that rolled back, a function that threw. Exit 1. */
+export class OperationError extends SensorpipeError {
+  constructor(message: string, code = 'FAILED', details?: ErrorDetails) {
+    super(message, code, ExitCode.failed, details);
+  }
+}
+
 /** A message body that the storing function cannot store; it goes back to the queue. */
 export class InvalidEventError extends Error {
   override name = 'InvalidEventError';

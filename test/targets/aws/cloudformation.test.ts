@@ -1,0 +1,221 @@
+import { CreateChangeSetCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { expect } from 'chai';
+import { ExitCode } from '../../../src/core/errors.js';
+import {
+  type DeployPlan,
+  StackDeployer,
+  StackNeedsRecreateError,
+  type StackProgress,
+} from '../../../src/targets/aws/cloudformation.js';
+import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../helpers/fake-cloudformation.js';
+import { rejection } from '../../helpers/rejection.js';
+
+const STACK = 'sensorpipe';
+const TEMPLATE = 'AWSTemplateFormatVersion: "2010-09-09"\nResources: {}\n';
+
+describe('targets/aws/cloudformation', () => {
+  let cfn: FakeCloudFormation;
+  let deployer: StackDeployer;
+  let sleeps: number[];
+
+  beforeEach(() => {
+    cfn = new FakeCloudFormation();
+    sleeps = [];
+    deployer = new StackDeployer({
+      client: cfn.client,
+      pollIntervalMs: 5,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+  });
+
+  afterEach(() => {
+    cfn.mock.restore();
+  });
+
+  async function deploy(parameters: Record<string, string> = {}, progress: StackProgress[] = []) {
+    const plan = await deployer.plan({ stackName: STACK, templateBody: TEMPLATE, parameters });
+    if (!plan.changeSetId) return { plan, stack: undefined };
+    return { plan, stack: await deployer.execute(plan, (p) => progress.push(p)) };
+  }
+
+  describe('a first deploy', () => {
+    it('creates the stack through a change set, reports progress to the total, and returns the outputs', async () => {
+      const progress: StackProgress[] = [];
+      const { plan, stack } = await deploy({ BatchSize: '10' }, progress);
+      expect(plan.kind).to.equal('create');
+      expect(plan.changes.map((c) => c.action)).to.deep.equal(PIPELINE_RESOURCES.map(() => 'Add'));
+      expect(plan.dataLoss).to.deep.equal([]);
+      expect(stack).to.deep.include({ stackName: STACK, status: 'CREATE_COMPLETE' });
+      expect(stack?.outputs).to.deep.equal(cfn.outputs);
+      expect(stack?.parameters).to.deep.equal({ BatchSize: '10' });
+      expect(progress.at(-1)).to.deep.include({
+        done: PIPELINE_RESOURCES.length,
+        total: PIPELINE_RESOURCES.length,
+      });
+      expect(progress.map((p) => p.done)).to.deep.equal(
+        [...progress.map((p) => p.done)].sort((a, b) => a - b),
+      );
+      const input = cfn.mock.commandCalls(CreateChangeSetCommand)[0]?.args[0].input;
+      expect(input).to.deep.include({ ChangeSetType: 'CREATE', TemplateBody: TEMPLATE });
+      expect(input?.Capabilities).to.include('CAPABILITY_NAMED_IAM');
+    });
+
+    it('on failure names the first failed resource and its reason, not the cascade after it', async () => {
+      cfn.failResource('EventsTable', 'Table already exists: sensorpipe-events');
+      const error = await rejection(deploy());
+      expect(error).to.include({ code: 'AWS_DEPLOY_FAILED', exitCode: ExitCode.failed });
+      expect(error.message).to.equal(
+        'Deploy of "sensorpipe" failed: EventsTable (AWS::DynamoDB::Table) CREATE_FAILED: Table already exists: sensorpipe-events. The stack rolled back to ROLLBACK_COMPLETE.',
+      );
+    });
+
+    it('ignores the failures of earlier operations in the stack history', async () => {
+      const old = cfn.addStack(STACK, 'UPDATE_ROLLBACK_COMPLETE', { parameters: { BatchSize: '10' } });
+      old.events.push(cfn.event(old, PIPELINE_RESOURCES[4]!, 'UPDATE_FAILED', 'an old failure', 'old-token'));
+      cfn.nextChanges = [{ ...PIPELINE_RESOURCES[2]!, action: 'Modify', replacement: 'False' }];
+      cfn.failResource('EventsTable', 'Limit exceeded');
+      const error = await rejection(deploy());
+      expect(error.message).to.include('EventsTable (AWS::DynamoDB::Table) UPDATE_FAILED: Limit exceeded');
+      expect(error.message).to.not.include('an old failure');
+      expect(error.message).to.include('rolled back to UPDATE_ROLLBACK_COMPLETE');
+    });
+  });
+
+  describe('an update', () => {
+    beforeEach(async () => {
+      await deploy({ BatchSize: '10', WindowMinutes: '5' });
+    });
+
+    it('with nothing to change: no change set left behind, nothing executed', async () => {
+      const { plan } = await deploy();
+      expect(plan).to.deep.include({ kind: 'update', changes: [], changeSetId: undefined });
+      expect(cfn.changeSets.size).to.equal(0);
+    });
+
+    it('keeps the previous value of every parameter it is not given', async () => {
+      cfn.nextChanges = [{ ...PIPELINE_RESOURCES[4]!, action: 'Modify', replacement: 'False' }];
+      const { stack } = await deploy({ WindowMinutes: '10' });
+      const input = cfn.mock.commandCalls(CreateChangeSetCommand).at(-1)?.args[0].input;
+      expect(input?.ChangeSetType).to.equal('UPDATE');
+      expect(input?.Parameters).to.deep.include({ ParameterKey: 'BatchSize', UsePreviousValue: true });
+      expect(input?.Parameters).to.deep.include({ ParameterKey: 'WindowMinutes', ParameterValue: '10' });
+      expect(stack?.parameters).to.deep.equal({ BatchSize: '10', WindowMinutes: '10' });
+    });
+
+    it('reports a table or queue that would be replaced or removed as data loss, and a function as not', async () => {
+      cfn.nextChanges = [
+        { ...PIPELINE_RESOURCES[2]!, action: 'Modify', replacement: 'True' },
+        { ...PIPELINE_RESOURCES[1]!, action: 'Remove' },
+        { ...PIPELINE_RESOURCES[3]!, action: 'Modify', replacement: 'False' },
+        { ...PIPELINE_RESOURCES[4]!, action: 'Modify', replacement: 'True' },
+      ];
+      const plan = await deployer.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: {} });
+      expect(plan.dataLoss.map((c) => c.logicalId)).to.deep.equal(['EventsTable', 'Queue']);
+      await deployer.discard(plan);
+      expect(cfn.changeSets.size).to.equal(0);
+      expect((await deployer.describe(STACK))?.status).to.equal('CREATE_COMPLETE');
+    });
+
+    it('reads every page of a large change set', async () => {
+      cfn.nextChanges = Array.from({ length: 120 }, (_, i) => ({
+        logicalId: `R${i}`,
+        type: 'AWS::SNS::Topic',
+        action: 'Add' as const,
+      }));
+      const plan = await deployer.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: {} });
+      expect(plan.changes).to.have.length(120);
+    });
+  });
+
+  describe('stack states that stop a deploy', () => {
+    it('ROLLBACK_COMPLETE: explains that the first create failed and why, and that it must be recreated', async () => {
+      cfn.failResource('StoringFunction', 'Role is not authorized');
+      await rejection(deploy());
+      const error = await rejection<StackNeedsRecreateError>(deploy());
+      expect(error).to.be.instanceOf(StackNeedsRecreateError);
+      expect(error).to.include({ code: 'STACK_ROLLBACK_COMPLETE', exitCode: ExitCode.state });
+      expect(error.message).to.equal(
+        'Stack "sensorpipe" is in ROLLBACK_COMPLETE: its first create failed (StoringFunction (AWS::Lambda::Function) CREATE_FAILED: Role is not authorized) and a stack in that state cannot be updated. It must be deleted and created again.',
+      );
+      // WHEN it is deleted THEN a new create works
+      expect(await deployer.deleteStack(STACK)).to.equal(true);
+      expect((await deploy()).stack?.status).to.equal('CREATE_COMPLETE');
+    });
+
+    for (const status of ['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'DELETE_IN_PROGRESS']) {
+      it(`${status}: says the stack is busy and how to follow it, changing nothing`, async () => {
+        cfn.addStack(STACK, status);
+        const error = await rejection(deploy());
+        expect(error).to.include({ code: 'STACK_BUSY', exitCode: ExitCode.state });
+        expect(error.message).to.equal(
+          `Stack "sensorpipe" is busy (${status}): another operation is running on it. Wait for it to finish (aws cloudformation describe-stacks --stack-name sensorpipe), then try again.`,
+        );
+        expect(cfn.mock.commandCalls(CreateChangeSetCommand)).to.have.length(0);
+      });
+    }
+
+    it('busy between the check and the change set: the same busy error', async () => {
+      const stack = cfn.addStack(STACK, 'UPDATE_COMPLETE');
+      cfn.mock.on(CreateChangeSetCommand).rejects(
+        Object.assign(new Error(`Stack:${stack.id} is in UPDATE_IN_PROGRESS state and can not be updated.`), {
+          name: 'ValidationError',
+        }),
+      );
+      const error = await rejection(deploy());
+      expect(error).to.include({ code: 'STACK_BUSY' });
+    });
+
+    it('REVIEW_IN_PROGRESS (a change set never executed): creates over it', async () => {
+      cfn.addStack(STACK, 'REVIEW_IN_PROGRESS', { resources: [] });
+      const { plan, stack } = await deploy();
+      expect(plan.kind).to.equal('create');
+      expect(stack?.status).to.equal('CREATE_COMPLETE');
+    });
+  });
+
+  it('keeps polling through throttling', async () => {
+    const plan: DeployPlan = await deployer.plan({
+      stackName: STACK,
+      templateBody: TEMPLATE,
+      parameters: {},
+    });
+    cfn.throttle(3);
+    expect((await deployer.execute(plan)).status).to.equal('CREATE_COMPLETE');
+    expect(sleeps.some((ms) => ms >= 1000)).to.equal(true);
+  });
+
+  describe('deleteStack', () => {
+    it('deletes the stack and waits until it is gone, with progress', async () => {
+      await deploy();
+      const progress: StackProgress[] = [];
+      expect(await deployer.deleteStack(STACK, (p) => progress.push(p))).to.equal(true);
+      expect(await deployer.describe(STACK)).to.equal(undefined);
+      expect(progress.at(-1)).to.deep.include({
+        done: PIPELINE_RESOURCES.length,
+        total: PIPELINE_RESOURCES.length,
+      });
+      expect(cfn.mock.commandCalls(DeleteStackCommand)[0]?.args[0].input.ClientRequestToken).to.match(
+        /^sensorpipe-/,
+      );
+    });
+
+    it('says false for a stack that does not exist', async () => {
+      expect(await deployer.deleteStack(STACK)).to.equal(false);
+    });
+
+    it('on DELETE_FAILED names what is left and why', async () => {
+      await deploy();
+      cfn.failDelete('EventsTable', 'Table is being used by another resource');
+      const error = await rejection(deployer.deleteStack(STACK));
+      expect(error).to.include({ code: 'AWS_DELETE_FAILED', exitCode: ExitCode.failed });
+      expect(error.message).to.equal(
+        'Could not delete stack "sensorpipe" (DELETE_FAILED): EventsTable (AWS::DynamoDB::Table): Table is being used by another resource. Remove what is left by hand (it is listed in the CloudFormation console), then run destroy again.',
+      );
+    });
+
+    it('refuses a stack that is busy', async () => {
+      cfn.addStack(STACK, 'UPDATE_IN_PROGRESS');
+      expect(await rejection(deployer.deleteStack(STACK))).to.include({ code: 'STACK_BUSY' });
+    });
+  });
+});
