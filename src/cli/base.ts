@@ -55,22 +55,57 @@ export abstract class PipelineCommand extends BaseCommand {
       description: 'Directory of local stacks (--target local).',
       helpGroup: 'GLOBAL',
     }),
+    region: Flags.string({
+      description: "AWS region (default: AWS_REGION, or your profile's region).",
+      helpGroup: 'AWS',
+    }),
+    profile: Flags.string({
+      description: 'AWS profile of ~/.aws/config (default: AWS_PROFILE, or the default chain).',
+      helpGroup: 'AWS',
+    }),
+    'endpoint-url': Flags.string({
+      description: 'One endpoint for every AWS service, e.g. LocalStack (default: AWS_ENDPOINT_URL).',
+      helpGroup: 'AWS',
+      helpValue: 'URL',
+    }),
   };
 
   private openedTarget: Target | undefined;
 
-  protected async openTarget(flags: {
-    target: TargetKind;
-    'stack-name': string;
-    'data-dir': string;
-  }): Promise<Target> {
+  protected async openTarget(
+    flags: {
+      target: TargetKind;
+      'stack-name': string;
+      'data-dir': string;
+      region?: string;
+      profile?: string;
+      'endpoint-url'?: string;
+    },
+    extra: { queueUrl?: string } = {},
+  ): Promise<Target> {
     const { createTarget } = await import('../targets/index.js');
     this.openedTarget = await createTarget({
       target: flags.target,
       stackName: flags['stack-name'],
       dataDir: flags['data-dir'],
+      aws: { region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url'] },
+      queueUrl: extra.queueUrl,
     });
     return this.openedTarget;
+  }
+
+  /** A yes/no question on the terminal; undefined when there is none to ask on (or with --json). */
+  protected confirmer(): ((question: string) => Promise<boolean>) | undefined {
+    if (!process.stdin.isTTY || this.jsonEnabled()) return undefined;
+    return async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+      } finally {
+        rl.close();
+      }
+    };
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {

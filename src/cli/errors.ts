@@ -4,7 +4,7 @@ export interface FormattedError {
   /** One line for the terminal: what is wrong and what to do. */
   line: string;
   exitCode: number;
-  json: { error: { code: string; message: string; suggestions: string[]; exitCode: number } };
+  json: { error: { code: string; message: string; suggestions: string[]; exitCode: number; log?: string[] } };
   /** Shown with --debug: the stack and the causes. */
   detail: string;
 }
@@ -28,11 +28,13 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
       : String(error);
   if (isSensorpipeError(error)) {
     const suggestions = error.suggestions;
-    const line = [error.message, ...suggestions].join(' ');
+    // The one line; a log that explains it (a function's last lines) follows, indented.
+    const line = [[error.message, ...suggestions].join(' '), ...error.log.map((l) => `  | ${l}`)].join('\n');
+    const json = { code: error.code, message: error.message, suggestions, exitCode: error.exitCode };
     return {
       line,
       exitCode: error.exitCode,
-      json: { error: { code: error.code, message: error.message, suggestions, exitCode: error.exitCode } },
+      json: { error: error.log.length > 0 ? { ...json, log: error.log } : json },
       detail,
     };
   }

@@ -1,30 +1,57 @@
+import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
 import { parameterChanges, stackParameterFlags } from '../cli/flags.js';
 import { renderDeploy } from '../render/stack.js';
+import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
 import type { DeployResult } from '../targets/target.js';
 
 export default class Deploy extends PipelineCommand {
   static override summary = 'Create or update the pipeline stack.';
   static override description =
-    `Locally, creates (or migrates) the stack's SQLite database and records its parameters.
-Parameters have the same names and defaults as the CloudFormation template's. On a redeploy, flags you
-pass change their parameter and every other parameter keeps its deployed value. A redeploy with nothing
-to change says so and exits 0.`;
+    `On AWS, deploys the bundled CloudFormation template, with the Lambda code the package ships, through a
+change set: shows the changes, asks before a table or queue would be replaced or removed (their data
+would be lost; --yes answers), follows the deploy, names the root cause of a failure, and prints the
+outputs. Locally, creates (or migrates) the stack's SQLite database and records its parameters.
+Parameters have the same names and defaults on both targets. On a redeploy, flags you pass change their
+parameter and every other parameter keeps its deployed value. A redeploy with nothing to change says so
+and exits 0.`;
 
   static override examples = [
     '<%= config.bin %> deploy --target local',
-    '<%= config.bin %> deploy --target local --batch-size 10 --batching-window 0 --window-minutes 10',
+    '<%= config.bin %> deploy --region eu-west-1',
+    '<%= config.bin %> deploy --target aws --batch-size 10 --batching-window 0 --window-minutes 10',
     '<%= config.bin %> deploy --target local --no-schedule',
     '<%= config.bin %> deploy --target local --schedule-expression "rate(5 minutes)"',
   ];
 
-  static override flags = { ...stackParameterFlags };
+  static override flags = {
+    ...stackParameterFlags,
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Answer yes: replace or remove tables and queues, recreate a stack that failed to create.',
+    }),
+  };
 
   async run(): Promise<DeployResult> {
     const { flags } = await this.parse(Deploy);
     const target = await this.openTarget(flags);
-    const result = await target.deploy(parameterChanges(flags));
-    this.log(renderDeploy(result));
-    return result;
+    let activity: StackActivityPrinter | undefined;
+    try {
+      const result = await target.deploy(parameterChanges(flags), {
+        yes: flags.yes,
+        confirm: this.confirmer(),
+        onStart: async () => {
+          activity = this.jsonEnabled()
+            ? undefined
+            : await createStackActivity(`Deploying ${target.stackName}`);
+        },
+        onProgress: (progress) => activity?.onProgress(progress),
+      });
+      activity?.stop();
+      this.log(renderDeploy(result));
+      return result;
+    } finally {
+      activity?.stop();
+    }
   }
 }

@@ -1,18 +1,20 @@
-import { createInterface } from 'node:readline/promises';
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
 import { UsageError } from '../core/errors.js';
+import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
 import type { DestroyResult } from '../targets/target.js';
 
 export default class Destroy extends PipelineCommand {
   static override summary = 'Delete the stack and all its data.';
   static override description =
-    `Deletes the stack: locally its SQLite database (queue, dead letters, events, snapshots).
-Asks for confirmation; --yes skips it. Without a terminal to ask on, it refuses unless --yes is given.`;
+    `Deletes the stack and everything in it: on AWS the CloudFormation stack (queues, tables with their
+events and snapshots, functions, roles, log groups, schedule), following the deletion and naming what
+could not be deleted; locally its SQLite database. Asks for confirmation; --yes skips it. Without a
+terminal to ask on, it refuses unless --yes is given.`;
 
   static override examples = [
     '<%= config.bin %> destroy --target local',
-    '<%= config.bin %> destroy --target local --stack-name test --yes',
+    '<%= config.bin %> destroy --target aws --stack-name test --yes',
   ];
 
   static override flags = {
@@ -33,25 +35,31 @@ Asks for confirmation; --yes skips it. Without a terminal to ask on, it refuses 
         location: target.location,
       };
     }
-    if (!flags.yes)
-      await this.confirm(`Delete stack "${target.stackName}" (${target.location}) and all its data? [y/N] `);
-    const result = await target.destroy();
-    this.log(`Destroyed stack "${result.stackName}" (${result.location}).`);
-    return result;
-  }
-
-  private async confirm(question: string): Promise<void> {
-    if (!process.stdin.isTTY || this.jsonEnabled()) {
-      throw new UsageError(
-        'Refusing to destroy without confirmation: no terminal to ask on. Pass --yes to confirm.',
-      );
+    if (!flags.yes) {
+      const confirm = this.confirmer();
+      if (!confirm) {
+        throw new UsageError(
+          'Refusing to destroy without confirmation: no terminal to ask on. Pass --yes to confirm.',
+        );
+      }
+      const what = target.kind === 'aws' ? 'its queues, tables, functions and logs' : 'its database';
+      if (
+        !(await confirm(
+          `Delete stack "${target.stackName}" (${target.location}), ${what}, and all its data?`,
+        ))
+      )
+        throw new UsageError('Not destroyed: confirmation declined.');
     }
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    let activity: StackActivityPrinter | undefined;
+    if (target.kind === 'aws' && !this.jsonEnabled())
+      activity = await createStackActivity(`Deleting ${target.stackName}`);
     try {
-      const answer = await rl.question(question);
-      if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('Not destroyed: confirmation declined.');
+      const result = await target.destroy({ onProgress: (progress) => activity?.onProgress(progress) });
+      activity?.stop();
+      this.log(`Destroyed stack "${result.stackName}" (${result.location}).`);
+      return result;
     } finally {
-      rl.close();
+      activity?.stop();
     }
   }
 }

@@ -3,7 +3,7 @@ import { PipelineCommand } from '../cli/base.js';
 import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
-import { ExitCode } from '../core/errors.js';
+import { ExitCode, UsageError } from '../core/errors.js';
 import { createProgress, formatStreamStats } from '../render/progress.js';
 import { runStream } from '../services/stream.js';
 
@@ -25,10 +25,13 @@ Event k is due at start + k * interval: no drift, and events due together go in 
 By default the file is streamed over and over until Ctrl-C; --once stops at its end, --limit after N events.
 Without --file (or SENSORPIPE_DATASET) the New York State dataset is downloaded once and cached.
 Rows with an empty County or the wrong number of fields are skipped and reported with their line numbers.
-Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summary; a second Ctrl-C quits at once.`;
+Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summary; a second Ctrl-C quits at once.
+On AWS, events go to the stack's SQS queue (or --queue-url); an event counts as sent once SQS accepted it.
+Locally, what the stream queued is stored before it exits.`;
 
   static override examples = [
     '<%= config.bin %> stream --target local --interval-ms 100',
+    '<%= config.bin %> stream --target aws --interval-ms 100 --region eu-west-1',
     '<%= config.bin %> stream --target local --once --interval-ms 0 --file rivers.csv',
     '<%= config.bin %> stream --target local --limit 1000 --interval-ms 0.5 --json',
   ];
@@ -46,12 +49,19 @@ Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summar
       env: 'SENSORPIPE_DATASET',
       helpValue: 'PATH',
     }),
+    'queue-url': Flags.string({
+      description: "AWS: send to this SQS queue instead of the stack's (the stack need not exist).",
+      helpValue: 'URL',
+    }),
   };
 
   async run(): Promise<StreamSummary> {
     const { flags } = await this.parse(Stream);
-    const target = await this.openTarget(flags);
-    await target.ensureDeployed(); // before any download
+    if (flags['queue-url'] && flags.target !== 'aws') {
+      throw new UsageError('--queue-url is for --target aws: a local stack has its own queue.');
+    }
+    const target = await this.openTarget(flags, { queueUrl: flags['queue-url'] });
+    if (!flags['queue-url']) await target.ensureDeployed(); // before any download
     const quiet = this.jsonEnabled();
     const file = await resolveDatasetWithProgress(flags.file, quiet);
     const progress = quiet ? undefined : await createProgress();
@@ -79,9 +89,13 @@ Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summar
       progress?.stop();
       const { stats, drain } = report;
       this.log(`${report.interrupted ? 'Stopped' : 'Done'}: ${formatStreamStats(stats)}.`);
-      if (target.kind === 'local') {
+      if (drain.stored !== null) {
         this.log(
           `Stored ${drain.stored.toLocaleString('en-US')} events; queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}.`,
+        );
+      } else if (target.kind === 'aws') {
+        this.log(
+          `The storing function stores them from the queue; queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters} (approximate). See: sensorpipe status --target aws`,
         );
       }
       if (stats.failed > 0) process.exitCode = ExitCode.failed;

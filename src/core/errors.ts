@@ -19,10 +19,13 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export interface ErrorDetails {
   suggestions?: string[];
   cause?: unknown;
+  /** Lines of a log that explain the failure (a function's last log lines), shown under the message. */
+  log?: string[];
 }
 
 export class SensorpipeError extends Error {
   readonly suggestions: string[];
+  readonly log: string[];
 
   constructor(
     message: string,
@@ -33,6 +36,7 @@ export class SensorpipeError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.suggestions = details.suggestions ?? [];
+    this.log = details.log ?? [];
   }
 }
 

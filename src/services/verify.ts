@@ -74,7 +74,7 @@ export async function verifyOn(target: Target, request: VerifyRequest): Promise<
   });
   request.onStage?.('aggregating');
   const snapshot = await target.aggregate();
-  return compare(accepted, snapshot, report.stats, report.drain.stored, report.interrupted);
+  return compare(accepted, snapshot, report.stats, report.drain.stored ?? 0, report.interrupted);
 }
 
 export function compare(

@@ -1,6 +1,9 @@
 import type { StackParameters } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { EventSender } from '../core/streamer.js';
+import type { ResourceChange, StackProgress } from './aws/cloudformation.js';
+
+export type { ResourceChange, StackProgress };
 
 export type TargetKind = 'local' | 'aws';
 
@@ -17,6 +20,24 @@ export interface DeployResult {
   location: string;
   parameters: StackParameters;
   changes: ParameterChange[];
+  /** AWS: what the change set did to each resource. */
+  resourceChanges?: ResourceChange[];
+  /** AWS: the stack's outputs (queue URL, table and function names). */
+  outputs?: Record<string, string>;
+}
+
+export interface DeployOptions {
+  /** Answers yes to every question (--yes). */
+  yes?: boolean;
+  /** Asks the user; absent when there is no one to ask, and then a question is a refusal. */
+  confirm?(question: string): Promise<boolean>;
+  /** AWS: the deploy starts, touching `total` resources. */
+  onStart?(total: number): void | Promise<void>;
+  onProgress?(progress: StackProgress): void;
+}
+
+export interface DestroyOptions {
+  onProgress?(progress: StackProgress): void;
 }
 
 export interface QueueStatus {
@@ -38,6 +59,10 @@ export interface StackStatus {
   eventsStored: number | null;
   lastAggregation: string | null;
   nextScheduledRun: string | null;
+  /** AWS: the CloudFormation stack status, e.g. UPDATE_COMPLETE. */
+  stackStatus?: string;
+  /** AWS: the stack's outputs. */
+  outputs?: Record<string, string>;
 }
 
 export interface DestroyResult {
@@ -48,10 +73,10 @@ export interface DestroyResult {
 }
 
 export interface DrainResult {
-  /** Messages the storing function stored while this session ran. */
-  stored: number;
+  /** Messages the storing function stored while this session ran (null on AWS: Lambda stores them). */
+  stored: number | null;
   /** Deliveries the storing function failed; they are retried after the visibility timeout. */
-  failedDeliveries: number;
+  failedDeliveries: number | null;
   /** Messages still in flight (failed and awaiting retry, or held by another consumer). */
   inFlight: number;
   deadLetters: number;
@@ -69,8 +94,8 @@ export interface Target {
   readonly stackName: string;
   /** A human-readable place: a file path or a region and account. */
   readonly location: string;
-  deploy(changes: Partial<StackParameters>): Promise<DeployResult>;
-  destroy(): Promise<DestroyResult>;
+  deploy(changes: Partial<StackParameters>, options?: DeployOptions): Promise<DeployResult>;
+  destroy(options?: DestroyOptions): Promise<DestroyResult>;
   exists(): Promise<boolean>;
   /** Throws a "not deployed" error that says how to deploy. */
   ensureDeployed(): Promise<void>;

@@ -136,7 +136,7 @@ describe('commands/aggregate', function () {
       expect(box.databaseExists()).to.equal(false);
     });
 
-    it('on --target aws: exit 4, one line that points at --target local', async () => {
+    it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
       const result = await box.cli('aggregate', [], { target: 'aws' });
       expectOneLineError(result, 4, '--target local');
     });

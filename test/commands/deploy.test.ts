@@ -137,13 +137,13 @@ describe('commands/deploy', function () {
     });
   });
 
-  it('says the AWS target is not available: exit 4, one line that points at --target local', async () => {
+  it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('deploy', [], { target: 'aws' });
     expectUsageError(result, /--target local/, 4);
     expect(box.databaseExists()).to.equal(false);
   });
 
-  it('targets AWS by default (exit 4), and local with SENSORPIPE_TARGET=local', async () => {
+  it('targets AWS by default (exit 4 here: no region), and local with SENSORPIPE_TARGET=local', async () => {
     const bare = await box.cli('deploy', [], { target: null });
     expectUsageError(bare, /--target local/, 4);
     const env = await box.cli('deploy', [], { target: null, env: { SENSORPIPE_TARGET: 'local' } });

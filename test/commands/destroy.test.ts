@@ -73,7 +73,7 @@ describe('commands/destroy', function () {
     expect(JSON.parse(json.stdout)).to.include({ destroyed: false });
   });
 
-  it('on --target aws: exit 4, one line that points at --target local', async () => {
+  it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('destroy', ['--yes'], { target: 'aws' });
     expectOneLineError(result, 4, '--target local');
   });

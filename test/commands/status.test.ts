@@ -82,7 +82,7 @@ describe('commands/status', function () {
     expect(result.stdout).to.match(/│ ScheduleEnabled\s+│ false\s+│/);
   });
 
-  it('on --target aws: exit 4, one line that points at --target local', async () => {
+  it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('status', [], { target: 'aws' });
     expectOneLineError(result, 4, '--target local');
   });

@@ -326,7 +326,7 @@ describe('commands/stream', function () {
       expect(result.stderr).to.match(STACK_LINE);
     });
 
-    it('on --target aws: exit 4, one line that points at --target local', async () => {
+    it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
       const result = await box.cli('stream', ['--once', '--file', box.fixture()], { target: 'aws' });
       expectOneLineError(result, 4, /--target local/);
     });

@@ -136,7 +136,7 @@ describe('commands/verify', function () {
     expect(verifyDirs()).to.deep.equal([]);
   });
 
-  it('on --target aws: exit 4, one line that points at --target local', async () => {
+  it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('verify', ['--file', box.fixture()], { target: 'aws', env: env() });
     expectOneLineError(result, 4, '--target local');
     expect(verifyDirs()).to.deep.equal([]);

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StackStateError, UsageError } from '../../core/errors.js';
+import { checkStackName } from '../../core/stack-name.js';
 
 /** Bump when the schema changes, and add the step to MIGRATIONS. */
 export const SCHEMA_VERSION = 2;
@@ -68,16 +69,7 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
-
-/** CloudFormation's rule for stack names, applied on both targets so a name works on either. */
-export function checkStackName(name: string): void {
-  if (!STACK_NAME.test(name)) {
-    throw new UsageError(
-      `Invalid stack name "${name}": use 1-128 letters, digits and hyphens, starting with a letter.`,
-    );
-  }
-}
+export { checkStackName };
 
 export function databasePath(dataDir: string, stackName: string): string {
   checkStackName(stackName);

@@ -1,0 +1,345 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { StackStateError, UsageError } from '../../core/errors.js';
+import {
+  DEFAULT_PARAMETERS,
+  type ParameterName,
+  resolveParameters,
+  type StackParameters,
+} from '../../core/parameters.js';
+import type { Snapshot } from '../../core/snapshot.js';
+import type {
+  DeployOptions,
+  DeployResult,
+  DestroyOptions,
+  DestroyResult,
+  ParameterChange,
+  QueueStatus,
+  StackStatus,
+  StreamSession,
+  Target,
+} from '../target.js';
+import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
+import { DynamoSnapshotRepository } from './dynamo-repositories.js';
+import { type AwsEnvironment, describeAwsError, missingResource } from './environment.js';
+import { invokeAggregation } from './lambda-invoker.js';
+import { SqsEventSender } from './sqs-sender.js';
+import { synthesizeTemplate } from './template.js';
+
+export interface AwsTargetOptions {
+  stackName: string;
+  environment: AwsEnvironment;
+  deployer: StackDeployer;
+  /** Stream into this queue instead of the stack's (stream --queue-url). */
+  queueUrl?: string;
+  /** The TemplateBody to deploy; the shipped template with the shipped code by default. */
+  template?: () => string;
+}
+
+/** The stack outputs the commands use (templates/pipeline.yaml). */
+type Output =
+  | 'QueueUrl'
+  | 'DeadLetterQueueUrl'
+  | 'EventsTableName'
+  | 'AggregatesTableName'
+  | 'StoringFunctionName'
+  | 'AggregationFunctionName';
+
+/**
+ * The pipeline on AWS: a CloudFormation stack deployed through change sets, events sent to its SQS
+ * queue, the aggregation function invoked, snapshots read from DynamoDB. Every AWS failure a user
+ * fixes outside sensorpipe (credentials, permissions, region, network) becomes one line.
+ */
+export class AwsTarget implements Target {
+  readonly kind = 'aws' as const;
+  readonly stackName: string;
+  readonly location: string;
+  private readonly env: AwsEnvironment;
+  private readonly deployer: StackDeployer;
+  private stack: StackInfo | undefined;
+
+  private constructor(
+    private readonly options: AwsTargetOptions,
+    region: string,
+  ) {
+    this.stackName = options.stackName;
+    this.env = options.environment;
+    this.deployer = options.deployer;
+    this.location = `AWS ${region}${options.environment.settings.endpointUrl ? ` at ${options.environment.settings.endpointUrl}` : ''}`;
+  }
+
+  /** Resolves the region first, so a missing one is reported before anything else happens. */
+  static async open(options: AwsTargetOptions): Promise<AwsTarget> {
+    const region = await options.environment.region();
+    return new AwsTarget(options, region);
+  }
+
+  async exists(): Promise<boolean> {
+    return this.aws(async () => (await this.describe()) !== undefined);
+  }
+
+  async ensureDeployed(): Promise<void> {
+    await this.aws(() => this.deployed());
+  }
+
+  async deploy(changes: Partial<StackParameters>, options: DeployOptions = {}): Promise<DeployResult> {
+    return this.aws(async () => {
+      await this.env.checkCredentials();
+      const templateBody = (this.options.template ?? synthesizeTemplate)();
+      let current = await this.describe();
+      let plan: Awaited<ReturnType<StackDeployer['plan']>>;
+      for (;;) {
+        const previous = current ? parametersOf(current.parameters) : undefined;
+        const parameters = resolveParameters(previous ?? DEFAULT_PARAMETERS, changes);
+        // A create sets every parameter; an update only the changed ones, the others keep their values.
+        const sent = previous ? pick(parameters, Object.keys(changes) as ParameterName[]) : parameters;
+        try {
+          plan = await this.deployer.plan({
+            stackName: this.stackName,
+            templateBody,
+            parameters: templateParameters(sent),
+          });
+          break;
+        } catch (error) {
+          if (!(error instanceof StackNeedsRecreateError)) throw error;
+          const question = `${error.message} Delete it and create it again?`;
+          if (!(await confirmOrRefuse(options, question, error))) throw error;
+          await options.onStart?.(0);
+          await this.deployer.deleteStack(this.stackName, options.onProgress);
+          current = undefined;
+        }
+      }
+      const previous = current ? parametersOf(current.parameters) : undefined;
+      const parameters = resolveParameters(previous ?? DEFAULT_PARAMETERS, changes);
+      const result: DeployResult = {
+        stackName: this.stackName,
+        target: this.kind,
+        action: 'unchanged',
+        location: this.location,
+        parameters,
+        changes: diffParameters(previous, parameters),
+        resourceChanges: plan.changes,
+        outputs: current?.outputs ?? {},
+      };
+      if (!plan.changeSetId) return result;
+      if (plan.dataLoss.length > 0) {
+        const lost = plan.dataLoss
+          .map((c) => `${c.logicalId} (${c.resourceType}, ${c.action === 'Remove' ? 'removed' : 'replaced'})`)
+          .join(', ');
+        const question = `This deploy would delete ${lost}, and the data in them. Continue?`;
+        const refusal = new UsageError(
+          `Not deployed: it would delete ${lost} and their data. Run again with --yes to accept that.`,
+        );
+        if (!(await confirmOrRefuse(options, question, refusal))) {
+          await this.deployer.discard(plan);
+          throw refusal;
+        }
+      }
+      await options.onStart?.(plan.changes.length);
+      const stack = await this.deployer.execute(plan, options.onProgress);
+      this.stack = stack;
+      return {
+        ...result,
+        action: plan.kind === 'create' ? 'created' : 'updated',
+        parameters: parametersOf(stack.parameters),
+        outputs: stack.outputs,
+      };
+    });
+  }
+
+  async destroy(options: DestroyOptions = {}): Promise<DestroyResult> {
+    return this.aws(async () => {
+      await this.env.checkCredentials();
+      const destroyed = await this.deployer.deleteStack(this.stackName, options.onProgress);
+      this.stack = undefined;
+      return { stackName: this.stackName, target: this.kind, destroyed, location: this.location };
+    });
+  }
+
+  async status(): Promise<StackStatus> {
+    return this.aws(async () => {
+      const stack = await this.describe();
+      const base: StackStatus = {
+        stackName: this.stackName,
+        target: this.kind,
+        deployed: false,
+        location: this.location,
+        createdAt: null,
+        updatedAt: null,
+        parameters: null,
+        queue: null,
+        eventsStored: null,
+        lastAggregation: null,
+        nextScheduledRun: null,
+      };
+      if (!stack) return base;
+      const complete = stack.outputs.QueueUrl !== undefined;
+      const [queue, snapshot] = complete
+        ? await Promise.all([this.queueStatus(stack), this.latestSnapshot()])
+        : [null, undefined];
+      return {
+        ...base,
+        deployed: true,
+        stackStatus: stack.status,
+        createdAt: stack.createdAt?.toISOString() ?? null,
+        updatedAt: (stack.updatedAt ?? stack.createdAt)?.toISOString() ?? null,
+        parameters: parametersOf(stack.parameters),
+        queue,
+        lastAggregation: snapshot?.updated ?? null,
+        outputs: stack.outputs,
+      };
+    });
+  }
+
+  async openStream(): Promise<StreamSession> {
+    return this.aws(async () => {
+      const queueUrl = this.options.queueUrl ?? (await this.output('QueueUrl'));
+      const sender = new SqsEventSender({ client: await this.env.sqs(), queueUrl });
+      return {
+        sender,
+        // Lambda stores what the queue accepted on its own; there is nothing to wait for here.
+        finish: async () => {
+          const queue = this.options.queueUrl ? undefined : await this.queueStatus(await this.deployed());
+          return {
+            stored: null,
+            failedDeliveries: null,
+            inFlight: queue?.inFlight ?? 0,
+            deadLetters: queue?.deadLetters ?? 0,
+          };
+        },
+      };
+    });
+  }
+
+  async aggregate(): Promise<Snapshot> {
+    return this.aws(async () =>
+      invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName')),
+    );
+  }
+
+  async latestSnapshot(): Promise<Snapshot | undefined> {
+    return this.aws(async () => {
+      const table = await this.output('AggregatesTableName');
+      return new DynamoSnapshotRepository(await this.env.dynamodb(), table).latestSnapshot();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.env.destroy();
+  }
+
+  private async describe(): Promise<StackInfo | undefined> {
+    this.stack = await this.deployer.describe(this.stackName);
+    return this.stack;
+  }
+
+  /** The stack, with its outputs: deployed and not in the middle of its first create. */
+  private async deployed(): Promise<StackInfo> {
+    const stack = this.stack ?? (await this.describe());
+    if (!stack || stack.outputs.QueueUrl === undefined) {
+      const state = stack ? ` (it is ${stack.status})` : '';
+      throw new StackStateError(
+        `Stack "${this.stackName}" is not deployed in ${this.location}${state}.`,
+        'NOT_DEPLOYED',
+        { suggestions: [`Run: sensorpipe deploy --target aws --stack-name ${this.stackName}`] },
+      );
+    }
+    return stack;
+  }
+
+  private async output(name: Output): Promise<string> {
+    const stack = await this.deployed();
+    const value = stack.outputs[name];
+    if (value === undefined) {
+      throw new StackStateError(
+        `Stack "${this.stackName}" has no ${name} output: it was deployed by another version of sensorpipe. Run: sensorpipe deploy --target aws --stack-name ${this.stackName}`,
+        'STACK_OUTPUTS',
+      );
+    }
+    return value;
+  }
+
+  /** Approximate depths, as SQS gives them; SQS does not tell the age of the oldest message. */
+  private async queueStatus(stack: StackInfo): Promise<QueueStatus> {
+    const sqs = await this.env.sqs();
+    const [main, dead] = await Promise.all([
+      approximateCounts(sqs, stack.outputs.QueueUrl ?? '', this.stackName),
+      approximateCounts(sqs, stack.outputs.DeadLetterQueueUrl ?? '', this.stackName),
+    ]);
+    return {
+      visible: main.visible,
+      inFlight: main.inFlight,
+      deadLetters: dead.visible + dead.inFlight,
+      oldestDeadLetterAgeSeconds: null,
+    };
+  }
+
+  /** Runs an AWS call, turning the failures a user fixes outside sensorpipe into one line. */
+  private async aws<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw describeAwsError(error, this.env.settings) ?? error;
+    }
+  }
+}
+
+async function approximateCounts(
+  sqs: Pick<SQSClient, 'send'>,
+  queueUrl: string,
+  stackName: string,
+): Promise<{ visible: number; inFlight: number }> {
+  try {
+    const { Attributes: a = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    return {
+      visible: Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? '';
+    if (/NonExistentQueue|QueueDoesNotExist/.test(name)) throw missingResource('queue', stackName, error);
+    throw error;
+  }
+}
+
+/** Asks when the command can; without a way to ask (no terminal, no --yes), refuses with `refusal`. */
+async function confirmOrRefuse(options: DeployOptions, question: string, refusal: Error): Promise<boolean> {
+  if (options.yes) return true;
+  if (!options.confirm) throw refusal;
+  return options.confirm(question);
+}
+
+/** Stack parameters as CloudFormation's strings. */
+export function templateParameters(parameters: Partial<StackParameters>): Record<string, string> {
+  return Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, String(value)]));
+}
+
+/** A deployed stack's parameters as StackParameters; ones the template has and sensorpipe does not are left out. */
+export function parametersOf(values: Record<string, string>): StackParameters {
+  const parameters: Record<string, unknown> = { ...DEFAULT_PARAMETERS };
+  for (const [key, fallback] of Object.entries(DEFAULT_PARAMETERS)) {
+    const value = values[key];
+    if (value === undefined) continue;
+    parameters[key] =
+      typeof fallback === 'number' ? Number(value) : typeof fallback === 'boolean' ? value === 'true' : value;
+  }
+  return parameters as unknown as StackParameters;
+}
+
+function pick(parameters: StackParameters, keys: ParameterName[]): Partial<StackParameters> {
+  return Object.fromEntries(keys.map((key) => [key, parameters[key]])) as Partial<StackParameters>;
+}
+
+function diffParameters(previous: StackParameters | undefined, next: StackParameters): ParameterChange[] {
+  return (Object.keys(next) as ParameterName[])
+    .filter((key) => previous?.[key] !== next[key])
+    .map((key) => ({ parameter: key, from: previous?.[key] ?? null, to: next[key] }));
+}
