@@ -27,6 +27,37 @@ const statusBase: StackStatus = {
 
 describe('render/stack', () => {
   describe('renderDeploy', () => {
+    it('on AWS lists what the change set did to each resource, replacements marked, and the outputs', () => {
+      const text = renderDeploy({
+        ...deployBase,
+        target: 'aws',
+        location: 'AWS eu-west-1',
+        action: 'updated',
+        changes: [{ parameter: 'WindowMinutes', from: 5, to: 10 }],
+        resourceChanges: [
+          {
+            action: 'Modify',
+            logicalId: 'AggregationFunction',
+            resourceType: 'AWS::Lambda::Function',
+            replacement: 'False',
+          },
+          {
+            action: 'Modify',
+            logicalId: 'EventsTable',
+            resourceType: 'AWS::DynamoDB::Table',
+            replacement: 'True',
+          },
+        ],
+        outputs: { QueueUrl: 'https://sqs/q', AggregatesTableName: 'demo-aggregates' },
+      });
+      expect(text.split('\n')[0]).to.equal('Updated stack "demo" (aws) at AWS eu-west-1.');
+      const rows = tableRows(text);
+      expect(rows).to.deep.include(['WindowMinutes', '5', '10']);
+      expect(rows).to.deep.include(['AggregationFunction', 'AWS::Lambda::Function', 'Modify']);
+      expect(rows).to.deep.include(['EventsTable', 'AWS::DynamoDB::Table', 'Modify (replace: True)']);
+      expect(rows).to.deep.include(['QueueUrl', 'https://sqs/q']);
+    });
+
     it('says Created and lists every parameter with no previous value', () => {
       const changes = Object.entries(DEFAULT_PARAMETERS).map(([parameter, to]) => ({
         parameter: parameter as keyof typeof DEFAULT_PARAMETERS,

@@ -129,10 +129,14 @@ export class AwsTarget implements Target {
         const refusal = new UsageError(
           `Not deployed: it would delete ${lost} and their data. Run again with --yes to accept that.`,
         );
-        if (!(await confirmOrRefuse(options, question, refusal))) {
-          await this.deployer.discard(plan);
-          throw refusal;
+        let accepted = false;
+        try {
+          accepted = await confirmOrRefuse(options, question, refusal);
+        } finally {
+          // Refused, declined, or the question failed: leave no change set behind.
+          if (!accepted) await this.deployer.discard(plan);
         }
+        if (!accepted) throw refusal;
       }
       await options.onStart?.(plan.changes.length);
       const stack = await this.deployer.execute(plan, options.onProgress);

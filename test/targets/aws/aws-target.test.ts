@@ -1,0 +1,336 @@
+import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { MetadataBearer } from '@smithy/types';
+import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import { createHandler } from '../../../lambdas/aggregation.js';
+import { ExitCode } from '../../../src/core/errors.js';
+import { eventBody } from '../../../src/core/event.js';
+import { DEFAULT_PARAMETERS } from '../../../src/core/parameters.js';
+import { AwsTarget } from '../../../src/targets/aws/aws-target.js';
+import { StackDeployer, StackNeedsRecreateError } from '../../../src/targets/aws/cloudformation.js';
+import {
+  DynamoEventRepository,
+  DynamoSnapshotRepository,
+} from '../../../src/targets/aws/dynamo-repositories.js';
+import { AwsEnvironment } from '../../../src/targets/aws/environment.js';
+import { type LocalDynamo, startDynalite, storedEvent } from '../../helpers/dynalite.js';
+import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../helpers/fake-cloudformation.js';
+import { type LocalSqs, startFauxqs } from '../../helpers/fauxqs.js';
+import { makeEvent, outgoing } from '../../helpers/local.js';
+import { rejection } from '../../helpers/rejection.js';
+
+const STACK = 'sensorpipe';
+const MINUTE = 60_000;
+
+/** The environment with the emulators' clients in place of AWS's. */
+class EmulatedEnvironment extends AwsEnvironment {
+  constructor(
+    private readonly emulated: {
+      cloudformation: FakeCloudFormation;
+      sqs: SQSClient;
+      dynamodb: DynamoDBClient;
+      lambda: LambdaClient;
+    },
+  ) {
+    super({ region: 'eu-west-1' });
+  }
+  override async checkCredentials(): Promise<void> {}
+  override async cloudformation() {
+    return this.emulated.cloudformation.client;
+  }
+  override async sqs() {
+    return this.emulated.sqs;
+  }
+  override async dynamodb() {
+    return this.emulated.dynamodb;
+  }
+  override async lambda() {
+    return this.emulated.lambda;
+  }
+  override async destroy(): Promise<void> {}
+}
+
+describe('targets/aws/aws-target', function () {
+  this.timeout(30_000);
+  let sqs: LocalSqs;
+  let dynamo: LocalDynamo;
+  let cfn: FakeCloudFormation;
+  let lambda: LambdaClient;
+  let lambdaMock: AwsStub<object, MetadataBearer, unknown>;
+  let tables: { eventsTable: string; aggregatesTable: string };
+  let queueUrl: string;
+  let now: number;
+
+  before(async () => {
+    [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
+  });
+
+  after(async () => {
+    await Promise.all([sqs.close(), dynamo.close()]);
+  });
+
+  beforeEach(async () => {
+    tables = await dynamo.createTables();
+    queueUrl = await sqs.createQueue();
+    cfn = new FakeCloudFormation();
+    cfn.pageSize = 4;
+    cfn.outputs = {
+      QueueUrl: queueUrl,
+      DeadLetterQueueUrl: await sqs.createQueue(),
+      EventsTableName: tables.eventsTable,
+      AggregatesTableName: tables.aggregatesTable,
+      StoringFunctionName: `${STACK}-storing`,
+      AggregationFunctionName: `${STACK}-aggregation`,
+    };
+    now = Date.UTC(2026, 10, 28, 12, 0, 0);
+    lambda = new LambdaClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    lambdaMock = mockClient(lambda);
+    // The aggregation function as deployed: the real handler over the emulated tables.
+    const handler = createHandler({
+      events: new DynamoEventRepository(dynamo.client, tables.eventsTable),
+      snapshots: new DynamoSnapshotRepository(dynamo.client, tables.aggregatesTable),
+      windowMinutes: 5,
+      now: () => now,
+      log: () => {},
+    });
+    lambdaMock.on(InvokeCommand, { FunctionName: `${STACK}-aggregation` }).callsFake(async () => ({
+      StatusCode: 200,
+      Payload: Buffer.from(JSON.stringify(await handler())),
+    }));
+  });
+
+  afterEach(() => {
+    cfn.mock.restore();
+    lambdaMock.restore();
+  });
+
+  async function target(options: { queueUrl?: string } = {}): Promise<AwsTarget> {
+    const environment = new EmulatedEnvironment({
+      cloudformation: cfn,
+      sqs: sqs.client,
+      dynamodb: dynamo.client,
+      lambda,
+    });
+    return AwsTarget.open({
+      stackName: STACK,
+      environment,
+      deployer: new StackDeployer({ client: cfn.client, pollIntervalMs: 0, sleep: async () => {} }),
+      template: () => 'Resources: {}\n',
+      ...options,
+    });
+  }
+
+  const lastChangeSetParameters = () =>
+    cfn.mock.commandCalls(CreateChangeSetCommand).at(-1)?.args[0].input.Parameters ?? [];
+
+  describe('deploy', () => {
+    it('creates the stack with every parameter, and returns its outputs and what it did', async () => {
+      const result = await (await target()).deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+      expect(result).to.deep.include({ stackName: STACK, target: 'aws', action: 'created' });
+      expect(result.location).to.equal('AWS eu-west-1');
+      expect(result.parameters).to.deep.equal({
+        ...DEFAULT_PARAMETERS,
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 0,
+      });
+      expect(result.outputs).to.deep.equal(cfn.outputs);
+      expect(result.resourceChanges?.map((c) => c.logicalId)).to.deep.equal(
+        PIPELINE_RESOURCES.map((r) => r.logicalId),
+      );
+      expect(lastChangeSetParameters()).to.deep.include({
+        ParameterKey: 'ScheduleEnabled',
+        ParameterValue: 'true',
+      });
+      expect(lastChangeSetParameters()).to.have.length(Object.keys(DEFAULT_PARAMETERS).length);
+    });
+
+    it('on a redeploy sends only the flags given; the others keep their deployed values', async () => {
+      const aws = await target();
+      await aws.deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+      cfn.nextChanges = [{ ...PIPELINE_RESOURCES[5]!, action: 'Modify', replacement: 'False' }];
+      const result = await aws.deploy({ WindowMinutes: 10 });
+      expect(result.action).to.equal('updated');
+      expect(result.changes).to.deep.equal([{ parameter: 'WindowMinutes', from: 5, to: 10 }]);
+      expect(result.parameters).to.deep.include({ BatchSize: 10, WindowMinutes: 10 });
+      const sent = lastChangeSetParameters();
+      expect(sent).to.deep.include({ ParameterKey: 'WindowMinutes', ParameterValue: '10' });
+      expect(sent).to.deep.include({ ParameterKey: 'BatchSize', UsePreviousValue: true });
+    });
+
+    it('says unchanged when there is nothing to change', async () => {
+      const aws = await target();
+      await aws.deploy({});
+      const result = await aws.deploy({});
+      expect(result).to.deep.include({ action: 'unchanged', changes: [] });
+      expect(result.outputs).to.deep.equal(cfn.outputs);
+    });
+
+    it('refuses a redeploy that rejects the parameters before calling CloudFormation', async () => {
+      const aws = await target();
+      await aws.deploy({});
+      const calls = cfn.mock.commandCalls(CreateChangeSetCommand).length;
+      const error = await rejection(aws.deploy({ EventTtlMinutes: 1 }));
+      expect(error).to.include({ exitCode: ExitCode.usage });
+      expect(cfn.mock.commandCalls(CreateChangeSetCommand)).to.have.length(calls);
+    });
+
+    describe('when a table or queue would be replaced', () => {
+      let aws: AwsTarget;
+      beforeEach(async () => {
+        aws = await target();
+        await aws.deploy({});
+        cfn.nextChanges = [{ ...PIPELINE_RESOURCES[2]!, action: 'Modify', replacement: 'True' }];
+      });
+
+      it('without a way to ask: refuses, says --yes, and leaves no change set', async () => {
+        const error = await rejection(aws.deploy({}));
+        expect(error).to.include({ exitCode: ExitCode.usage });
+        expect(error.message).to.equal(
+          'Not deployed: it would delete EventsTable (AWS::DynamoDB::Table, replaced) and their data. Run again with --yes to accept that.',
+        );
+        expect(cfn.changeSets.size).to.equal(0);
+      });
+
+      it('asks, and a no leaves the stack as it was', async () => {
+        const questions: string[] = [];
+        const error = await rejection(aws.deploy({}, { confirm: async (q) => questions.push(q) < 0 }));
+        expect(questions).to.deep.equal([
+          'This deploy would delete EventsTable (AWS::DynamoDB::Table, replaced), and the data in them. Continue?',
+        ]);
+        expect(error.message).to.match(/^Not deployed/);
+        expect(cfn.changeSets.size).to.equal(0);
+      });
+
+      it('goes ahead with --yes', async () => {
+        expect((await aws.deploy({}, { yes: true })).action).to.equal('updated');
+      });
+    });
+
+    it('offers to delete and recreate a stack whose first create failed, then creates it', async () => {
+      cfn.failResource('EventsTable', 'Table already exists: sensorpipe-events');
+      const aws = await target();
+      expect((await rejection(aws.deploy({}))).message).to.include(
+        'EventsTable (AWS::DynamoDB::Table) CREATE_FAILED',
+      );
+      // Without a way to ask: the explanation, and nothing deleted
+      const refused = await rejection(aws.deploy({}));
+      expect(refused).to.be.instanceOf(StackNeedsRecreateError);
+      // Asked and answered yes: deleted, then created
+      const questions: string[] = [];
+      const result = await aws.deploy({}, { confirm: async (q) => questions.push(q) > 0 });
+      expect(questions[0]).to.match(/is in ROLLBACK_COMPLETE: .* Delete it and create it again\?$/);
+      expect(result.action).to.equal('created');
+    });
+  });
+
+  describe('on a deployed stack', () => {
+    let aws: AwsTarget;
+
+    beforeEach(async () => {
+      aws = await target();
+      await aws.deploy({});
+    });
+
+    it('streams events to the stack queue, as the bodies the storing function reads', async () => {
+      const session = await aws.openStream();
+      const events = Array.from({ length: 25 }, (_, i) =>
+        outgoing(makeEvent(now + i, i % 2 ? 'Kings' : 'Erie')),
+      );
+      let sent = 0;
+      for (let i = 0; i < events.length; i += 10)
+        sent += (await session.sender.send(events.slice(i, i + 10))).sent;
+      expect(sent).to.equal(25);
+      expect((await sqs.receiveAll(queueUrl)).sort()).to.deep.equal(events.map(eventBody).sort());
+      const drain = await session.finish();
+      expect(drain).to.deep.include({ stored: null, inFlight: 25 });
+    });
+
+    it('aggregates by invoking the function, and show reads the same snapshot back', async () => {
+      const events = new DynamoEventRepository(dynamo.client, tables.eventsTable);
+      await events.putEvents([
+        storedEvent(now - 2 * MINUTE, 'Erie'),
+        storedEvent(now - MINUTE, 'Erie'),
+        storedEvent(now, 'Kings'),
+        storedEvent(now - 5 * MINUTE, 'Tioga'), // exactly 5 minutes old: outside the window
+      ]);
+      const snapshot = await aws.aggregate();
+      expect(snapshot).to.deep.include({
+        total: 3,
+        counties: [
+          { county: 'Erie', count: 2 },
+          { county: 'Kings', count: 1 },
+        ],
+      });
+      expect(await aws.latestSnapshot()).to.deep.equal(snapshot);
+      const status = await aws.status();
+      expect(status).to.deep.include({
+        deployed: true,
+        stackStatus: 'CREATE_COMPLETE',
+        lastAggregation: snapshot.updated,
+      });
+      expect(status.parameters).to.deep.equal(DEFAULT_PARAMETERS);
+      expect(status.queue).to.deep.equal({
+        visible: 0,
+        inFlight: 0,
+        deadLetters: 0,
+        oldestDeadLetterAgeSeconds: null,
+      });
+      expect(status.outputs).to.deep.equal(cfn.outputs);
+    });
+
+    it('shows a function error with its message and the tail of its log, exit 1', async () => {
+      const log = ['START RequestId: 1', 'ERROR ResourceNotFoundException: table gone', 'END RequestId: 1'];
+      lambdaMock.on(InvokeCommand).resolves({
+        StatusCode: 200,
+        FunctionError: 'Unhandled',
+        Payload: Buffer.from(
+          JSON.stringify({ errorType: 'ResourceNotFoundException', errorMessage: 'table gone' }),
+        ) as never,
+        LogResult: Buffer.from(`${log.join('\n')}\n`).toString('base64'),
+      });
+      const error = await rejection(aws.aggregate());
+      expect(error).to.include({ code: 'AWS_FUNCTION_ERROR', exitCode: ExitCode.failed });
+      expect(error.message).to.equal(
+        'The aggregation function sensorpipe-aggregation failed: ResourceNotFoundException: table gone.',
+      );
+      expect((error as unknown as { log: string[] }).log).to.deep.equal(log);
+    });
+
+    it('destroys the stack; then it does not exist and commands say how to deploy', async () => {
+      expect(await aws.destroy()).to.deep.include({ destroyed: true });
+      expect(await aws.exists()).to.equal(false);
+      const error = await rejection(aws.aggregate());
+      expect(error).to.include({ code: 'NOT_DEPLOYED', exitCode: ExitCode.state });
+      expect(error.message).to.equal('Stack "sensorpipe" is not deployed in AWS eu-west-1.');
+      expect(await aws.destroy()).to.deep.include({ destroyed: false });
+    });
+  });
+
+  it('streams into any queue with --queue-url, with no stack at all', async () => {
+    const aws = await target({ queueUrl });
+    const session = await aws.openStream();
+    expect((await session.sender.send([outgoing(makeEvent(now, 'Erie'))])).sent).to.equal(1);
+    expect(await sqs.receiveAll(queueUrl)).to.have.length(1);
+  });
+
+  it('reports AWS refusals as one line a user can act on', async () => {
+    cfn.mock.on(DescribeStacksCommand).rejects(
+      Object.assign(
+        new Error('User: arn:aws:iam::1:user/x is not authorized to perform: cloudformation:DescribeStacks'),
+        {
+          name: 'AccessDenied',
+          $metadata: { requestId: 'r-1' },
+        },
+      ),
+    );
+    const error = await rejection((await target()).status());
+    expect(error).to.include({ code: 'AWS_ACCESS_DENIED', exitCode: ExitCode.environment });
+    expect(error.message).to.include('cloudformation:DescribeStacks');
+  });
+});
