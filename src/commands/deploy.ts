@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
 import { parameterChanges, stackParameterFlags } from '../cli/flags.js';
+import { UsageError } from '../core/errors.js';
 import { renderDeploy } from '../render/stack.js';
 import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
 import type { DeployResult } from '../targets/target.js';
@@ -26,6 +27,14 @@ and exits 0.`;
 
   static override flags = {
     ...stackParameterFlags,
+    'lambda-runtime': Flags.option({
+      options: ['nodejs24.x', 'nodejs22.x'] as const,
+      description: 'LambdaRuntime (AWS): the Node.js runtime of both functions (default nodejs24.x).',
+    })(),
+    'log-retention-days': Flags.option({
+      options: ['1', '3', '5', '7', '14', '30', '60', '90', '120', '150', '180', '365'] as const,
+      description: "LogRetentionDays (AWS): how long the functions' logs are kept (default 14).",
+    })(),
     yes: Flags.boolean({
       char: 'y',
       description: 'Answer yes: replace or remove tables and queues, recreate a stack that failed to create.',
@@ -34,11 +43,20 @@ and exits 0.`;
 
   async run(): Promise<DeployResult> {
     const { flags } = await this.parse(Deploy);
+    const awsParameters: Record<string, string> = {};
+    if (flags['lambda-runtime']) awsParameters.LambdaRuntime = flags['lambda-runtime'];
+    if (flags['log-retention-days']) awsParameters.LogRetentionDays = flags['log-retention-days'];
+    if (flags.target !== 'aws' && Object.keys(awsParameters).length > 0) {
+      throw new UsageError(
+        '--lambda-runtime and --log-retention-days are for --target aws: a local stack has no functions or logs to set them on.',
+      );
+    }
     const target = await this.openTarget(flags);
     let activity: StackActivityPrinter | undefined;
     try {
       const result = await target.deploy(parameterChanges(flags), {
         yes: flags.yes,
+        templateParameters: awsParameters,
         confirm: this.confirmer(),
         onStart: async () => {
           activity = this.jsonEnabled()

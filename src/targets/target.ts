@@ -29,6 +29,8 @@ export interface DeployResult {
 export interface DeployOptions {
   /** Answers yes to every question (--yes). */
   yes?: boolean;
+  /** AWS: template parameters that have no local counterpart (LambdaRuntime, LogRetentionDays). */
+  templateParameters?: Record<string, string>;
   /** Asks the user; absent when there is no one to ask, and then a question is a refusal. */
   confirm?(question: string): Promise<boolean>;
   /** AWS: the deploy starts, touching `total` resources. */

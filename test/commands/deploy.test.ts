@@ -137,6 +137,12 @@ describe('commands/deploy', function () {
     });
   });
 
+  it('refuses the AWS-only flags on the local target: exit 2, one line, nothing created', async () => {
+    const result = await box.cli('deploy', ['--lambda-runtime', 'nodejs22.x']);
+    expectUsageError(result, /--lambda-runtime and --log-retention-days are for --target aws/, 2);
+    expect(box.databaseExists()).to.equal(false);
+  });
+
   it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('deploy', [], { target: 'aws' });
     expectUsageError(result, /--target local/, 4);

@@ -96,7 +96,7 @@ export class AwsTarget implements Target {
           plan = await this.deployer.plan({
             stackName: this.stackName,
             templateBody,
-            parameters: templateParameters(sent),
+            parameters: { ...templateParameters(sent), ...options.templateParameters },
           });
           break;
         } catch (error) {

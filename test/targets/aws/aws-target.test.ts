@@ -163,6 +163,21 @@ describe('targets/aws/aws-target', function () {
       expect(sent).to.deep.include({ ParameterKey: 'BatchSize', UsePreviousValue: true });
     });
 
+    it('passes the AWS-only template parameters (runtime, log retention) through', async () => {
+      await (await target()).deploy(
+        {},
+        { templateParameters: { LambdaRuntime: 'nodejs22.x', LogRetentionDays: '30' } },
+      );
+      expect(lastChangeSetParameters()).to.deep.include({
+        ParameterKey: 'LambdaRuntime',
+        ParameterValue: 'nodejs22.x',
+      });
+      expect(lastChangeSetParameters()).to.deep.include({
+        ParameterKey: 'LogRetentionDays',
+        ParameterValue: '30',
+      });
+    });
+
     it('says unchanged when there is nothing to change', async () => {
       const aws = await target();
       await aws.deploy({});
