@@ -12,7 +12,11 @@ export function renderVerify(report: VerifyReport): string {
       c.county,
       c.expected,
       c.actual,
-      c.difference === 0 ? 'ok' : c.difference > 0 ? `+${c.difference}` : c.difference,
+      c.difference === 0
+        ? 'ok'
+        : c.difference > 0
+          ? `+${c.difference}${report.otherEvents > 0 ? ' other' : ''}`
+          : c.difference,
     ]);
   }
   table.push([
@@ -22,10 +26,14 @@ export function renderVerify(report: VerifyReport): string {
     report.actualTotal - report.expectedTotal || 'ok',
   ]);
   const verdict = report.match
-    ? `PASS: all ${report.counties.length} counties match (${report.expectedTotal} events in the window).`
+    ? report.otherEvents > 0
+      ? `PASS: all ${report.expectedTotal} events sent were stored once and counted, in ${report.counties.length} counties; ${report.otherEvents} other events were in the window.`
+      : `PASS: all ${report.counties.length} counties match (${report.expectedTotal} events in the window).`
     : report.interrupted
       ? 'FAIL: interrupted before the check could complete.'
-      : `FAIL: ${plural(report.counties.filter((c) => c.difference !== 0).length, 'county differs', 'counties differ')}${report.failed > 0 ? `, ${report.failed} events failed to send` : ''}.`;
+      : report.stored < report.sent
+        ? `FAIL: ${report.sent - report.stored} of the ${report.sent} events sent were not stored in time (see sensorpipe status for the queue and its dead letters).`
+        : `FAIL: ${plural(report.counties.filter((c) => c.difference !== 0).length, 'county differs', 'counties differ')}${report.failed > 0 ? `, ${report.failed} events failed to send` : ''}.`;
   return [
     table.toString(),
     `Sent ${report.sent}, skipped ${report.skipped}, failed ${report.failed}, stored ${report.stored}. Window ${report.windowStart} to ${report.windowEnd}.`,

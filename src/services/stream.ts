@@ -16,7 +16,7 @@ export interface StreamRequest {
   onSkip?: (skip: { line: number; reason: string }) => void;
   onFailure?: (error: string) => void;
   /** Sees every event the queue accepted (verify counts them). */
-  onAccepted?: (events: readonly { county: string; time: number }[]) => void;
+  onAccepted?: (events: readonly { id: string; county: string; time: number }[]) => void;
 }
 
 export interface StreamReport {

@@ -18,9 +18,26 @@ const good: VerifyReport = {
     { county: 'Kings', expected: 3, actual: 3, difference: 0 },
   ],
   interrupted: false,
+  otherEvents: 0,
 };
 
 describe('render/verify', () => {
+  it("on a shared stack, marks counts above verify's own as other traffic and still passes", () => {
+    const text = renderVerify({
+      ...good,
+      actualTotal: 11,
+      otherEvents: 3,
+      counties: [
+        { county: 'Albany', expected: 5, actual: 8, difference: 3 },
+        { county: 'Kings', expected: 3, actual: 3, difference: 0 },
+      ],
+    });
+    expect(tableRows(text)).to.deep.include(['Albany', '5', '8', '+3 other']);
+    expect(text.split('\n').at(-1)).to.equal(
+      'PASS: all 8 events sent were stored once and counted, in 2 counties; 3 other events were in the window.',
+    );
+  });
+
   it('prints PASS with the per-county comparison and the totals', () => {
     const text = renderVerify(good);
     const rows = tableRows(text);

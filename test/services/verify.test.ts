@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { InputError } from '../../src/core/errors.js';
+import type { OutgoingEvent } from '../../src/core/event.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
-import { compare, verifyLocal, verifyOn } from '../../src/services/verify.js';
+import { compare, verifyDeployed, verifyLocal, verifyOn } from '../../src/services/verify.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import { expectedCounts, fixtureCsv, total } from '../helpers/e2e.js';
 import { rejection } from '../helpers/rejection.js';
@@ -180,5 +181,105 @@ describe('services/verify', () => {
         await target.close();
       }
     });
+  });
+});
+
+/**
+ * A deployed stack as verify sees it: a queue that accepts everything, a storing function that has
+ * stored `storedAfterPolls` more of the accepted events at each look, and an aggregation that
+ * counts the stored events plus `otherTraffic` in the window.
+ */
+class FakeDeployedStack {
+  readonly accepted: OutgoingEvent[] = [];
+  readonly stored = new Set<string>();
+  looks = 0;
+  storedPerLook = Number.POSITIVE_INFINITY;
+  otherTraffic: Record<string, number> = {};
+  /** Events the storing function never stores (lost). */
+  lose = 0;
+  readonly kind = 'aws' as const;
+  readonly stackName = 'shared';
+  readonly location = 'AWS test';
+
+  async openStream() {
+    return {
+      sender: {
+        maxBatchSize: 10,
+        maxInFlight: 1,
+        send: async (events: OutgoingEvent[]) => {
+          this.accepted.push(...events);
+          return { sent: events.length, failed: 0 };
+        },
+      },
+      finish: async () => ({ stored: null, failedDeliveries: null, inFlight: 0, deadLetters: 0 }),
+    };
+  }
+
+  async countStored(events: readonly { id: string }[]) {
+    this.looks++;
+    const storable = this.accepted.slice(0, this.accepted.length - this.lose);
+    for (const e of storable.slice(0, this.looks * this.storedPerLook)) this.stored.add(e.id);
+    return events.filter((e) => this.stored.has(e.id)).length;
+  }
+
+  async aggregate(): Promise<Snapshot> {
+    const times = this.accepted.map((e) => e.time);
+    const end = Math.max(...times);
+    const counts = new Map<string, number>(Object.entries(this.otherTraffic));
+    for (const e of this.accepted)
+      if (this.stored.has(e.id)) counts.set(e.county, (counts.get(e.county) ?? 0) + 1);
+    const counties = [...counts].map(([county, count]) => ({ county, count }));
+    return {
+      updated: new Date(end).toISOString(),
+      windowStart: new Date(end - 5 * 60_000).toISOString(),
+      windowEnd: new Date(end).toISOString(),
+      windowMinutes: 5,
+      total: counties.reduce((s, c) => s + c.count, 0),
+      counties,
+    };
+  }
+}
+
+describe('services/verify: verifyDeployed (a shared AWS stack)', () => {
+  let dir: string;
+  let file: string;
+  let stack: FakeDeployedStack;
+  const run = (waitMs = 60_000) =>
+    verifyDeployed(stack as unknown as Parameters<typeof verifyDeployed>[0], {
+      file,
+      intervalMs: 0,
+      waitMs,
+      pollMs: 1,
+      sleep: async () => {},
+    });
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-verify-deployed-'));
+    file = path.join(dir, 'f.csv');
+    fs.writeFileSync(file, fixtureCsv({ counts: { Albany: 6, Kings: 4 } }));
+    stack = new FakeDeployedStack();
+  });
+
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('waits until every event sent is stored, then passes', async () => {
+    stack.storedPerLook = 3;
+    const report = await run();
+    expect(stack.looks).to.equal(4);
+    expect(report).to.deep.include({ match: true, sent: 10, stored: 10, expectedTotal: 10, otherEvents: 0 });
+  });
+
+  it('is not fooled by other traffic in the window: it reports it and still passes', async () => {
+    stack.otherTraffic = { Albany: 2, Erie: 5 };
+    const report = await run();
+    expect(report).to.deep.include({ match: true, expectedTotal: 10, actualTotal: 17, otherEvents: 7 });
+    expect(report.counties).to.deep.include({ county: 'Erie', expected: 0, actual: 5, difference: 5 });
+  });
+
+  it('fails when events sent are never stored, even if other traffic makes up the counts', async () => {
+    stack.lose = 2;
+    stack.otherTraffic = { Albany: 2, Kings: 2 };
+    const report = await run(50);
+    expect(report).to.deep.include({ match: false, sent: 10, stored: 8 });
   });
 });

@@ -19,7 +19,7 @@ import type {
   Target,
 } from '../target.js';
 import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
-import { DynamoSnapshotRepository } from './dynamo-repositories.js';
+import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
 import { type AwsEnvironment, describeAwsError, missingResource } from './environment.js';
 import { invokeAggregation } from './lambda-invoker.js';
 import { SqsEventSender } from './sqs-sender.js';
@@ -225,6 +225,13 @@ export class AwsTarget implements Target {
       const table = await this.output('AggregatesTableName');
       return new DynamoSnapshotRepository(await this.env.dynamodb(), table).latestSnapshot();
     });
+  }
+
+  /** How many of these events the events table holds, by their keys (verify). */
+  async countStored(events: readonly { id: string; time: number }[]): Promise<number> {
+    return this.aws(async () =>
+      countStored(await this.env.dynamodb(), await this.output('EventsTableName'), events),
+    );
   }
 
   async close(): Promise<void> {

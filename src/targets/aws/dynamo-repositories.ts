@@ -1,5 +1,7 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -163,6 +165,55 @@ export class DynamoEventRepository implements EventRepository {
     } while (startKey !== undefined);
     return counts;
   }
+}
+
+/** DynamoDB's limit of keys in one BatchGetItem. */
+export const BATCH_GET_LIMIT = 100;
+
+/**
+ * How many of these events the table holds, looked up by their keys (BatchGetItem, the keys only):
+ * exact whatever else is in the table, which is how verify copes with other traffic.
+ */
+export async function countStored(
+  client: Pick<DynamoDBClient, 'send'>,
+  tableName: string,
+  events: readonly { id: string; time: number }[],
+  sleep: (ms: number) => Promise<void> = wait,
+): Promise<number> {
+  const chunks: Record<string, AttributeValue>[][] = [];
+  for (let at = 0; at < events.length; at += BATCH_GET_LIMIT) {
+    chunks.push(
+      events.slice(at, at + BATCH_GET_LIMIT).map((event) => {
+        const { pk, sk } = eventKey(event);
+        return { [EVENT_ATTRIBUTES.pk]: { S: pk }, [EVENT_ATTRIBUTES.sk]: { S: sk } };
+      }),
+    );
+  }
+  const found = await mapLimit(chunks, 4, async (keys) => {
+    let count = 0;
+    let pending: Record<string, AttributeValue>[] | undefined = keys;
+    for (let attempt = 1; pending && pending.length > 0; attempt++) {
+      if (attempt > 1) await sleep(Math.min(2000, 50 * 2 ** attempt));
+      const out: BatchGetItemCommandOutput = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: pending,
+              ProjectionExpression: '#pk',
+              ExpressionAttributeNames: { '#pk': EVENT_ATTRIBUTES.pk },
+              ConsistentRead: true,
+            },
+          },
+        }),
+      );
+      count += out.Responses?.[tableName]?.length ?? 0;
+      pending = out.UnprocessedKeys?.[tableName]?.Keys;
+      if (attempt >= 10 && pending?.length)
+        throw new Error('DynamoDB kept keys unprocessed after 10 attempts');
+    }
+    return count;
+  });
+  return found.reduce((a, b) => a + b, 0);
 }
 
 export function toEventItem(event: StoredEvent): Record<string, AttributeValue> {
