@@ -11,12 +11,13 @@ import { DATASET_PATH, datasetExists, loadDataset } from './lib/dataset.js';
 import { int, type Row, renderSection, renderSummary, type SectionResult } from './lib/report.js';
 import { makeTempDir, removeAllTemp } from './lib/temp.js';
 import { aggregation } from './sections/aggregation.js';
+import { aws } from './sections/aws.js';
 import { coldstart } from './sections/coldstart.js';
 import { pacing } from './sections/pacing.js';
 import { rss } from './sections/rss.js';
 import { throughput } from './sections/throughput.js';
 
-const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart];
+const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, aws];
 const ALIASES: Record<string, string> = {
   memory: 'rss',
   'cold-start': 'coldstart',
@@ -31,6 +32,7 @@ Sections (default: all, in this order):
   aggregation  aggregation time with 10k, 100k and 1M events in the window
   rss          peak RSS while streaming a 500 MiB CSV (written to the temp directory)
   coldstart    wall time of sensorpipe --version and --help
+  aws          AWS requests, units and estimated cost per event, on fauxqs and dynalite; bundle sizes
 
   --quick      scaled-down counts for a smoke run (figures not comparable with the targets)`;
 

@@ -1,0 +1,239 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { createHandler } from '../../lambdas/storing.js';
+import type { OutgoingEvent, StoredEvent } from '../../src/core/event.js';
+import { uuidv7 } from '../../src/core/id.js';
+import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
+import { DynamoEventRepository, toEventItem } from '../../src/targets/aws/dynamo-repositories.js';
+import { EVENT_SHARDS, windowPartitions } from '../../src/targets/aws/keys.js';
+import { SqsEventSender } from '../../src/targets/aws/sqs-sender.js';
+import { startDynalite } from '../../test/helpers/dynalite.js';
+import { startFauxqs } from '../../test/helpers/fauxqs.js';
+import type { Section } from '../lib/context.js';
+import { ROOT } from '../lib/dataset.js';
+import { int, type Row } from '../lib/report.js';
+
+/**
+ * AWS on-demand list prices used for the estimate (us-east-1, as published in 2025; check current
+ * pricing for your region): SQS standard, Lambda x86, DynamoDB on-demand.
+ */
+const PRICES = {
+  sqsPerMillionRequests: 0.4,
+  lambdaPerMillionInvocations: 0.2,
+  lambdaPerGbSecond: 0.0000166667,
+  dynamoPerMillionWriteUnits: 0.625,
+  dynamoPerMillionReadUnits: 0.125,
+};
+/** Assumed billed durations (the emulators say nothing about Lambda's): one storing invocation. */
+const STORING_MS = { batchOf100: 120, batchOf1: 15 };
+const STORING_MEMORY_GB = 0.25; // MemorySize 256 in templates/pipeline.yaml
+const EVENTS = 1_000;
+
+/** Counts the requests of a client, by command name. */
+function countRequests(client: SQSClient | DynamoDBClient): Map<string, number> {
+  const counts = new Map<string, number>();
+  (client.middlewareStack as SQSClient['middlewareStack']).add(
+    (next, context) => async (args) => {
+      const name = (context as { commandName?: string }).commandName ?? 'unknown';
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'sensorpipeRequestCounter' },
+  );
+  return counts;
+}
+
+/** DynamoDB's item size: attribute names plus values (strings in UTF-8, numbers about 1 byte per 2 digits). */
+export function itemBytes(item: Record<string, AttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name);
+    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
+    else if (value.N !== undefined) bytes += Math.ceil(value.N.replace(/^-|\./g, '').length / 2) + 1;
+  }
+  return bytes;
+}
+
+const writeUnits = (bytes: number) => Math.ceil(bytes / 1024);
+/** A strongly consistent read: 1 unit per 4 KB of items read, per request, rounded up. */
+const readUnits = (bytes: number) => Math.ceil(bytes / 4096);
+
+/**
+ * Per 1,000 events on the emulators (fauxqs, dynalite): the real SQS producer, an event source
+ * mapping played here (ReceiveMessage of 10 until BatchSize, the real storing handler, then
+ * DeleteMessageBatch of 10), next to the original design (one SendMessage, one invocation and one
+ * PutItem per event, and an aggregation that reads every raw item of the window). Then the estimated
+ * cost per million events, and the bundle sizes.
+ */
+export const aws: Section = {
+  name: 'aws',
+  title: 'AWS requests and cost per event',
+  async run(ctx) {
+    const [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
+    try {
+      const queueUrl = await sqs.createQueue();
+      const { eventsTable } = await dynamo.createTables();
+      const sqsCounts = countRequests(sqs.client);
+      const dynamoCounts = countRequests(dynamo.client);
+
+      // The producer: the dataset's rows as the CLI sends them.
+      ctx.log(`streaming ${int(EVENTS)} events into fauxqs with SendMessageBatch...`);
+      const sender = new SqsEventSender({ client: sqs.client, queueUrl });
+      const start = Date.now();
+      const events: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, i) => {
+        const row = ctx.dataset.rows[i % ctx.dataset.rows.length]!;
+        return {
+          id: uuidv7(start + i),
+          time: start + i,
+          county: row.county,
+          dataJson: JSON.stringify(row.data),
+        };
+      });
+      for (let i = 0; i < events.length; i += sender.maxBatchSize)
+        await sender.send(events.slice(i, i + sender.maxBatchSize));
+
+      // The event source mapping at the default BatchSize, with the storing function as shipped.
+      ctx.log(`consuming them at BatchSize ${DEFAULT_PARAMETERS.BatchSize} through the storing handler...`);
+      const storing = createHandler({
+        events: new DynamoEventRepository(dynamo.client, eventsTable),
+        ttlMinutes: DEFAULT_PARAMETERS.EventTtlMinutes,
+        log: () => {},
+      });
+      let invocations = 0;
+      let stored = 0;
+      let emptyReceives = 0;
+      for (;;) {
+        const batch: Message[] = [];
+        while (batch.length < DEFAULT_PARAMETERS.BatchSize) {
+          const out = await sqs.client.send(
+            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+          );
+          if (!out.Messages?.length) {
+            emptyReceives++;
+            break;
+          }
+          batch.push(...out.Messages);
+        }
+        if (batch.length === 0) break;
+        invocations++;
+        const response = await storing({
+          Records: batch.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' })) as never,
+        });
+        const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+        const done = batch.filter((m) => !failed.has(m.MessageId ?? ''));
+        stored += done.length;
+        for (let i = 0; i < done.length; i += 10) {
+          await sqs.client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: done
+                .slice(i, i + 10)
+                .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+        }
+      }
+
+      const itemSizes = events.map((e) => {
+        const { dataJson, ...rest } = e;
+        const item: StoredEvent = {
+          ...rest,
+          data: JSON.parse(dataJson),
+          expiresAt: Math.floor(e.time / 1000) + 3600,
+        };
+        return itemBytes(toEventItem(item));
+      });
+      const wru = itemSizes.reduce((sum, bytes) => sum + writeUnits(bytes), 0);
+      const meanItem = itemSizes.reduce((a, b) => a + b, 0) / itemSizes.length;
+      // Receives of an empty queue happen in both designs alike (Lambda's pollers keep polling): not counted.
+      const sqsOurs = [...sqsCounts.values()].reduce((a, b) => a + b, 0) - emptyReceives;
+      const sqsDetail = [...sqsCounts].map(([name, n]) => `${name.replace('Command', '')} ${n}`).join(', ');
+      const sqsOriginal = 3 * EVENTS; // SendMessage, a receive and a DeleteMessage per event
+      const writes = dynamoCounts.get('BatchWriteItemCommand') ?? 0;
+
+      // One aggregation with N events in the default window: our partitions' Queries vs one read of all.
+      const aggregationRows: Row[] = [];
+      const minutes = DEFAULT_PARAMETERS.WindowMinutes;
+      const partitions = windowPartitions({ start: 0, end: minutes * 60_000, minutes }).length;
+      for (const n of [1_000, 10_000, 100_000]) {
+        const perPartition = (n / partitions) * meanItem;
+        const ours = partitions * readUnits(perPartition);
+        const original = readUnits(n * meanItem);
+        aggregationRows.push({
+          figure: `read units of one aggregation, ${int(n)} events in the window`,
+          value: `${int(ours)} RRU`,
+          target: 'info',
+          met: null,
+          detail: `original design ${int(original)} RRU (every raw item of the window); ours: ${partitions} Queries (${DEFAULT_PARAMETERS.WindowMinutes + 1} minutes x ${EVENT_SHARDS} shards), strongly consistent, 4 KB units rounded up per Query`,
+        });
+      }
+
+      // Cost per million events.
+      const perMillion = 1_000_000 / EVENTS;
+      const lambdaCost = (count: number, ms: number) =>
+        (count * PRICES.lambdaPerMillionInvocations) / 1e6 +
+        count * (ms / 1000) * STORING_MEMORY_GB * PRICES.lambdaPerGbSecond;
+      const costOurs =
+        (sqsOurs * perMillion * PRICES.sqsPerMillionRequests) / 1e6 +
+        lambdaCost(invocations * perMillion, STORING_MS.batchOf100) +
+        (wru * perMillion * PRICES.dynamoPerMillionWriteUnits) / 1e6;
+      const costOriginal =
+        (sqsOriginal * perMillion * PRICES.sqsPerMillionRequests) / 1e6 +
+        lambdaCost(EVENTS * perMillion, STORING_MS.batchOf1) +
+        (wru * perMillion * PRICES.dynamoPerMillionWriteUnits) / 1e6;
+
+      const bundles = ['storing', 'aggregation'].map((name) => ({
+        name,
+        bytes: statSync(join(ROOT, 'dist', 'lambdas', `${name}.js`)).size,
+      }));
+
+      return [
+        {
+          figure: `SQS requests per ${int(EVENTS)} events`,
+          value: int(sqsOurs),
+          target: `>= 10x fewer than ${int(sqsOriginal)}`,
+          met: sqsOurs * 10 <= sqsOriginal && stored === EVENTS,
+          detail: `${sqsDetail} (of which ${emptyReceives} empty, not counted: the pollers of either design make those); original design: ${int(EVENTS)} SendMessage + ${int(EVENTS)} receives + ${int(EVENTS)} DeleteMessage; stored ${int(stored)} of ${int(EVENTS)}`,
+        },
+        {
+          figure: `storing invocations per ${int(EVENTS)} events (BatchSize ${DEFAULT_PARAMETERS.BatchSize})`,
+          value: int(invocations),
+          target: `>= 10x fewer than ${int(EVENTS)}`,
+          met: invocations * 10 <= EVENTS,
+          detail: 'original design: one invocation per event (batch size 1)',
+        },
+        {
+          figure: `DynamoDB write units per ${int(EVENTS)} events`,
+          value: `${int(wru)} WRU`,
+          target: 'info',
+          met: null,
+          detail: `${writes} BatchWriteItem requests; items of ${int(meanItem)} bytes on average, 1 WRU per KB rounded up, as PutItem per event would bill too`,
+        },
+        ...aggregationRows,
+        {
+          figure: 'estimated cost per million events',
+          value: `$${costOurs.toFixed(2)}`,
+          target: `<= half of $${costOriginal.toFixed(2)}`,
+          met: costOurs * 2 <= costOriginal,
+          detail: `SQS $${PRICES.sqsPerMillionRequests}/M requests, Lambda $${PRICES.lambdaPerMillionInvocations}/M + $${PRICES.lambdaPerGbSecond}/GB-s at 256 MB (assumed ${STORING_MS.batchOf100} ms per batch of 100, ${STORING_MS.batchOf1} ms per event), DynamoDB $${PRICES.dynamoPerMillionWriteUnits}/M WRU; us-east-1 on-demand list prices, 2025. Excludes the per-minute aggregation, which costs the same per hour whatever the traffic`,
+        },
+        ...bundles.map((b) => ({
+          figure: `bundle size, ${b.name} function`,
+          value: `${(b.bytes / 1024).toFixed(1)} KiB`,
+          target: '< 50 KB',
+          met: b.bytes < 50_000,
+          detail: `dist/lambdas/${b.name}.js, minified by esbuild, the AWS SDK from the runtime`,
+        })),
+      ];
+    } finally {
+      await Promise.all([sqs.close(), dynamo.close()]);
+    }
+  },
+};
