@@ -84,6 +84,42 @@ export interface DrainResult {
   deadLetters: number;
 }
 
+/** A dead-lettered message as `dead-letters` shows it, without consuming it. */
+export interface DeadLetterView {
+  messageId: string;
+  receiveCount: number;
+  /** When it was first sent, ISO 8601. */
+  sentAt: string | null;
+  /** When it was dead-lettered (local only: SQS does not record it). */
+  deadAt: string | null;
+  /** The storing function's last error (local only: SQS does not keep it; see the function's logs). */
+  error: string | null;
+  /** The body, cut to DEAD_LETTER_BODY_CHARS characters. */
+  body: string;
+  bodyTruncated: boolean;
+}
+
+export const DEAD_LETTER_BODY_CHARS = 200;
+
+/** A body as dead-letters shows it: never more than DEAD_LETTER_BODY_CHARS characters of it. */
+export function truncatedBody(body: string): { body: string; bodyTruncated: boolean } {
+  return body.length > DEAD_LETTER_BODY_CHARS
+    ? { body: `${body.slice(0, DEAD_LETTER_BODY_CHARS)}…`, bodyTruncated: true }
+    : { body, bodyTruncated: false };
+}
+
+export interface RedriveOptions {
+  /** Move at most this many (local only: SQS moves them all). */
+  limit?: number;
+  onProgress?(moved: number, total: number | null): void;
+}
+
+export interface RedriveResult {
+  moved: number;
+  /** Dead letters left afterwards (approximate on AWS). */
+  remaining: number;
+}
+
 /** A stream into the stack's queue; `finish` waits until what was queued has been processed. */
 export interface StreamSession {
   sender: EventSender;
@@ -106,5 +142,9 @@ export interface Target {
   /** Runs the aggregation function now and returns its snapshot. */
   aggregate(): Promise<Snapshot>;
   latestSnapshot(): Promise<Snapshot | undefined>;
+  /** Up to `limit` dead-lettered messages, oldest first where the target knows; none is consumed. */
+  deadLetters(limit: number): Promise<DeadLetterView[]>;
+  /** Moves dead-lettered messages back to the queue, to be processed again. */
+  redrive(options?: RedriveOptions): Promise<RedriveResult>;
   close(): Promise<void>;
 }

@@ -1,5 +1,11 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { StackStateError, UsageError } from '../../core/errors.js';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { OperationError, StackStateError, UsageError } from '../../core/errors.js';
 import {
   DEFAULT_PARAMETERS,
   type ParameterName,
@@ -7,16 +13,20 @@ import {
   type StackParameters,
 } from '../../core/parameters.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import type {
-  DeployOptions,
-  DeployResult,
-  DestroyOptions,
-  DestroyResult,
-  ParameterChange,
-  QueueStatus,
-  StackStatus,
-  StreamSession,
-  Target,
+import {
+  type DeadLetterView,
+  type DeployOptions,
+  type DeployResult,
+  type DestroyOptions,
+  type DestroyResult,
+  type ParameterChange,
+  type QueueStatus,
+  type RedriveOptions,
+  type RedriveResult,
+  type StackStatus,
+  type StreamSession,
+  type Target,
+  truncatedBody,
 } from '../target.js';
 import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
@@ -33,12 +43,17 @@ export interface AwsTargetOptions {
   queueUrl?: string;
   /** The TemplateBody to deploy; the shipped template with the shipped code by default. */
   template?: () => string;
+  /** How often to look at a running redrive. */
+  pollIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The stack outputs the commands use (templates/pipeline.yaml). */
 type Output =
   | 'QueueUrl'
   | 'DeadLetterQueueUrl'
+  | 'QueueArn'
+  | 'DeadLetterQueueArn'
   | 'EventsTableName'
   | 'AggregatesTableName'
   | 'StoringFunctionName'
@@ -227,6 +242,83 @@ export class AwsTarget implements Target {
     });
   }
 
+  /**
+   * Peeks at the dead-letter queue: ReceiveMessage with a visibility timeout of 0, so every message
+   * stays there, visible. SQS samples its servers, so a peek may miss some of a large queue.
+   */
+  async deadLetters(limit: number): Promise<DeadLetterView[]> {
+    return this.aws(async () => {
+      const sqs = await this.env.sqs();
+      const queueUrl = await this.output('DeadLetterQueueUrl');
+      const seen = new Map<string, DeadLetterView>();
+      for (let attempt = 0; seen.size < limit && attempt < Math.ceil(limit / 10) + 3; attempt++) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, limit - seen.size),
+            VisibilityTimeout: 0,
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          }),
+        );
+        if (!out.Messages?.length) break;
+        for (const m of out.Messages) {
+          if (!m.MessageId || seen.has(m.MessageId)) continue;
+          const sent = Number(m.Attributes?.SentTimestamp);
+          seen.set(m.MessageId, {
+            messageId: m.MessageId,
+            receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+            sentAt: Number.isFinite(sent) ? new Date(sent).toISOString() : null,
+            deadAt: null,
+            error: null,
+            ...truncatedBody(m.Body ?? ''),
+          });
+        }
+      }
+      return [...seen.values()].sort((a, b) => (a.sentAt ?? '').localeCompare(b.sentAt ?? ''));
+    });
+  }
+
+  /** StartMessageMoveTask from the dead-letter queue back to the queue, followed to its end. */
+  async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {
+    if (options.limit !== undefined) {
+      throw new UsageError(
+        '--limit is for the local target: on AWS, SQS moves every dead letter back (StartMessageMoveTask). Run redrive without --limit.',
+      );
+    }
+    return this.aws(async () => {
+      const stack = await this.deployed();
+      const sqs = await this.env.sqs();
+      const sourceArn = await this.output('DeadLetterQueueArn');
+      const before = await this.queueStatus(stack);
+      if (before.deadLetters === 0) return { moved: 0, remaining: 0 };
+      await sqs.send(
+        new StartMessageMoveTaskCommand({
+          SourceArn: sourceArn,
+          DestinationArn: await this.output('QueueArn'),
+        }),
+      );
+      for (;;) {
+        const { Results } = await sqs.send(
+          new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }),
+        );
+        const task = Results?.[0];
+        const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
+        options.onProgress?.(moved, task?.ApproximateNumberOfMessagesToMove ?? null);
+        if (task?.Status === 'COMPLETED') {
+          return { moved, remaining: (await this.queueStatus(stack)).deadLetters };
+        }
+        if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
+          throw new OperationError(
+            `The redrive of stack "${this.stackName}" stopped (${task.Status}) after ${moved} messages: ${task.FailureReason ?? 'no reason given'}.`,
+            'AWS_REDRIVE_FAILED',
+          );
+        }
+        await this.sleep(this.options.pollIntervalMs ?? 1000);
+      }
+    });
+  }
+
   /** How many of these events the events table holds, by their keys (verify). */
   async countStored(events: readonly { id: string; time: number }[]): Promise<number> {
     return this.aws(async () =>
@@ -236,6 +328,10 @@ export class AwsTarget implements Target {
 
   async close(): Promise<void> {
     await this.env.destroy();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.options.sleep ? this.options.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private async describe(): Promise<StackInfo | undefined> {

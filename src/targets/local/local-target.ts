@@ -5,13 +5,17 @@ import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
-import type {
-  DeployResult,
-  DestroyResult,
-  ParameterChange,
-  StackStatus,
-  StreamSession,
-  Target,
+import {
+  type DeadLetterView,
+  type DeployResult,
+  type DestroyResult,
+  type ParameterChange,
+  type RedriveOptions,
+  type RedriveResult,
+  type StackStatus,
+  type StreamSession,
+  type Target,
+  truncatedBody,
 } from '../target.js';
 import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
 import { LocalQueue } from './queue.js';
@@ -199,6 +203,27 @@ export class LocalTarget implements Target {
 
   async latestSnapshot(): Promise<Snapshot | undefined> {
     return this.open().snapshots.latestSnapshot();
+  }
+
+  async deadLetters(limit: number): Promise<DeadLetterView[]> {
+    return this.open()
+      .queue.deadLetters(limit)
+      .map((d) => ({
+        messageId: d.messageId,
+        receiveCount: d.receiveCount,
+        sentAt: new Date(d.sentAt).toISOString(),
+        deadAt: new Date(d.deadAt).toISOString(),
+        error: d.lastError ?? null,
+        ...truncatedBody(d.body),
+      }));
+  }
+
+  async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {
+    const { queue } = this.open();
+    const total = queue.depths(this.clock.now()).deadLetters;
+    const moved = queue.redrive(this.clock.now(), options.limit);
+    options.onProgress?.(moved, Math.min(total, options.limit ?? total));
+    return { moved, remaining: queue.depths(this.clock.now()).deadLetters };
   }
 
   async close(): Promise<void> {

@@ -317,6 +317,27 @@ export class LocalQueue {
     })();
   }
 
+  /**
+   * Moves up to `limit` dead letters, oldest first, back to the queue as new messages (receive count
+   * back to 0), as SQS's dead-letter queue redrive does; returns how many moved. One transaction.
+   */
+  redrive(now: number, limit = Number.MAX_SAFE_INTEGER): number {
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare('SELECT id, body FROM dead_letters ORDER BY id LIMIT ?')
+          .all(Math.min(limit, Number.MAX_SAFE_INTEGER)) as { id: number; body: string }[];
+        const insert = this.db.prepare('INSERT INTO queue (body, sent_at) VALUES (?, ?)');
+        const remove = this.db.prepare('DELETE FROM dead_letters WHERE id = ?');
+        for (const row of rows) {
+          insert.run(row.body, now);
+          remove.run(row.id);
+        }
+        return rows.length;
+      })
+      .immediate();
+  }
+
   deadLetters(limit: number): DeadLetter[] {
     const rows = this.db
       .prepare(

@@ -1,7 +1,7 @@
 import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
@@ -84,6 +84,8 @@ describe('targets/aws/aws-target', function () {
       AggregatesTableName: tables.aggregatesTable,
       StoringFunctionName: `${STACK}-storing`,
       AggregationFunctionName: `${STACK}-aggregation`,
+      QueueArn: 'arn:queue',
+      DeadLetterQueueArn: 'arn:dlq',
     };
     now = Date.UTC(2026, 10, 28, 12, 0, 0);
     lambda = new LambdaClient({
@@ -122,6 +124,7 @@ describe('targets/aws/aws-target', function () {
       environment,
       deployer: new StackDeployer({ client: cfn.client, pollIntervalMs: 0, sleep: async () => {} }),
       template: () => 'Resources: {}\n',
+      sleep: async () => {},
       ...options,
     });
   }
@@ -315,6 +318,67 @@ describe('targets/aws/aws-target', function () {
         'The aggregation function sensorpipe-aggregation failed: ResourceNotFoundException: table gone.',
       );
       expect((error as unknown as { log: string[] }).log).to.deep.equal(log);
+    });
+
+    it('peeks at the dead-letter queue without consuming it', async () => {
+      const dlq = cfn.outputs.DeadLetterQueueUrl!;
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: '{"broken":' }));
+      await sqs.client.send(
+        new SendMessageCommand({ QueueUrl: dlq, MessageBody: `{"x":"${'y'.repeat(300)}"}` }),
+      );
+      const letters = await aws.deadLetters(10);
+      expect(letters).to.have.length(2);
+      expect(letters.map((l) => l.body)).to.include('{"broken":');
+      expect(letters.find((l) => l.bodyTruncated)?.body.length).to.equal(201);
+      expect(letters[0]).to.deep.include({ error: null, deadAt: null });
+      expect(await aws.deadLetters(10)).to.have.length(2);
+      expect((await aws.status()).queue?.deadLetters).to.equal(2);
+    });
+
+    it('redrives with StartMessageMoveTask, followed to its end; --limit is refused on AWS', async () => {
+      await sqs.client.send(
+        new SendMessageCommand({ QueueUrl: cfn.outputs.DeadLetterQueueUrl!, MessageBody: 'x' }),
+      );
+      // fauxqs has no move tasks: they are played here, in front of it.
+      const sent: unknown[] = [];
+      const realSend = sqs.client.send.bind(sqs.client);
+      let polls = 0;
+      const send = async (command: { constructor: { name: string }; input: unknown }) => {
+        if (command.constructor.name === 'StartMessageMoveTaskCommand') {
+          sent.push(command.input);
+          return { TaskHandle: 'task-1' };
+        }
+        if (command.constructor.name === 'ListMessageMoveTasksCommand') {
+          polls++;
+          return {
+            Results: [
+              polls < 3
+                ? {
+                    Status: 'RUNNING',
+                    ApproximateNumberOfMessagesMoved: polls - 1,
+                    ApproximateNumberOfMessagesToMove: 1,
+                  }
+                : {
+                    Status: 'COMPLETED',
+                    ApproximateNumberOfMessagesMoved: 1,
+                    ApproximateNumberOfMessagesToMove: 1,
+                  },
+            ],
+          };
+        }
+        return realSend(command as never);
+      };
+      (sqs.client as unknown as { send: typeof send }).send = send;
+      try {
+        const progress: [number, number | null][] = [];
+        const result = await aws.redrive({ onProgress: (moved, total) => progress.push([moved, total]) });
+        expect(sent).to.deep.equal([{ SourceArn: 'arn:dlq', DestinationArn: 'arn:queue' }]);
+        expect(result.moved).to.equal(1);
+        expect(progress.at(-1)).to.deep.equal([1, 1]);
+        expect(await rejection(aws.redrive({ limit: 5 }))).to.include({ exitCode: ExitCode.usage });
+      } finally {
+        (sqs.client as unknown as { send: unknown }).send = realSend;
+      }
     });
 
     it('destroys the stack; then it does not exist and commands say how to deploy', async () => {

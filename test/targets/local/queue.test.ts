@@ -286,6 +286,27 @@ describe('local queue', () => {
       expect(queue.deadLetters(10)).to.have.length(1);
     });
 
+    it('redrives dead letters, oldest first and up to a limit, as new messages received afresh', () => {
+      // GIVEN three dead letters
+      send('a', 'b', 'c');
+      receive({ maxReceiveCount: 1 });
+      clock.advance(VISIBILITY_MS);
+      receive({ maxReceiveCount: 1 });
+      expect(queue.deadLetters(10).map((d) => d.body)).to.deep.equal(['a', 'b', 'c']);
+      // WHEN two are redriven THEN they are visible again with a fresh receive count, the third stays
+      expect(queue.redrive(clock.now(), 2)).to.equal(2);
+      expect(queue.depths(clock.now())).to.include({ visible: 2, deadLetters: 1 });
+      const again = receive();
+      expect(again.map((m) => [m.body, m.receiveCount])).to.deep.equal([
+        ['a', 1],
+        ['b', 1],
+      ]);
+      expect(queue.delete(again)).to.equal(2);
+      expect(queue.redrive(clock.now())).to.equal(1);
+      expect(queue.redrive(clock.now())).to.equal(0);
+      expect(bodiesOf(receive())).to.deep.equal(['c']);
+    });
+
     it('dead-letters a message with no recorded error too', () => {
       send('x');
       receive({ maxReceiveCount: 1 });
