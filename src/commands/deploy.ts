@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
 import { parameterChanges, stackParameterFlags } from '../cli/flags.js';
+import { interruptSignal } from '../cli/signals.js';
 import { UsageError } from '../core/errors.js';
 import { renderDeploy } from '../render/stack.js';
 import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
@@ -53,12 +54,26 @@ and exits 0.`;
     }
     const target = await this.openTarget(flags);
     let activity: StackActivityPrinter | undefined;
+    let executing = false;
+    // Ctrl-C cannot stop CloudFormation: say that it carries on, and how to follow it.
+    const { dispose } = interruptSignal(() => {
+      activity?.stop();
+      if (target.kind === 'aws') {
+        process.stderr.write(
+          executing
+            ? `Interrupted: CloudFormation carries on with the deploy of stack "${target.stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${target.stackName} (or run sensorpipe status --target aws).\n`
+            : `Interrupted before the deploy of stack "${target.stackName}" started: nothing was changed.\n`,
+        );
+      }
+      process.exit(130);
+    });
     try {
       const result = await target.deploy(parameterChanges(flags), {
         yes: flags.yes,
         templateParameters: awsParameters,
         confirm: this.confirmer(),
         onStart: async () => {
+          executing = true;
           activity = this.jsonEnabled()
             ? undefined
             : await createStackActivity(`Deploying ${target.stackName}`);
@@ -70,6 +85,7 @@ and exits 0.`;
       return result;
     } finally {
       activity?.stop();
+      dispose();
     }
   }
 }
