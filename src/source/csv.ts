@@ -3,8 +3,13 @@ import { access, constants, stat } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { InputError, isSensorpipeError } from '../core/errors.js';
+import { MAX_MESSAGE_BYTES } from '../core/event.js';
 import type { SourceItem } from '../core/streamer.js';
 import { findCountyColumn } from './header.js';
+import { Utf8Check } from './utf8.js';
+
+/** Room for the event's id, time and county around a row's columns (a county is at most 256 characters). */
+const MESSAGE_ENVELOPE_BYTES = 1024;
 
 /** Far above any real row, low enough that a runaway quoted field fails before memory does. */
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
@@ -48,7 +53,7 @@ export async function* readCsv(
     max_record_size: MAX_RECORD_BYTES,
   });
   // The parser carries every failure, the input's included, so the callback has nothing to add.
-  pipeline(input, parser, () => {});
+  pipeline(input, new Utf8Check(source), parser, () => {});
 
   // Not `for await (… of parser)`: on an error it drops the records already parsed, and with them the
   // rows before a bad line and the count that gives the bad line's number.
@@ -121,7 +126,20 @@ export async function* readCsv(
         if (protoKey && key === '__proto__') setOwn(data, key, record[i]!);
         else data[key] = record[i]!;
       }
-      yield { kind: 'row', line, county, dataJson: JSON.stringify(data) };
+      const dataJson = JSON.stringify(data);
+      // SQS takes messages of up to 1 MiB: a bigger row could never be stored, so it is not sent.
+      if (dataJson.length * 3 + MESSAGE_ENVELOPE_BYTES > MAX_MESSAGE_BYTES) {
+        const bytes = Buffer.byteLength(dataJson) + MESSAGE_ENVELOPE_BYTES;
+        if (bytes > MAX_MESSAGE_BYTES) {
+          yield {
+            kind: 'skip',
+            line,
+            reason: `the row is ${(bytes / 1024 / 1024).toFixed(1)} MiB as an event, over the queue's 1 MiB message limit`,
+          };
+          continue;
+        }
+      }
+      yield { kind: 'row', line, county, dataJson };
     }
   } finally {
     parser.destroy();

@@ -180,6 +180,16 @@ describe('source/csv', () => {
       ]);
     });
 
+    it('skips a row too big for one queue message, with its line and size, and goes on', async () => {
+      const items = await read(`Name,County\n${'x'.repeat(1_100_000)},Erie\nsmall,Kings\n`);
+      expect(items[0]).to.deep.equal({
+        kind: 'skip',
+        line: 2,
+        reason: "the row is 1.1 MiB as an event, over the queue's 1 MiB message limit",
+      });
+      expect(items[1]).to.deep.include({ kind: 'row', line: 3, county: 'Kings' });
+    });
+
     it('keeps a column named __proto__ as data', async () => {
       const items = await read('__proto__,County\nx,Erie\n');
       expect(dataJsonOf(items[0])).to.equal('{"__proto__":"x","County":"Erie"}');
