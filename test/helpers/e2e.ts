@@ -256,6 +256,8 @@ export const STACK_LINE = /^\s{4}at /m;
 
 export interface StackOptions {
   stack?: string;
+  /** Another data directory than the sandbox's. */
+  dataDir?: string;
   /** Default 'local'; null passes no --target at all. */
   target?: string | null;
 }
@@ -279,7 +281,7 @@ export class Sandbox {
     return [
       ...(target === null ? [] : ['--target', target]),
       '--data-dir',
-      this.dataDir,
+      options.dataDir ?? this.dataDir,
       ...(options.stack ? ['--stack-name', options.stack] : []),
     ];
   }

@@ -25,7 +25,13 @@ export class AwsEnvironment {
   constructor(
     readonly settings: AwsSettings = {},
     private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {}
+  ) {
+    // On Node 20 every SDK client prints a multi-line notice that SDK versions published after
+    // January 2027 need Node 22. The SDK that ships with this package runs on Node 20, so the notice
+    // is not for sensorpipe's users, and it would garble every command's output. A user can still
+    // ask for it by setting the variable to false.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  }
 
   /**
    * The region: --region, else the SDK's chain (AWS_REGION, then the profile's `region` in
@@ -178,10 +184,11 @@ export function describeAwsError(error: unknown, settings: AwsSettings = {}): Se
     );
   }
   if (is(INVALID)) {
+    // No cause kept: SignatureDoesNotMatch's message holds the string that was signed, session token included.
     return new EnvironmentError(
       `AWS did not accept your credentials (${name || code}): check the access key, secret and session token of ${settings.profile ? `profile "${settings.profile}"` : 'your profile or environment'}.`,
       'AWS_INVALID_CREDENTIALS',
-      details([]),
+      { suggestions: details([]).suggestions },
     );
   }
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {

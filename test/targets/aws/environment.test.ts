@@ -195,6 +195,18 @@ describe('targets/aws/environment', () => {
       });
     }
 
+    it('keeps no cause for a signature mismatch, whose message holds the signed string and its token', () => {
+      const error = serviceError(
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match. The String-to-Sign should have been AWS4-HMAC-SHA256 x-amz-security-token:SECRET-TOKEN',
+      );
+      const described = describeAwsError(error);
+      expect(described?.code).to.equal('AWS_INVALID_CREDENTIALS');
+      expect(described?.cause).to.equal(undefined);
+      expect(JSON.stringify(described)).to.not.include('SECRET-TOKEN');
+      expect(described?.message).to.not.include('SECRET-TOKEN');
+    });
+
     it('names the endpoint when --endpoint-url is unreachable', () => {
       const error = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
       expect(describeAwsError(error, { endpointUrl: 'http://localhost:4566' })?.message).to.equal(

@@ -1,0 +1,58 @@
+/**
+ * A stand-in for AWS's endpoint (CloudFormation's query protocol) on 127.0.0.1, for running the
+ * built CLI with --endpoint-url against answers a test chooses: a refusal, an expired token, a busy
+ * stack. Requests are answered from the Action; anything else is a 400.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FakeAwsMode = 'access-denied' | 'expired-token' | 'busy';
+
+const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+
+function error(code: string, message: string): string {
+  return `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>req-fake-1</RequestId></ErrorResponse>`;
+}
+
+function describeStacks(status: string): string {
+  return `<DescribeStacksResponse xmlns="${NS}"><DescribeStacksResult><Stacks><member><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/sensorpipe/1</StackId><StackName>sensorpipe</StackName><StackStatus>${status}</StackStatus><CreationTime>2026-11-28T00:00:00Z</CreationTime></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>req-fake-2</RequestId></ResponseMetadata></DescribeStacksResponse>`;
+}
+
+export interface FakeAwsEndpoint {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEndpoint> {
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += String(chunk);
+    });
+    request.on('end', () => {
+      const action = new URLSearchParams(body).get('Action') ?? '';
+      const reply = (status: number, xml: string) => {
+        response.writeHead(status, { 'content-type': 'text/xml' });
+        response.end(xml);
+      };
+      if (mode === 'access-denied') {
+        reply(
+          403,
+          error(
+            'AccessDenied',
+            `User: arn:aws:iam::123456789012:user/dev is not authorized to perform: cloudformation:${action}`,
+          ),
+        );
+      } else if (mode === 'expired-token') {
+        reply(403, error('ExpiredToken', 'The security token included in the request is expired'));
+      } else if (action === 'DescribeStacks') {
+        reply(200, describeStacks('UPDATE_IN_PROGRESS'));
+      } else reply(400, error('ValidationError', `The fake does not do ${action}`));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
