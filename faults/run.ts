@@ -1,0 +1,42 @@
+/**
+ * `npm run faults`: the fault scenarios at larger counts, one row each. Exits 1 if any row lost an
+ * event, counted one twice, or broke another rule.
+ */
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { ROOT } from '../bench/lib/dataset.js';
+import { concurrency, crash, type FaultRow, passed, poison, redelivery } from './scenarios.js';
+
+const bin = join(ROOT, 'bin', 'run.js');
+const scenarios: [string, () => Promise<FaultRow>][] = [
+  ['poison', () => poison(10_000, 400)],
+  ['redelivery', () => redelivery(10_000)],
+  ['crash', () => crash(bin, 20)],
+  ['concurrency', () => concurrency(bin, 5_000)],
+];
+
+const table = new Table({
+  head: ['Scenario', 'Target', 'Accepted', 'Stored', 'Lost', 'Counted twice', 'Dead letters', 'Result'],
+  style: { head: [], border: [] },
+});
+let failures = 0;
+for (const [name, run] of scenarios) {
+  process.stdout.write(`  · ${name}...\n`);
+  const row = await run();
+  const ok = passed(row);
+  if (!ok) failures++;
+  const n = (v: number) => v.toLocaleString('en-US');
+  table.push([
+    row.scenario,
+    row.target,
+    n(row.accepted),
+    n(row.stored),
+    n(row.lost),
+    n(row.countedTwice),
+    n(row.deadLetters),
+    ok ? 'pass' : `FAIL${row.problems ? `: ${row.problems}` : ''}`,
+  ]);
+}
+console.log(table.toString());
+console.log(failures === 0 ? 'Every scenario: 0 lost, 0 counted twice.' : `${failures} scenarios failed.`);
+process.exitCode = failures === 0 ? 0 : 1;

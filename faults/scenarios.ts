@@ -1,0 +1,284 @@
+/**
+ * Fault scenarios on the local target: each injects a fault, lets the pipeline recover, and counts
+ * the events the queue accepted, stored, lost and counted twice. Run by `npm run faults` at larger
+ * counts (a table) and by `npm test` at small ones (test/faults/scenarios.test.ts).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock } from '../src/core/clock.js';
+import { eventBody } from '../src/core/event.js';
+import { uuidv7 } from '../src/core/id.js';
+import { storeRecords } from '../src/core/storing.js';
+import { databasePath, openExisting } from '../src/targets/local/database.js';
+import { LocalTarget } from '../src/targets/local/local-target.js';
+import { LocalQueue } from '../src/targets/local/queue.js';
+import { SqliteEventRepository } from '../src/targets/local/repositories.js';
+
+export interface FaultRow {
+  scenario: string;
+  target: 'local';
+  accepted: number;
+  stored: number;
+  lost: number;
+  countedTwice: number;
+  deadLetters: number;
+  /** Anything else that must hold (integrity check, no lock errors), '' when all did. */
+  problems: string;
+}
+
+export const passed = (row: FaultRow) => row.lost === 0 && row.countedTwice === 0 && row.problems === '';
+
+const COUNTIES = ['Albany', 'Erie', 'Kings', 'Tioga', 'St. Lawrence'];
+
+function fakeClock(start = Date.UTC(2026, 10, 28, 12)): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async () => {},
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+function goodBodies(n: number, time: number): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const county = COUNTIES[i % COUNTIES.length] as string;
+    return eventBody({
+      id: uuidv7(time),
+      time,
+      county,
+      dataJson: JSON.stringify({ County: county, n: String(i) }),
+    });
+  });
+}
+
+/** Events stored, and what the per-second counts (what aggregation reads) say minus that. */
+function tally(file: string): {
+  stored: number;
+  countedTwice: number;
+  deadLetters: number;
+  integrity: string;
+} {
+  const db = new Database(file, { readonly: true });
+  try {
+    const stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+    const counted =
+      (db.prepare('SELECT COALESCE(SUM(n), 0) FROM county_seconds').pluck().get() as number) ?? 0;
+    const deadLetters = db.prepare('SELECT COUNT(*) FROM dead_letters').pluck().get() as number;
+    const integrity = db.pragma('integrity_check', { simple: true }) as string;
+    return { stored, countedTwice: Math.max(0, counted - stored), deadLetters, integrity };
+  } finally {
+    db.close();
+  }
+}
+
+function withStackDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'sensorpipe-faults-'));
+  return run(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+/**
+ * 1. Poison messages (not JSON, no county, wrong types, oversized) mixed into good ones: every good
+ * event stored once, every poison message dead-lettered after MaxReceiveCount receives.
+ */
+export function poison(good: number, bad: number): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const clock = fakeClock();
+    const target = new LocalTarget({ dataDir: dir, stackName: 'faults', clock });
+    const maxReceives = 3;
+    await target.deploy({ MaxReceiveCount: maxReceives, ScheduleEnabled: false });
+    const kinds = [
+      '{"not json',
+      JSON.stringify({ id: 'x', time: clock.now(), data: {} }),
+      JSON.stringify({ id: 7, time: 'soon', county: 'Erie', data: {} }),
+      JSON.stringify({ id: 'big', time: clock.now(), county: 'Erie', data: { blob: 'x'.repeat(1_100_000) } }),
+    ];
+    const poisonBodies = Array.from({ length: bad }, (_, i) => kinds[i % kinds.length] as string);
+    const bodies = goodBodies(good, clock.now());
+    // Poison spread among the good ones, so batches mix both.
+    for (const [i, body] of poisonBodies.entries())
+      bodies.splice(Math.floor((i * bodies.length) / bad), 0, body);
+    const db = openExisting(target.location, 'faults');
+    new LocalQueue(db).send(bodies, clock.now());
+    db.close();
+    for (let round = 0; round <= maxReceives; round++) {
+      await target.aggregate(); // drains: stores what it can, fails the poison
+      clock.advance(180_000 + 1); // the visibility timeout, so failures come back
+    }
+    await target.aggregate();
+    await target.close();
+    const t = tally(target.location);
+    return {
+      scenario: `poison: ${bad} bad among ${good} good`,
+      target: 'local',
+      accepted: good + bad,
+      stored: t.stored,
+      lost: good - t.stored,
+      countedTwice: t.countedTwice,
+      deadLetters: t.deadLetters,
+      problems: [
+        t.deadLetters === bad ? '' : `${t.deadLetters} dead letters, expected ${bad}`,
+        t.integrity === 'ok' ? '' : t.integrity,
+      ]
+        .filter(Boolean)
+        .join('; '),
+    };
+  });
+}
+
+/** 2. Redelivery: every batch delivered three times (the storing function runs each time), then deleted. */
+export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const clock = fakeClock();
+    const target = new LocalTarget({ dataDir: dir, stackName: 'faults', clock });
+    await target.deploy({ ScheduleEnabled: false });
+    await target.close();
+    const db = openExisting(databasePath(dir, 'faults'), 'faults');
+    try {
+      const queue = new LocalQueue(db);
+      const events = new SqliteEventRepository(db);
+      queue.send(goodBodies(n, clock.now()), clock.now());
+      const options = {
+        maxMessages: batchSize,
+        visibilityTimeoutMs: 1000,
+        maxReceiveCount: 10,
+        batchingWindowMs: 0,
+      };
+      for (;;) {
+        let last = queue.receive({ ...options, now: clock.now() });
+        if (last.length === 0) break;
+        for (let delivery = 1; delivery <= 3; delivery++) {
+          await storeRecords(last, { events, ttlMinutes: 60 });
+          if (delivery < 3) {
+            clock.advance(1001); // the visibility timeout runs out: the batch comes back
+            last = queue.receive({ ...options, now: clock.now() });
+          }
+        }
+        queue.delete(last);
+      }
+    } finally {
+      db.close();
+    }
+    const t = tally(databasePath(dir, 'faults'));
+    return {
+      scenario: `redelivery: every batch of ${batchSize} delivered 3 times`,
+      target: 'local',
+      accepted: n,
+      stored: t.stored,
+      lost: n - t.stored,
+      countedTwice: t.countedTwice,
+      deadLetters: t.deadLetters,
+      problems: t.integrity === 'ok' ? '' : t.integrity,
+    };
+  });
+}
+
+function runCli(
+  bin: string,
+  args: string[],
+): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, CI: 'true', SENSORPIPE_TARGET: 'local' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr }))) };
+}
+
+function csvFile(dir: string, rows: number): string {
+  const file = join(dir, 'rows.csv');
+  const lines = [
+    'Name,County',
+    ...Array.from({ length: rows }, (_, i) => `r${i},${COUNTIES[i % COUNTIES.length]}`),
+  ];
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/**
+ * 3. Crash: `stream` killed with SIGKILL at random points. What the queue accepted is what sits in
+ * the queue or is stored (both are committed together); after a restart and a drain, all of it must
+ * be stored exactly once, and the database must pass integrity_check.
+ */
+export function crash(bin: string, kills: number, random: () => number = Math.random): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const stack = ['--data-dir', dir, '--stack-name', 'faults'];
+    await runCli(bin, ['deploy', ...stack]).done;
+    const file = csvFile(dir, 500);
+    const file2 = databasePath(dir, 'faults');
+    let accepted = 0;
+    const problems: string[] = [];
+    for (let k = 0; k < kills; k++) {
+      const run = runCli(bin, ['stream', ...stack, '--interval-ms', '0.2', '--file', file]);
+      await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(random() * 1200)));
+      run.child.kill('SIGKILL');
+      await run.done;
+      // Accepted so far: committed to the queue, whether stored yet or not.
+      const db = new Database(file2, { readonly: true });
+      const inQueue = db.prepare('SELECT COUNT(*) FROM queue').pluck().get() as number;
+      const stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+      db.close();
+      // A message leaves the queue only in the transaction that stores it: the sum never goes down.
+      if (inQueue + stored < accepted)
+        problems.push(`after kill ${k + 1}, ${accepted - inQueue - stored} accepted events vanished`);
+      accepted = inQueue + stored;
+    }
+    await runCli(bin, ['aggregate', ...stack]).done; // restart: drains the queue
+    const t = tally(file2);
+    return {
+      scenario: `crash: stream killed with SIGKILL ${kills} times`,
+      target: 'local',
+      accepted,
+      stored: t.stored,
+      lost: accepted - t.stored,
+      countedTwice: t.countedTwice,
+      deadLetters: t.deadLetters,
+      problems: [...problems, t.integrity === 'ok' ? '' : `integrity_check: ${t.integrity}`]
+        .filter(Boolean)
+        .join('; '),
+    };
+  });
+}
+
+/** 4. Concurrency: four streams and an `aggregate --watch` on one stack: exact totals, no lock error. */
+export function concurrency(bin: string, rowsPerStream: number): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const stack = ['--data-dir', dir, '--stack-name', 'faults'];
+    await runCli(bin, ['deploy', ...stack]).done;
+    const file = csvFile(dir, rowsPerStream);
+    const watch = runCli(bin, ['aggregate', ...stack, '--watch', '1']);
+    const streams = Array.from({ length: 4 }, () =>
+      runCli(bin, ['stream', ...stack, '--once', '--interval-ms', '0', '--file', file]),
+    );
+    const results = await Promise.all(streams.map((s) => s.done));
+    watch.child.kill('SIGINT');
+    const watched = await watch.done;
+    const t = tally(databasePath(dir, 'faults'));
+    const stderr = [...results.map((r) => r.stderr), watched.stderr].join('\n');
+    const failedRuns = results.filter((r) => r.code !== 0).length + (watched.code === 0 ? 0 : 1);
+    const accepted = 4 * rowsPerStream;
+    return {
+      scenario: `concurrency: 4 streams of ${rowsPerStream} and aggregate --watch`,
+      target: 'local',
+      accepted,
+      stored: t.stored,
+      lost: accepted - t.stored,
+      countedTwice: t.countedTwice,
+      deadLetters: t.deadLetters,
+      problems: [
+        /database is locked/i.test(stderr) ? '"database is locked" shown' : '',
+        failedRuns > 0 ? `${failedRuns} runs failed` : '',
+        t.integrity === 'ok' ? '' : t.integrity,
+      ]
+        .filter(Boolean)
+        .join('; '),
+    };
+  });
+}

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import { concurrency, crash, type FaultRow, poison, redelivery } from '../../faults/scenarios.js';
+import { buildRoot, ensureBuilt } from '../helpers/e2e.js';
+
+/** Nothing lost, nothing counted twice, and every other rule of the scenario held. */
+function expectClean(row: FaultRow): void {
+  expect(row, JSON.stringify(row)).to.deep.include({ lost: 0, countedTwice: 0, problems: '' });
+  expect(row.accepted).to.be.greaterThan(0);
+}
+
+describe('faults (small counts; npm run faults runs them large)', function () {
+  this.timeout(120_000);
+  let bin: string;
+
+  before(async function () {
+    await ensureBuilt.call(this);
+    bin = path.join(await buildRoot(), 'bin', 'run.js');
+  });
+
+  it('poison mixed into good messages: good ones stored once, poison dead-lettered', async () => {
+    const row = await poison(300, 12);
+    expectClean(row);
+    expect(row).to.deep.include({ stored: 300, deadLetters: 12 });
+  });
+
+  it('every batch delivered three times: stored and counted once', async () => {
+    const row = await redelivery(450, 100);
+    expectClean(row);
+    expect(row.stored).to.equal(450);
+  });
+
+  it('stream killed with SIGKILL: what the queue accepted is stored once after a restart', async () => {
+    expectClean(await crash(bin, 3));
+  });
+
+  it('four streams and aggregate --watch on one stack: exact, no lock error', async () => {
+    const row = await concurrency(bin, 300);
+    expectClean(row);
+    expect(row.stored).to.equal(1200);
+  });
+});
