@@ -385,6 +385,12 @@ export class AwsTarget implements Target {
     try {
       return await call();
     } catch (error) {
+      const name = (error as { name?: string }).name ?? '';
+      // A function, table or queue of the stack deleted outside CloudFormation.
+      if (
+        /^(ResourceNotFoundException|AWS\.SimpleQueueService\.NonExistentQueue|QueueDoesNotExist)$/.test(name)
+      )
+        throw missingResource('function, table or queue', this.stackName, error);
       throw describeAwsError(error, this.env.settings) ?? error;
     }
   }

@@ -221,7 +221,7 @@ export function describeAwsError(error: unknown, settings: AwsSettings = {}): Se
 /** A stack's resource that is gone (a queue or table deleted by hand): the stack needs a deploy. */
 export function missingResource(what: string, stackName: string, error: unknown): StackStateError {
   return new StackStateError(
-    `The ${what} of stack "${stackName}" does not exist (${stringField(error, 'name') || 'not found'}). Run sensorpipe deploy --target aws --stack-name ${stackName} to restore it.`,
+    `A ${what} of stack "${stackName}" is gone (${stringField(error, 'name') || 'not found'}): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: sensorpipe destroy --target aws --stack-name ${stackName}, then deploy again.`,
     'AWS_RESOURCE_MISSING',
     { cause: error },
   );

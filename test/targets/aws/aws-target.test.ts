@@ -381,6 +381,17 @@ describe('targets/aws/aws-target', function () {
       }
     });
 
+    it('says when a resource of the stack was deleted outside CloudFormation, and how to recover', async () => {
+      lambdaMock
+        .on(InvokeCommand)
+        .rejects(Object.assign(new Error('Function not found'), { name: 'ResourceNotFoundException' }));
+      const error = await rejection(aws.aggregate());
+      expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
+      expect(error.message).to.match(
+        /deleted outside CloudFormation.*sensorpipe destroy --target aws --stack-name sensorpipe, then deploy again\.$/,
+      );
+    });
+
     it('destroys the stack; then it does not exist and commands say how to deploy', async () => {
       expect(await aws.destroy()).to.deep.include({ destroyed: true });
       expect(await aws.exists()).to.equal(false);
