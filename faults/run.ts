@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { ROOT } from '../bench/lib/dataset.js';
-import { concurrency, crash, type FaultRow, passed, poison, redelivery } from './scenarios.js';
+import { concurrency, crash, type FaultRow, lambdaPath, passed, poison, redelivery } from './scenarios.js';
 
 const bin = join(ROOT, 'bin', 'run.js');
 const scenarios: [string, () => Promise<FaultRow>][] = [
@@ -13,6 +13,7 @@ const scenarios: [string, () => Promise<FaultRow>][] = [
   ['redelivery', () => redelivery(10_000)],
   ['crash', () => crash(bin, 20)],
   ['concurrency', () => concurrency(bin, 5_000)],
+  ['lambda path', () => lambdaPath(5_000, 100, 0.3)],
 ];
 
 const table = new Table({
@@ -28,7 +29,7 @@ for (const [name, run] of scenarios) {
   const n = (v: number) => v.toLocaleString('en-US');
   table.push([
     row.scenario,
-    row.target,
+    row.target === 'lambda' ? 'Lambda (dynalite, fauxqs)' : row.target,
     n(row.accepted),
     n(row.stored),
     n(row.lost),

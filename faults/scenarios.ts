@@ -19,7 +19,8 @@ import { SqliteEventRepository } from '../src/targets/local/repositories.js';
 
 export interface FaultRow {
   scenario: string;
-  target: 'local';
+  /** local: the SQLite target; lambda: the storing handler on dynalite and fauxqs. */
+  target: 'local' | 'lambda';
   accepted: number;
   stored: number;
   lost: number;
@@ -281,4 +282,163 @@ export function concurrency(bin: string, rowsPerStream: number): Promise<FaultRo
         .join('; '),
     };
   });
+}
+
+/**
+ * 1, 2 and 5 on the Lambda path: the storing handler the bundle exports, over dynalite, fed from a
+ * fauxqs queue with a redrive policy (MaxReceiveCount 3, visibility timeout 1 s) by an event source
+ * mapping played here; poison mixed in, and DynamoDB faults injected into `faultRate` of the
+ * BatchWriteItem calls (unprocessed items, throttling, a failed request). Stored is looked up by key.
+ */
+export async function lambdaPath(
+  good: number,
+  bad: number,
+  faultRate = 0.3,
+  random = Math.random,
+): Promise<FaultRow> {
+  const [{ startFauxqs }, { startDynalite, dynamoClient }, sqsApi, { createHandler }, repos] =
+    await Promise.all([
+      import('../test/helpers/fauxqs.js'),
+      import('../test/helpers/dynalite.js'),
+      import('@aws-sdk/client-sqs'),
+      import('../lambdas/storing.js'),
+      import('../src/targets/aws/dynamo-repositories.js'),
+    ]);
+  const [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
+  try {
+    const { eventsTable } = await dynamo.createTables();
+    const dlqUrl = await sqs.createQueue();
+    const { Attributes } = await sqs.client.send(
+      new sqsApi.GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const queueUrl = (
+      await sqs.client.send(
+        new sqsApi.CreateQueueCommand({
+          QueueName: `faults-${Date.now()}`,
+          Attributes: {
+            VisibilityTimeout: '1',
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: Attributes?.QueueArn,
+              maxReceiveCount: '3',
+            }),
+          },
+        }),
+      )
+    ).QueueUrl as string;
+
+    // A DynamoDB client whose BatchWriteItem fails now and then, in the ways DynamoDB does.
+    const client = dynamoClient(dynamo.endpoint);
+    let faults = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (
+          (context as { commandName?: string }).commandName !== 'BatchWriteItemCommand' ||
+          random() >= faultRate
+        )
+          return next(args);
+        faults++;
+        const kind = faults % 3;
+        if (kind === 0)
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: {},
+          });
+        if (kind === 1)
+          throw Object.assign(new Error('socket hang up'), {
+            name: 'Error',
+            code: 'ECONNRESET',
+            $metadata: {},
+          });
+        // Half the items come back unprocessed.
+        const input = (args as { input: { RequestItems: Record<string, unknown[]> } }).input;
+        const items = input.RequestItems[eventsTable] ?? [];
+        const half = items.slice(0, Math.ceil(items.length / 2));
+        const result = await next({
+          ...args,
+          input: { RequestItems: { [eventsTable]: half } },
+        } as typeof args);
+        (result.output as { UnprocessedItems?: unknown }).UnprocessedItems = {
+          [eventsTable]: items.slice(half.length),
+        };
+        return result;
+      },
+      { step: 'initialize', name: 'faultInjector' },
+    );
+    const events = new repos.DynamoEventRepository(client, eventsTable, {
+      sleep: async () => {},
+      maxAttempts: 3,
+    });
+    const storing = createHandler({ events, ttlMinutes: 60, log: () => {} });
+
+    const time = Date.now();
+    const goodEvents = Array.from({ length: good }, (_, i) => ({
+      id: uuidv7(time),
+      time: time + i,
+      county: COUNTIES[i % COUNTIES.length] as string,
+    }));
+    const bodies = goodEvents.map((e) => eventBody({ ...e, dataJson: JSON.stringify({ County: e.county }) }));
+    for (let i = 0; i < bad; i++)
+      bodies.splice(Math.floor((i * bodies.length) / bad), 0, i % 2 ? '{"not json' : '{"id":"x"}');
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.client.send(
+        new sqsApi.SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body })),
+        }),
+      );
+    }
+
+    // The event source mapping: batches of up to 100, failures left to come back, until all is gone.
+    for (let idle = 0; idle < 3; ) {
+      const batch: import('@aws-sdk/client-sqs').Message[] = [];
+      while (batch.length < 100) {
+        const out = await sqs.client.send(
+          new sqsApi.ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+          }),
+        );
+        if (!out.Messages?.length) break;
+        batch.push(...out.Messages);
+      }
+      if (batch.length === 0) {
+        idle++;
+        await new Promise((resolve) => setTimeout(resolve, 1100)); // failures become visible again
+        continue;
+      }
+      idle = 0;
+      const response = await storing({
+        Records: batch.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' })) as never,
+      });
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      const done = batch.filter((m) => !failed.has(m.MessageId ?? ''));
+      for (let i = 0; i < done.length; i += 10) {
+        await sqs.client.send(
+          new sqsApi.DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    }
+    const stored = await repos.countStored(dynamo.client, eventsTable, goodEvents);
+    const window = { start: time - 1, end: time + good + 1, minutes: 1 };
+    const counted = [
+      ...(await new repos.DynamoEventRepository(dynamo.client, eventsTable).countByCounty(window)).values(),
+    ].reduce((a, b) => a + b, 0);
+    const deadLetters = (await sqs.receiveAll(dlqUrl)).length;
+    return {
+      scenario: `Lambda path: ${bad} poison among ${good}, ${faults} DynamoDB faults injected`,
+      target: 'lambda',
+      accepted: good + bad,
+      stored,
+      lost: good - stored,
+      countedTwice: Math.max(0, counted - stored),
+      deadLetters,
+      problems: deadLetters === bad ? '' : `${deadLetters} dead letters, expected ${bad}`,
+    };
+  } finally {
+    await Promise.all([sqs.close(), dynamo.close()]);
+  }
 }

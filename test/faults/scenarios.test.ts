@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { concurrency, crash, type FaultRow, poison, redelivery } from '../../faults/scenarios.js';
+import { concurrency, crash, type FaultRow, lambdaPath, poison, redelivery } from '../../faults/scenarios.js';
 import { buildRoot, ensureBuilt } from '../helpers/e2e.js';
 
 /** Nothing lost, nothing counted twice, and every other rule of the scenario held. */
@@ -32,6 +32,14 @@ describe('faults (small counts; npm run faults runs them large)', function () {
 
   it('stream killed with SIGKILL: what the queue accepted is stored once after a restart', async () => {
     expectClean(await crash(bin, 3));
+  });
+
+  it('the Lambda path with poison and DynamoDB faults: good events stored once, poison dead-lettered', async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    const row = await lambdaPath(200, 6, 0.3);
+    expectClean(row);
+    expect(row).to.deep.include({ stored: 200, deadLetters: 6 });
+    expect(row.scenario).to.not.match(/, 0 DynamoDB faults/);
   });
 
   it('four streams and aggregate --watch on one stack: exact, no lock error', async () => {
