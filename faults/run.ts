@@ -5,7 +5,16 @@
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { ROOT } from '../bench/lib/dataset.js';
-import { concurrency, crash, type FaultRow, lambdaPath, passed, poison, redelivery } from './scenarios.js';
+import {
+  concurrency,
+  crash,
+  type FaultRow,
+  lambdaPath,
+  passed,
+  poison,
+  producer,
+  redelivery,
+} from './scenarios.js';
 
 const bin = join(ROOT, 'bin', 'run.js');
 const scenarios: [string, () => Promise<FaultRow>][] = [
@@ -14,10 +23,20 @@ const scenarios: [string, () => Promise<FaultRow>][] = [
   ['crash', () => crash(bin, 20)],
   ['concurrency', () => concurrency(bin, 5_000)],
   ['lambda path', () => lambdaPath(5_000, 100, 0.3)],
+  ['producer', () => producer(10_000, 0.2)],
 ];
 
 const table = new Table({
-  head: ['Scenario', 'Target', 'Accepted', 'Stored', 'Lost', 'Counted twice', 'Dead letters', 'Result'],
+  head: [
+    'Scenario',
+    'Target',
+    'Accepted',
+    'Stored (producer: in the queue)',
+    'Lost',
+    'Counted twice',
+    'Dead letters',
+    'Result',
+  ],
   style: { head: [], border: [] },
 });
 let failures = 0;
@@ -29,7 +48,7 @@ for (const [name, run] of scenarios) {
   const n = (v: number) => v.toLocaleString('en-US');
   table.push([
     row.scenario,
-    row.target === 'lambda' ? 'Lambda (dynalite, fauxqs)' : row.target,
+    { local: 'local', lambda: 'Lambda (dynalite, fauxqs)', sqs: 'SQS producer (fauxqs)' }[row.target],
     n(row.accepted),
     n(row.stored),
     n(row.lost),

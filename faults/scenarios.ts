@@ -19,8 +19,8 @@ import { SqliteEventRepository } from '../src/targets/local/repositories.js';
 
 export interface FaultRow {
   scenario: string;
-  /** local: the SQLite target; lambda: the storing handler on dynalite and fauxqs. */
-  target: 'local' | 'lambda';
+  /** local: the SQLite target; lambda: the storing handler on dynalite and fauxqs; sqs: the producer on fauxqs. */
+  target: 'local' | 'lambda' | 'sqs';
   accepted: number;
   stored: number;
   lost: number;
@@ -440,5 +440,98 @@ export async function lambdaPath(
     };
   } finally {
     await Promise.all([sqs.close(), dynamo.close()]);
+  }
+}
+
+/**
+ * 6. SQS faults in `stream`: the real producer sends to fauxqs through a client that fails entries,
+ * throttles, and drops the connection after a request went through (so a retry can send a message
+ * twice, as SQS's at-least-once allows). Every event counted as sent must be in the queue.
+ */
+export async function producer(events: number, faultRate = 0.2, random = Math.random): Promise<FaultRow> {
+  const [{ startFauxqs }, sqsApi, { SqsEventSender }, { streamEvents }] = await Promise.all([
+    import('../test/helpers/fauxqs.js'),
+    import('@aws-sdk/client-sqs'),
+    import('../src/targets/aws/sqs-sender.js'),
+    import('../src/core/streamer.js'),
+  ]);
+  const sqs = await startFauxqs();
+  try {
+    const queueUrl = await sqs.createQueue();
+    let faults = 0;
+    const send = sqs.client.send.bind(sqs.client);
+    const flaky = {
+      send: async (command: InstanceType<typeof sqsApi.SendMessageBatchCommand>) => {
+        const roll = random();
+        if (roll < faultRate / 3) {
+          faults++;
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ThrottlingException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        if (roll < (2 * faultRate) / 3) {
+          // Some entries refused: the others go through.
+          faults++;
+          const entries = command.input.Entries ?? [];
+          const refused = entries.filter((_, i) => i % 2 === 0);
+          const kept = entries.filter((_, i) => i % 2 === 1);
+          const out = kept.length
+            ? await send(new sqsApi.SendMessageBatchCommand({ ...command.input, Entries: kept }))
+            : { Successful: [], Failed: [], $metadata: {} };
+          return {
+            ...out,
+            Failed: [
+              ...(out.Failed ?? []),
+              ...refused.map((e) => ({
+                Id: e.Id,
+                SenderFault: false,
+                Code: 'InternalError',
+                Message: 'try again',
+              })),
+            ],
+          };
+        }
+        const out = await send(command);
+        if (roll < faultRate) {
+          // The request went through, the answer was lost: the sender will send these again.
+          faults++;
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} });
+        }
+        return out;
+      },
+    };
+    const sender = new SqsEventSender({
+      client: flaky as never,
+      queueUrl,
+      sleep: async () => {},
+      maxAttempts: 10,
+    });
+    const rows = Array.from({ length: events }, (_, i) => ({
+      kind: 'row' as const,
+      line: i + 2,
+      county: COUNTIES[i % COUNTIES.length] as string,
+      dataJson: JSON.stringify({ n: String(i) }),
+    }));
+    async function* chunks() {
+      for (let i = 0; i < rows.length; i += 100) yield rows.slice(i, i + 100);
+    }
+    const clock = { now: () => Date.now(), sleep: async () => {} };
+    const stats = await streamEvents(chunks(), sender, { intervalMs: 0, clock });
+    const bodies = await sqs.receiveAll(queueUrl);
+    const ids = new Set(bodies.map((b) => (JSON.parse(b) as { id: string }).id));
+    return {
+      scenario: `producer: ${events} events, ${faults} SQS faults injected`,
+      target: 'sqs',
+      accepted: stats.sent,
+      stored: ids.size,
+      lost: stats.sent - ids.size,
+      countedTwice: 0, // duplicates in the queue are SQS's at-least-once; storing is idempotent on the id
+      deadLetters: 0,
+      problems: stats.failed > 0 ? `${stats.failed} events failed to send` : '',
+    };
+  } finally {
+    await sqs.close();
   }
 }

@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { concurrency, crash, type FaultRow, lambdaPath, poison, redelivery } from '../../faults/scenarios.js';
+import {
+  concurrency,
+  crash,
+  type FaultRow,
+  lambdaPath,
+  poison,
+  producer,
+  redelivery,
+} from '../../faults/scenarios.js';
 import { buildRoot, ensureBuilt } from '../helpers/e2e.js';
 
 /** Nothing lost, nothing counted twice, and every other rule of the scenario held. */
@@ -40,6 +48,13 @@ describe('faults (small counts; npm run faults runs them large)', function () {
     expectClean(row);
     expect(row).to.deep.include({ stored: 200, deadLetters: 6 });
     expect(row.scenario).to.not.match(/, 0 DynamoDB faults/);
+  });
+
+  it('SQS faults while streaming: every event counted as sent is in the queue, none failed', async () => {
+    const row = await producer(500, 0.3);
+    expectClean(row);
+    expect(row).to.deep.include({ accepted: 500, stored: 500 });
+    expect(row.scenario).to.not.match(/, 0 SQS faults/);
   });
 
   it('four streams and aggregate --watch on one stack: exact, no lock error', async () => {
