@@ -365,6 +365,13 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
         expect(errorLines.at(-1)).to.include(c.message);
         expect(result.stderr).to.not.match(STACK_LINE);
         expect(result.stderr).to.not.include('not-a-real-secret');
+        if (c.aws) {
+          // Even --debug, with the stack and the causes, shows no credential.
+          const debug = await box.cli(command!, [...args, '--debug'], { target: 'aws', env: c.env });
+          expect(debug.stderr).to.match(STACK_LINE);
+          expect(debug.stderr).to.not.include('not-a-real-secret');
+          expect(debug.stderr).to.not.include('AKIDEXAMPLE');
+        }
       } finally {
         await endpoint?.close();
       }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { ensureBuilt, lines, type RunResult, Sandbox, STACK_LINE } from '../helpers/e2e.js';
+import { startFakeAwsEndpoint } from '../helpers/fake-aws-endpoint.js';
 import { tableRows } from '../helpers/table.js';
 
 /** A user error: the exit code, one line on stderr that matches, no stack trace, nothing on stdout. */
@@ -135,6 +136,25 @@ describe('commands/deploy', function () {
       expect(JSON.parse(result.stdout).error).to.include({ code: 'USAGE', exitCode: 2 });
       expect(JSON.parse(result.stdout).error.message).to.include('--batch-size');
     });
+  });
+
+  it('on Ctrl-C during an AWS deploy: says CloudFormation carries on and how to follow it, exit 130', async () => {
+    const endpoint = await startFakeAwsEndpoint('creating');
+    try {
+      const running = box.startCli('deploy', ['--endpoint-url', endpoint.url], {
+        target: 'aws',
+        env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+      });
+      await running.waitFor(/Deploying sensorpipe/, 'stderr');
+      running.child.kill('SIGINT');
+      const result = await running.done;
+      expect(result.code).to.equal(130);
+      expect(result.stderr).to.include(
+        'Interrupted: CloudFormation carries on with the deploy of stack "sensorpipe". Follow it with: aws cloudformation describe-stack-events --stack-name sensorpipe',
+      );
+    } finally {
+      await endpoint.close();
+    }
   });
 
   it('refuses the AWS-only flags on the local target: exit 2, one line, nothing created', async () => {

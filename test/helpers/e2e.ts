@@ -47,6 +47,8 @@ function filesUnder(entry: string): string[] {
 /** A hash of everything the build reads from the repository. */
 function inputsHash(): string {
   const hash = createHash('sha256');
+  // The build links this checkout's node_modules: another checkout (a CI clone) builds its own.
+  hash.update(ROOT).update('\0');
   for (const file of BUILD_INPUTS.flatMap((input) => filesUnder(path.join(ROOT, input)))) {
     hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file)).update('\0');
   }

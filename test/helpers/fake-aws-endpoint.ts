@@ -6,7 +6,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeAwsMode = 'access-denied' | 'expired-token' | 'busy';
+/**
+ * access-denied, expired-token: every request refused. busy: the stack is in UPDATE_IN_PROGRESS.
+ * creating: no stack; a change set is created and executed, and the stack then stays in
+ * CREATE_IN_PROGRESS (for interrupting a deploy that has started).
+ */
+export type FakeAwsMode = 'access-denied' | 'expired-token' | 'busy' | 'creating';
 
 const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
@@ -18,12 +23,50 @@ function describeStacks(status: string): string {
   return `<DescribeStacksResponse xmlns="${NS}"><DescribeStacksResult><Stacks><member><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/sensorpipe/1</StackId><StackName>sensorpipe</StackName><StackStatus>${status}</StackStatus><CreationTime>2026-11-28T00:00:00Z</CreationTime></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>req-fake-2</RequestId></ResponseMetadata></DescribeStacksResponse>`;
 }
 
+let executed = false;
+
+/** A first deploy that starts and never ends. */
+function creating(action: string, reply: (status: number, xml: string) => void): void {
+  const wrap = (name: string, result: string) =>
+    `<${name}Response xmlns="${NS}"><${name}Result>${result}</${name}Result><ResponseMetadata><RequestId>req-fake-3</RequestId></ResponseMetadata></${name}Response>`;
+  const changeSet = 'arn:aws:cloudformation:us-east-1:123456789012:changeSet/cs/1';
+  const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/sensorpipe/1';
+  switch (action) {
+    case 'DescribeStacks':
+      if (!executed) reply(400, error('ValidationError', 'Stack with id sensorpipe does not exist'));
+      else reply(200, describeStacks('CREATE_IN_PROGRESS'));
+      return;
+    case 'CreateChangeSet':
+      reply(200, wrap('CreateChangeSet', `<Id>${changeSet}</Id><StackId>${stackId}</StackId>`));
+      return;
+    case 'DescribeChangeSet':
+      reply(
+        200,
+        wrap(
+          'DescribeChangeSet',
+          `<ChangeSetId>${changeSet}</ChangeSetId><StackId>${stackId}</StackId><Status>CREATE_COMPLETE</Status><ExecutionStatus>AVAILABLE</ExecutionStatus><Changes><member><Type>Resource</Type><ResourceChange><Action>Add</Action><LogicalResourceId>Queue</LogicalResourceId><ResourceType>AWS::SQS::Queue</ResourceType></ResourceChange></member></Changes>`,
+        ),
+      );
+      return;
+    case 'ExecuteChangeSet':
+      executed = true;
+      reply(200, wrap('ExecuteChangeSet', ''));
+      return;
+    case 'DescribeStackEvents':
+      reply(200, wrap('DescribeStackEvents', '<StackEvents></StackEvents>'));
+      return;
+    default:
+      reply(400, error('ValidationError', `The fake does not do ${action}`));
+  }
+}
+
 export interface FakeAwsEndpoint {
   url: string;
   close(): Promise<void>;
 }
 
 export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEndpoint> {
+  executed = false;
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
@@ -45,8 +88,10 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
         );
       } else if (mode === 'expired-token') {
         reply(403, error('ExpiredToken', 'The security token included in the request is expired'));
-      } else if (action === 'DescribeStacks') {
+      } else if (mode === 'busy' && action === 'DescribeStacks') {
         reply(200, describeStacks('UPDATE_IN_PROGRESS'));
+      } else if (mode === 'creating') {
+        creating(action, reply);
       } else reply(400, error('ValidationError', `The fake does not do ${action}`));
     });
   });
