@@ -14,15 +14,19 @@ import {
   poison,
   producer,
   redelivery,
+  signals,
 } from './scenarios.js';
 
 const bin = join(ROOT, 'bin', 'run.js');
+const bundle = join(ROOT, 'dist', 'lambdas', 'storing.js');
 const scenarios: [string, () => Promise<FaultRow>][] = [
   ['poison', () => poison(10_000, 400)],
   ['redelivery', () => redelivery(10_000)],
   ['crash', () => crash(bin, 20)],
   ['concurrency', () => concurrency(bin, 5_000)],
-  ['lambda path', () => lambdaPath(5_000, 100, 0.3)],
+  ['lambda path', () => lambdaPath({ bundle, good: 5_000, bad: 100, faultRate: 0.3 })],
+  ['lambda redelivery', () => lambdaPath({ bundle, good: 5_000, bad: 0, faultRate: 0, deliveries: 3 })],
+  ['signals', () => signals(bin, 6)],
   ['producer', () => producer(10_000, 0.2)],
 ];
 

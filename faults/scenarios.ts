@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -181,16 +182,23 @@ export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
 function runCli(
   bin: string,
   args: string[],
-): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, [bin, ...args], {
     env: { ...process.env, CI: 'true', SENSORPIPE_TARGET: 'local' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += String(chunk);
   });
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += String(chunk);
   });
-  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr }))) };
+  return {
+    child,
+    done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+  };
 }
 
 function csvFile(dir: string, rows: number): string {
@@ -285,25 +293,31 @@ export function concurrency(bin: string, rowsPerStream: number): Promise<FaultRo
 }
 
 /**
- * 1, 2 and 5 on the Lambda path: the storing handler the bundle exports, over dynalite, fed from a
+ * 1, 2 and 5 on the Lambda path: the built storing bundle (what ships), over dynalite, fed from a
  * fauxqs queue with a redrive policy (MaxReceiveCount 3, visibility timeout 1 s) by an event source
  * mapping played here; poison mixed in, and DynamoDB faults injected into `faultRate` of the
  * BatchWriteItem calls (unprocessed items, throttling, a failed request). Stored is looked up by key.
  */
-export async function lambdaPath(
-  good: number,
-  bad: number,
-  faultRate = 0.3,
-  random = Math.random,
-): Promise<FaultRow> {
-  const [{ startFauxqs }, { startDynalite, dynamoClient }, sqsApi, { createHandler }, repos] =
-    await Promise.all([
-      import('../test/helpers/fauxqs.js'),
-      import('../test/helpers/dynalite.js'),
-      import('@aws-sdk/client-sqs'),
-      import('../lambdas/storing.js'),
-      import('../src/targets/aws/dynamo-repositories.js'),
-    ]);
+export async function lambdaPath(options: {
+  /** dist/lambdas/storing.js of a build: the bundle that ships. */
+  bundle: string;
+  good: number;
+  bad: number;
+  faultRate: number;
+  /** Times each batch is delivered (the handler runs each time) before it is deleted. */
+  deliveries?: number;
+  random?: () => number;
+}): Promise<FaultRow> {
+  const { good, bad, faultRate, deliveries = 1, random = Math.random } = options;
+  const [{ startFauxqs }, { startDynalite, dynamoClient }, sqsApi, repos] = await Promise.all([
+    import('../test/helpers/fauxqs.js'),
+    import('../test/helpers/dynalite.js'),
+    import('@aws-sdk/client-sqs'),
+    import('../src/targets/aws/dynamo-repositories.js'),
+  ]);
+  const { createHandler } = createRequire(import.meta.url)(
+    options.bundle,
+  ) as typeof import('../lambdas/storing.js');
   const [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
   try {
     const { eventsTable } = await dynamo.createTables();
@@ -408,9 +422,12 @@ export async function lambdaPath(
         continue;
       }
       idle = 0;
-      const response = await storing({
-        Records: batch.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' })) as never,
-      });
+      const event = {
+        Records: batch.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' })),
+      } as never;
+      // Redelivery: the function runs on the same batch again before it is deleted.
+      for (let extra = 1; extra < deliveries; extra++) await storing(event);
+      const response = await storing(event);
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       const done = batch.filter((m) => !failed.has(m.MessageId ?? ''));
       for (let i = 0; i < done.length; i += 10) {
@@ -429,7 +446,7 @@ export async function lambdaPath(
     ].reduce((a, b) => a + b, 0);
     const deadLetters = (await sqs.receiveAll(dlqUrl)).length;
     return {
-      scenario: `Lambda path: ${bad} poison among ${good}, ${faults} DynamoDB faults injected`,
+      scenario: `Lambda bundle: ${bad} poison among ${good}, each batch run ${deliveries}x, ${faults} DynamoDB faults`,
       target: 'lambda',
       accepted: good + bad,
       stored,
@@ -534,4 +551,47 @@ export async function producer(events: number, faultRate = 0.2, random = Math.ra
   } finally {
     await sqs.close();
   }
+}
+
+/**
+ * 7. Signals: SIGINT and SIGTERM in turn during `stream` (and SIGTERM during `aggregate --watch`):
+ * a clean exit 0 and a true summary; what each summary counts as sent is stored, no more, no less.
+ */
+export function signals(bin: string, rounds: number, random: () => number = Math.random): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const stack = ['--data-dir', dir, '--stack-name', 'faults'];
+    await runCli(bin, ['deploy', ...stack]).done;
+    const file = csvFile(dir, 500);
+    const problems: string[] = [];
+    let accepted = 0;
+    for (let round = 0; round < rounds; round++) {
+      const signal = round % 2 === 0 ? 'SIGINT' : 'SIGTERM';
+      const run = runCli(bin, ['stream', ...stack, '--interval-ms', '0.5', '--file', file, '--json']);
+      await new Promise((resolve) => setTimeout(resolve, 400 + Math.floor(random() * 800)));
+      run.child.kill(signal);
+      const result = await run.done;
+      if (result.code !== 0) problems.push(`stream exited ${result.code} on ${signal}`);
+      try {
+        accepted += (JSON.parse(result.stdout) as { sent: number }).sent;
+      } catch {
+        problems.push(`no summary after ${signal}`);
+      }
+    }
+    const watch = runCli(bin, ['aggregate', ...stack, '--watch', '1', '--json']);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    watch.child.kill('SIGTERM');
+    const watched = await watch.done;
+    if (watched.code !== 0) problems.push(`aggregate --watch exited ${watched.code} on SIGTERM`);
+    const t = tally(databasePath(dir, 'faults'));
+    return {
+      scenario: `signals: SIGINT / SIGTERM during ${rounds} streams and aggregate --watch`,
+      target: 'local',
+      accepted,
+      stored: t.stored,
+      lost: accepted - t.stored,
+      countedTwice: t.countedTwice + Math.max(0, t.stored - accepted),
+      deadLetters: t.deadLetters,
+      problems: [...problems, t.integrity === 'ok' ? '' : t.integrity].filter(Boolean).join('; '),
+    };
+  });
 }

@@ -8,6 +8,7 @@ import {
   poison,
   producer,
   redelivery,
+  signals,
 } from '../../faults/scenarios.js';
 import { buildRoot, ensureBuilt } from '../helpers/e2e.js';
 
@@ -20,10 +21,12 @@ function expectClean(row: FaultRow): void {
 describe('faults (small counts; npm run faults runs them large)', function () {
   this.timeout(120_000);
   let bin: string;
+  let bundle: string;
 
   before(async function () {
     await ensureBuilt.call(this);
     bin = path.join(await buildRoot(), 'bin', 'run.js');
+    bundle = path.join(await buildRoot(), 'dist', 'lambdas', 'storing.js');
   });
 
   it('poison mixed into good messages: good ones stored once, poison dead-lettered', async () => {
@@ -44,10 +47,20 @@ describe('faults (small counts; npm run faults runs them large)', function () {
 
   it('the Lambda path with poison and DynamoDB faults: good events stored once, poison dead-lettered', async () => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-    const row = await lambdaPath(200, 6, 0.3);
+    const row = await lambdaPath({ bundle, good: 200, bad: 6, faultRate: 0.3 });
     expectClean(row);
     expect(row).to.deep.include({ stored: 200, deadLetters: 6 });
     expect(row.scenario).to.not.match(/, 0 DynamoDB faults/);
+  });
+
+  it('the Lambda bundle running every batch three times: stored and counted once', async () => {
+    const row = await lambdaPath({ bundle, good: 300, bad: 0, faultRate: 0, deliveries: 3 });
+    expectClean(row);
+    expect(row.stored).to.equal(300);
+  });
+
+  it('SIGINT and SIGTERM during streams and aggregate --watch: exit 0, and what was sent is stored', async () => {
+    expectClean(await signals(bin, 2));
   });
 
   it('SQS faults while streaming: every event counted as sent is in the queue, none failed', async () => {
