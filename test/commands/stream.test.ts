@@ -14,6 +14,7 @@ import {
   sleep,
   total,
 } from '../helpers/e2e.js';
+import { startFakeAwsEndpoint } from '../helpers/fake-aws-endpoint.js';
 
 const SUMMARY_KEYS = ['sent', 'skipped', 'failed', 'elapsedMs', 'ratePerSecond'];
 const SNAPSHOT_KEYS = ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties'];
@@ -329,6 +330,37 @@ describe('commands/stream', function () {
     it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
       const result = await box.cli('stream', ['--once', '--file', box.fixture()], { target: 'aws' });
       expectOneLineError(result, 4, /--target local/);
+    });
+
+    it('on AWS, events SQS keeps refusing: counted as failed, reported, exit 1', async function () {
+      this.timeout(60_000);
+      const endpoint = await startFakeAwsEndpoint('sqs-refusing');
+      try {
+        const file = box.write('three.csv', 'Name,County\nA,Erie\nB,Kings\nC,Tioga\n');
+        const result = await box.cli(
+          'stream',
+          [
+            '--once',
+            '--interval-ms',
+            '0',
+            '--file',
+            file,
+            '--queue-url',
+            `${endpoint.url}/123456789012/q`,
+            '--endpoint-url',
+            endpoint.url,
+          ],
+          {
+            target: 'aws',
+            env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+          },
+        );
+        expect(result.code, result.stderr).to.equal(1);
+        expect(result.stdout).to.match(/^Done: sent 0, skipped 0, failed 3, /m);
+        expect(result.stderr).to.include('Send failed: 3 of 3 events not sent: InternalError: try later');
+      } finally {
+        await endpoint.close();
+      }
     });
 
     it('prints the error as one JSON document on stdout with --json', async () => {

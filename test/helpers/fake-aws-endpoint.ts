@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net';
 /**
  * access-denied, expired-token: every request refused. busy: the stack is in UPDATE_IN_PROGRESS.
  * creating: no stack; a change set is created and executed, and the stack then stays in
- * CREATE_IN_PROGRESS (for interrupting a deploy that has started).
+ * CREATE_IN_PROGRESS (for interrupting a deploy that has started). sqs-refusing: SQS (JSON protocol)
+ * answers every SendMessageBatch with each entry failed.
  */
-export type FakeAwsMode = 'access-denied' | 'expired-token' | 'busy' | 'creating';
+export type FakeAwsMode = 'access-denied' | 'expired-token' | 'busy' | 'creating' | 'sqs-refusing';
 
 const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
@@ -73,6 +74,23 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
       body += String(chunk);
     });
     request.on('end', () => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      if (mode === 'sqs-refusing' && target.endsWith('.SendMessageBatch')) {
+        const entries = (JSON.parse(body) as { Entries: { Id: string }[] }).Entries;
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(
+          JSON.stringify({
+            Successful: [],
+            Failed: entries.map((e) => ({
+              Id: e.Id,
+              SenderFault: false,
+              Code: 'InternalError',
+              Message: 'try later',
+            })),
+          }),
+        );
+        return;
+      }
       const action = new URLSearchParams(body).get('Action') ?? '';
       const reply = (status: number, xml: string) => {
         response.writeHead(status, { 'content-type': 'text/xml' });
