@@ -17,6 +17,7 @@ import { databasePath, openExisting } from '../src/targets/local/database.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import { LocalQueue } from '../src/targets/local/queue.js';
 import { SqliteEventRepository } from '../src/targets/local/repositories.js';
+import { invokeFromQueue } from '../test/helpers/event-source-mapping.js';
 
 export interface FaultRow {
   scenario: string;
@@ -404,39 +405,15 @@ export async function lambdaPath(options: {
 
     // The event source mapping: batches of up to 100, failures left to come back, until all is gone.
     for (let idle = 0; idle < 3; ) {
-      const batch: import('@aws-sdk/client-sqs').Message[] = [];
-      while (batch.length < 100) {
-        const out = await sqs.client.send(
-          new sqsApi.ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-          }),
-        );
-        if (!out.Messages?.length) break;
-        batch.push(...out.Messages);
-      }
-      if (batch.length === 0) {
+      const invocation = await invokeFromQueue(sqs.client, queueUrl, 100, async (event) => {
+        // Redelivery: the function runs on the same batch again before it is deleted.
+        for (let extra = 1; extra < deliveries; extra++) await storing(event as never);
+        return storing(event as never);
+      });
+      if (invocation.received > 0) idle = 0;
+      else {
         idle++;
         await new Promise((resolve) => setTimeout(resolve, 1100)); // failures become visible again
-        continue;
-      }
-      idle = 0;
-      const event = {
-        Records: batch.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' })),
-      } as never;
-      // Redelivery: the function runs on the same batch again before it is deleted.
-      for (let extra = 1; extra < deliveries; extra++) await storing(event);
-      const response = await storing(event);
-      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      const done = batch.filter((m) => !failed.has(m.MessageId ?? ''));
-      for (let i = 0; i < done.length; i += 10) {
-        await sqs.client.send(
-          new sqsApi.DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
-          }),
-        );
       }
     }
     const stored = await repos.countStored(dynamo.client, eventsTable, goodEvents);

@@ -1,12 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createHandler } from '../../lambdas/storing.js';
 import type { OutgoingEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
@@ -15,6 +10,7 @@ import { DynamoEventRepository, toEventItem } from '../../src/targets/aws/dynamo
 import { EVENT_SHARDS, windowPartitions } from '../../src/targets/aws/keys.js';
 import { SqsEventSender } from '../../src/targets/aws/sqs-sender.js';
 import { startDynalite } from '../../test/helpers/dynalite.js';
+import { invokeFromQueue } from '../../test/helpers/event-source-mapping.js';
 import { startFauxqs } from '../../test/helpers/fauxqs.js';
 import type { Section } from '../lib/context.js';
 import { ROOT } from '../lib/dataset.js';
@@ -110,35 +106,16 @@ export const aws: Section = {
       let stored = 0;
       let emptyReceives = 0;
       for (;;) {
-        const batch: Message[] = [];
-        while (batch.length < DEFAULT_PARAMETERS.BatchSize) {
-          const out = await sqs.client.send(
-            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-          );
-          if (!out.Messages?.length) {
-            emptyReceives++;
-            break;
-          }
-          batch.push(...out.Messages);
-        }
-        if (batch.length === 0) break;
+        const invocation = await invokeFromQueue(
+          sqs.client,
+          queueUrl,
+          DEFAULT_PARAMETERS.BatchSize,
+          (event) => storing(event as never),
+        );
+        if (invocation.emptyReceive) emptyReceives++;
+        if (invocation.received === 0) break;
         invocations++;
-        const response = await storing({
-          Records: batch.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' })) as never,
-        });
-        const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-        const done = batch.filter((m) => !failed.has(m.MessageId ?? ''));
-        stored += done.length;
-        for (let i = 0; i < done.length; i += 10) {
-          await sqs.client.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: done
-                .slice(i, i + 10)
-                .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
-            }),
-          );
-        }
+        stored += invocation.deleted;
       }
 
       const itemSizes = events.map((e) => {

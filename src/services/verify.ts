@@ -89,20 +89,7 @@ export async function verifyDeployed(
   request: DeployedVerifyRequest,
 ): Promise<VerifyReport> {
   const sleep = request.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const accepted: { id: string; county: string; time: number }[] = [];
-  request.onStage?.('streaming');
-  const report = await runStream({
-    target,
-    file: request.file,
-    loop: false,
-    intervalMs: request.intervalMs,
-    limit: request.limit,
-    signal: request.signal,
-    onProgress: request.onProgress,
-    onAccepted: (events) => {
-      for (const e of events) accepted.push({ id: e.id, county: e.county, time: e.time });
-    },
-  });
+  const { accepted, report } = await streamAndRecord(target, request);
   const deadline = Date.now() + request.waitMs;
   let stored = await target.countStored(accepted);
   while (stored < accepted.length && Date.now() < deadline && !request.signal?.aborted) {
@@ -118,8 +105,9 @@ export async function verifyDeployed(
   return { ...result, match: result.match && stored === accepted.length };
 }
 
-export async function verifyOn(target: Target, request: VerifyRequest): Promise<VerifyReport> {
-  const accepted: { county: string; time: number }[] = [];
+/** Streams the file once, keeping the id, county and time of every event the queue accepted. */
+async function streamAndRecord(target: Target, request: VerifyRequest) {
+  const accepted: { id: string; county: string; time: number }[] = [];
   request.onStage?.('streaming');
   const report = await runStream({
     target,
@@ -130,9 +118,14 @@ export async function verifyOn(target: Target, request: VerifyRequest): Promise<
     signal: request.signal,
     onProgress: request.onProgress,
     onAccepted: (events) => {
-      for (const e of events) accepted.push({ county: e.county, time: e.time });
+      for (const e of events) accepted.push({ id: e.id, county: e.county, time: e.time });
     },
   });
+  return { accepted, report };
+}
+
+export async function verifyOn(target: Target, request: VerifyRequest): Promise<VerifyReport> {
+  const { accepted, report } = await streamAndRecord(target, request);
   request.onStage?.('aggregating');
   const snapshot = await target.aggregate();
   return compare(accepted, snapshot, report.stats, report.drain.stored ?? 0, report.interrupted);

@@ -67,6 +67,23 @@ export interface StackStatus {
   outputs?: Record<string, string>;
 }
 
+/** The status of a stack that is not deployed: every figure null. */
+export function notDeployedStatus(target: Pick<Target, 'stackName' | 'kind' | 'location'>): StackStatus {
+  return {
+    stackName: target.stackName,
+    target: target.kind,
+    deployed: false,
+    location: target.location,
+    createdAt: null,
+    updatedAt: null,
+    parameters: null,
+    queue: null,
+    eventsStored: null,
+    lastAggregation: null,
+    nextScheduledRun: null,
+  };
+}
+
 export interface DestroyResult {
   stackName: string;
   target: TargetKind;

@@ -19,6 +19,7 @@ import {
   type DeployResult,
   type DestroyOptions,
   type DestroyResult,
+  notDeployedStatus,
   type ParameterChange,
   type QueueStatus,
   type RedriveOptions,
@@ -177,19 +178,7 @@ export class AwsTarget implements Target {
   async status(): Promise<StackStatus> {
     return this.aws(async () => {
       const stack = await this.describe();
-      const base: StackStatus = {
-        stackName: this.stackName,
-        target: this.kind,
-        deployed: false,
-        location: this.location,
-        createdAt: null,
-        updatedAt: null,
-        parameters: null,
-        queue: null,
-        eventsStored: null,
-        lastAggregation: null,
-        nextScheduledRun: null,
-      };
+      const base = notDeployedStatus(this);
       if (!stack) return base;
       const complete = stack.outputs.QueueUrl !== undefined;
       const [queue, snapshot] = complete

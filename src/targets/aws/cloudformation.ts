@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type StackEvent as ApiStackEvent,
   type Change,
   type CloudFormationClient,
   CreateChangeSetCommand,
@@ -290,13 +291,7 @@ export class StackDeployer {
         if (!event.EventId || seen.has(event.EventId)) break pages;
         seen.add(event.EventId);
         if (event.ClientRequestToken !== token) continue;
-        fresh.push({
-          timestamp: event.Timestamp ?? new Date(0),
-          logicalId: event.LogicalResourceId ?? '',
-          resourceType: event.ResourceType ?? '',
-          status: event.ResourceStatus ?? '',
-          reason: event.ResourceStatusReason,
-        });
+        fresh.push(stackEvent(event));
       }
       nextToken = page.NextToken;
     } while (nextToken);
@@ -361,15 +356,7 @@ export class StackDeployer {
       const result = await this.client.send(
         new DescribeStackEventsCommand({ StackName: stackId, NextToken: nextToken }),
       );
-      for (const e of result.StackEvents ?? []) {
-        events.push({
-          timestamp: e.Timestamp ?? new Date(0),
-          logicalId: e.LogicalResourceId ?? '',
-          resourceType: e.ResourceType ?? '',
-          status: e.ResourceStatus ?? '',
-          reason: e.ResourceStatusReason,
-        });
-      }
+      events.push(...(result.StackEvents ?? []).map(stackEvent));
       nextToken = result.NextToken;
       if (!nextToken) break;
     }
@@ -438,6 +425,16 @@ function rootCauses(events: StackEvent[]): StackEvent[] {
       e.resourceType !== 'AWS::CloudFormation::Stack' &&
       !CASCADE.test(e.reason ?? ''),
   );
+}
+
+function stackEvent(event: ApiStackEvent): StackEvent {
+  return {
+    timestamp: event.Timestamp ?? new Date(0),
+    logicalId: event.LogicalResourceId ?? '',
+    resourceType: event.ResourceType ?? '',
+    status: event.ResourceStatus ?? '',
+    reason: event.ResourceStatusReason,
+  };
 }
 
 function describeEvent(event: StackEvent): string {

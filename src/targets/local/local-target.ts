@@ -9,6 +9,7 @@ import {
   type DeadLetterView,
   type DeployResult,
   type DestroyResult,
+  notDeployedStatus,
   type ParameterChange,
   type RedriveOptions,
   type RedriveResult,
@@ -104,19 +105,7 @@ export class LocalTarget implements Target {
   }
 
   async status(): Promise<StackStatus> {
-    const base: StackStatus = {
-      stackName: this.stackName,
-      target: this.kind,
-      deployed: false,
-      location: this.location,
-      createdAt: null,
-      updatedAt: null,
-      parameters: null,
-      queue: null,
-      eventsStored: null,
-      lastAggregation: null,
-      nextScheduledRun: null,
-    };
+    const base = notDeployedStatus(this);
     if (!(await this.exists())) return base;
     const { db, parameters, queue, events, snapshots } = this.open();
     const now = this.clock.now();
