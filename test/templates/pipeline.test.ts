@@ -2,13 +2,8 @@ import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS, INTEGER_RULES } from '../../src/core/parameters.js';
 import { AGGREGATE_ATTRIBUTES, EVENT_ATTRIBUTES } from '../../src/targets/aws/keys.js';
-import {
-  CODE_PLACEHOLDERS,
-  loadTemplate,
-  type ParsedTemplate,
-  parseTemplate,
-  type TemplateResource,
-} from '../../src/targets/aws/template.js';
+import { CODE_PLACEHOLDERS, loadTemplate } from '../../src/targets/aws/template.js';
+import { type ParsedTemplate, parseTemplate, type TemplateResource } from '../helpers/template-parser.js';
 
 /** The published CloudFormation resource schemas, as far as these checks read them. */
 interface SpecType {

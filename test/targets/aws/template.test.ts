@@ -10,8 +10,6 @@ import {
   loadFunctionCode,
   loadTemplate,
   MAX_TEMPLATE_BODY_BYTES,
-  type ParsedTemplate,
-  parseTemplate,
   renderTemplate,
   synthesizeTemplate,
   templateBodyBytes,
@@ -19,6 +17,7 @@ import {
   yamlString,
 } from '../../../src/targets/aws/template.js';
 import { buildRoot, ensureBuilt } from '../../helpers/e2e.js';
+import { type ParsedTemplate, parseTemplate } from '../../helpers/template-parser.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
