@@ -19,7 +19,7 @@ export interface StartedCli {
 }
 
 /** What `stream --json` prints. */
-export type { StreamSummary } from '../../src/commands/stream.js';
+export type { StreamJson as StreamSummary } from '../../src/cli/contracts.js';
 
 const running = new Set<ChildProcess>();
 

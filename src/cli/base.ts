@@ -1,4 +1,5 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { DEFAULT_DATA_DIR } from '../targets/index.js';
 import type { Target, TargetKind } from '../targets/target.js';
 import { debugEnabled, formatError } from './errors.js';
 
@@ -50,7 +51,7 @@ export abstract class PipelineCommand extends BaseCommand {
       helpGroup: 'GLOBAL',
     }),
     'data-dir': Flags.string({
-      default: './.sensorpipe',
+      default: DEFAULT_DATA_DIR,
       env: 'SENSORPIPE_DATA_DIR',
       description: 'Directory of local stacks (--target local).',
       helpGroup: 'GLOBAL',

@@ -1,6 +1,12 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 import { ExitCode } from '../core/errors.js';
-import { INTEGER_RULES, type StackParameters } from '../core/parameters.js';
+import {
+  PARAMETER_NAMES,
+  PARAMETERS,
+  type ParameterChanges,
+  type ParameterDefinition,
+  type ParameterName,
+} from '../core/parameters.js';
 
 /**
  * A bad flag value. oclif wraps what a flag's parse throws but marks it as a usage error only when
@@ -56,34 +62,40 @@ export function integerFlag(options: {
   })();
 }
 
-const parameterFlags = Object.fromEntries(
-  Object.entries(INTEGER_RULES).map(([name, rule]) => [
-    rule.flag,
-    integerFlag({ description: `${name}: ${rule.description}.`, min: rule.min, max: rule.max }),
-  ]),
-) as Record<(typeof INTEGER_RULES)[keyof typeof INTEGER_RULES]['flag'], ReturnType<typeof integerFlag>>;
-
-/** The stack parameters as deploy flags; unset flags leave the deployed value as it is. */
-export const stackParameterFlags = {
-  ...parameterFlags,
-  schedule: Flags.boolean({
-    allowNo: true,
-    description: 'ScheduleEnabled: run the aggregation on the schedule (--no-schedule turns it off).',
-  }),
-  'schedule-expression': Flags.string({
-    description: 'ScheduleExpression: EventBridge rate() or cron(), e.g. "rate(1 minute)".',
-    helpValue: 'EXPR',
-  }),
-};
-
-export function parameterChanges(flags: Record<string, unknown>): Partial<StackParameters> {
-  const changes: Partial<StackParameters> = {};
-  for (const [name, rule] of Object.entries(INTEGER_RULES)) {
-    const value = flags[rule.flag];
-    if (typeof value === 'number') (changes as Record<string, number>)[name] = value;
+/**
+ * A deploy flag made from a parameter's definition. No flag has a default: a flag not given keeps the
+ * deployed value (or the definition's default on create), so help shows that default in the text.
+ */
+function parameterFlag(name: ParameterName) {
+  const d: ParameterDefinition = PARAMETERS[name];
+  const onlyOn = d.targets.length === 1 ? ` (--target ${d.targets[0]})` : '';
+  const shownDefault = d.type === 'boolean' ? (d.default ? 'on' : 'off') : String(d.default);
+  const description = `${name}${onlyOn}: ${d.description}. [default on create: ${shownDefault}]`;
+  if (d.type === 'boolean') return Flags.boolean({ allowNo: true, description });
+  if (d.allowed) {
+    const options = d.allowed.map(String);
+    return Flags.custom<number | string>({
+      description,
+      options,
+      helpValue: d.type === 'integer' ? 'N' : undefined,
+      parse: async (input) => (d.type === 'integer' ? Number(input) : input),
+    })();
   }
-  if (typeof flags.schedule === 'boolean') changes.ScheduleEnabled = flags.schedule;
-  if (typeof flags['schedule-expression'] === 'string')
-    changes.ScheduleExpression = flags['schedule-expression'];
-  return changes;
+  if (d.type === 'integer') return integerFlag({ description, min: d.min, max: d.max });
+  return Flags.string({ description, helpValue: name === 'ScheduleExpression' ? 'EXPR' : 'TEXT' });
+}
+
+/** Every stack parameter as a deploy flag; unset flags leave the deployed value as it is. */
+export const stackParameterFlags = Object.fromEntries(
+  PARAMETER_NAMES.map((name) => [PARAMETERS[name].flag, parameterFlag(name)]),
+) as Record<(typeof PARAMETERS)[ParameterName]['flag'], Interfaces.Flag<unknown>>;
+
+/** The parameters the given flags set, and nothing for the flags not given. */
+export function parameterChanges(flags: Record<string, unknown>): ParameterChanges {
+  const changes: Record<string, unknown> = {};
+  for (const name of PARAMETER_NAMES) {
+    const value = flags[PARAMETERS[name].flag];
+    if (value !== undefined) changes[name] = value;
+  }
+  return changes as ParameterChanges;
 }

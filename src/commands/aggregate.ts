@@ -1,18 +1,20 @@
 import { PipelineCommand } from '../cli/base.js';
+import { type SnapshotJson, snapshotJson, withExitCodes } from '../cli/contracts.js';
 import { integerFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
-import type { Snapshot } from '../core/snapshot.js';
 import { LiveBlock } from '../render/live.js';
 import { renderSnapshot } from '../render/snapshot.js';
 
 export default class Aggregate extends PipelineCommand {
   static override summary = 'Run the aggregation now and print the snapshot.';
-  static override description =
+  static override description = withExitCodes(
     `Counts the events of the sliding window per county, writes the snapshot and prints it.
 Locally, messages still waiting in the queue are stored first (as the storing Lambda would have by now).
 --watch N repeats every N seconds until Ctrl-C: redrawn in place on a terminal, appended otherwise;
-with --json, one snapshot object per line.`;
+with --json, one snapshot object per line.`,
+    { 0: 'aggregated (with --watch: stopped by Ctrl-C)', 1: 'the aggregation function failed' },
+  );
 
   static override examples = [
     '<%= config.bin %> aggregate --target local',
@@ -24,20 +26,20 @@ with --json, one snapshot object per line.`;
     watch: integerFlag({ description: 'Repeat every N seconds until Ctrl-C.', min: 1, max: 86_400 }),
   };
 
-  async run(): Promise<Snapshot | undefined> {
+  async run(): Promise<SnapshotJson | undefined> {
     const { flags } = await this.parse(Aggregate);
     const target = await this.openTarget(flags);
     if (flags.watch === undefined) {
       const snapshot = await target.aggregate();
       this.log(renderSnapshot(snapshot));
-      return snapshot;
+      return snapshotJson(snapshot);
     }
     const live = new LiveBlock();
     const { signal, dispose } = interruptSignal();
     try {
       while (!signal.aborted) {
         const snapshot = await target.aggregate();
-        if (this.jsonEnabled()) this.logJson(snapshot);
+        if (this.jsonEnabled()) this.logJson(snapshotJson(snapshot));
         else {
           // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.
           const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 8;

@@ -1,16 +1,24 @@
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
+import { type DestroyJson, destroyJson, withExitCodes } from '../cli/contracts.js';
+import { confirmOrRefuse } from '../core/deploy.js';
 import { UsageError } from '../core/errors.js';
 import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
-import type { DestroyResult } from '../targets/target.js';
+import { notDeployedMessage } from '../targets/stack-ref.js';
 
 export default class Destroy extends PipelineCommand {
   static override summary = 'Delete the stack and all its data.';
-  static override description =
+  static override description = withExitCodes(
     `Deletes the stack and everything in it: on AWS the CloudFormation stack (queues, tables with their
 events and snapshots, functions, roles, log groups, schedule), following the deletion and naming what
 could not be deleted; locally its SQLite database. Asks for confirmation; --yes skips it. Without a
-terminal to ask on, it refuses unless --yes is given.`;
+terminal to ask on, it refuses unless --yes is given.`,
+    {
+      0: 'destroyed, or there was nothing to destroy',
+      1: 'something could not be deleted (it is named)',
+      2: 'not confirmed: declined, or no terminal to ask on without --yes',
+    },
+  );
 
   static override examples = [
     '<%= config.bin %> destroy --target local',
@@ -21,13 +29,11 @@ terminal to ask on, it refuses unless --yes is given.`;
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
   };
 
-  async run(): Promise<DestroyResult> {
+  async run(): Promise<DestroyJson> {
     const { flags } = await this.parse(Destroy);
     const target = await this.openTarget(flags);
     if (!(await target.exists())) {
-      this.log(
-        `Stack "${target.stackName}" is not deployed on the ${target.kind} target; nothing to destroy.`,
-      );
+      this.log(`${notDeployedMessage(target)}: nothing to destroy.`);
       return {
         stackName: target.stackName,
         target: target.kind,
@@ -35,29 +41,23 @@ terminal to ask on, it refuses unless --yes is given.`;
         location: target.location,
       };
     }
-    if (!flags.yes) {
-      const confirm = this.confirmer();
-      if (!confirm) {
-        throw new UsageError(
-          'Refusing to destroy without confirmation: no terminal to ask on. Pass --yes to confirm.',
-        );
-      }
-      const what = target.kind === 'aws' ? 'its queues, tables, functions and logs' : 'its database';
-      if (
-        !(await confirm(
-          `Delete stack "${target.stackName}" (${target.location}), ${what}, and all its data?`,
-        ))
-      )
-        throw new UsageError('Not destroyed: confirmation declined.');
-    }
+    const question = `Delete stack "${target.stackName}" (${target.location}), ${target.contents}, and all its data?`;
+    const refusal = new UsageError(
+      'Refusing to destroy without confirmation: no terminal to ask on. Pass --yes to confirm.',
+    );
+    if (!(await confirmOrRefuse({ yes: flags.yes, confirm: this.confirmer() }, question, refusal)))
+      throw new UsageError('Not destroyed: confirmation declined.');
     let activity: StackActivityPrinter | undefined;
-    if (target.kind === 'aws' && !this.jsonEnabled())
-      activity = await createStackActivity(`Deleting ${target.stackName}`);
     try {
-      const result = await target.destroy({ onProgress: (progress) => activity?.onProgress(progress) });
+      const result = await target.destroy({
+        onStart: async () => {
+          if (!this.jsonEnabled()) activity = await createStackActivity(`Deleting ${target.stackName}`);
+        },
+        onProgress: (progress) => activity?.onProgress(progress),
+      });
       activity?.stop();
       this.log(`Destroyed stack "${result.stackName}" (${result.location}).`);
-      return result;
+      return destroyJson(result);
     } finally {
       activity?.stop();
     }

@@ -1,14 +1,17 @@
 import { PipelineCommand } from '../cli/base.js';
+import { type RedriveJson, redriveJson, withExitCodes } from '../cli/contracts.js';
 import { integerFlag } from '../cli/flags.js';
-import type { RedriveResult } from '../targets/target.js';
+import { interruptSignal } from '../cli/signals.js';
 
 export default class Redrive extends PipelineCommand {
   static override summary = 'Move dead-lettered messages back to the queue, to be stored again.';
-  static override description =
+  static override description = withExitCodes(
     `Moves the dead letters back to the stack's queue as new messages, oldest first, so the storing
-function gets them again (fix what made them fail first: see sensorpipe dead-letters). On AWS this is
-SQS's dead-letter queue redrive (StartMessageMoveTask), which moves them all and is followed to its end.
-Locally, --limit moves at most N, and the moved messages are stored by the next stream or aggregate.`;
+function gets them again (fix what made them fail first: see sensorpipe dead-letters). --limit moves at
+most N. On AWS, without --limit, this is SQS's dead-letter queue redrive (StartMessageMoveTask), followed
+to its end. Locally, the moved messages are stored by the next stream or aggregate.`,
+    { 0: 'moved (possibly none)', 1: 'the redrive stopped part-way (the reason is named)' },
+  );
 
   static override examples = [
     '<%= config.bin %> redrive --target local',
@@ -17,25 +20,31 @@ Locally, --limit moves at most N, and the moved messages are stored by the next 
   ];
 
   static override flags = {
-    limit: integerFlag({ description: 'Move at most N messages (local target).', min: 1 }),
+    limit: integerFlag({ description: 'Move at most N messages, oldest first.', min: 1 }),
   };
 
-  async run(): Promise<RedriveResult> {
+  async run(): Promise<RedriveJson> {
     const { flags } = await this.parse(Redrive);
     const target = await this.openTarget(flags);
     await target.ensureDeployed();
-    const result = await target.redrive({
-      limit: flags.limit,
-      onProgress: (moved, total) => {
-        if (!this.jsonEnabled())
-          process.stderr.write(`redrive: ${moved}${total === null ? '' : ` of ${total}`} moved\n`);
-      },
-    });
-    this.log(
-      result.moved === 0
-        ? `No dead letters to move on stack "${target.stackName}".`
-        : `Moved ${result.moved.toLocaleString('en-US')} dead letters back to the queue of stack "${target.stackName}"; ${result.remaining.toLocaleString('en-US')} left.`,
-    );
-    return result;
+    const { signal, dispose } = interruptSignal();
+    try {
+      const result = await target.redrive({
+        limit: flags.limit,
+        signal,
+        onProgress: (moved, total) => {
+          if (!this.jsonEnabled())
+            process.stderr.write(`redrive: ${moved}${total === null ? '' : ` of ${total}`} moved\n`);
+        },
+      });
+      this.log(
+        result.moved === 0
+          ? `No dead letters to move on stack "${target.stackName}".`
+          : `Moved ${result.moved.toLocaleString('en-US')} dead letters back to the queue of stack "${target.stackName}"; ${result.remaining.toLocaleString('en-US')} left.`,
+      );
+      return redriveJson(result);
+    } finally {
+      dispose();
+    }
   }
 }

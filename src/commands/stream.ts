@@ -1,25 +1,20 @@
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
+import { type StreamJson, streamJson, withExitCodes } from '../cli/contracts.js';
 import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
-import { ExitCode, UsageError } from '../core/errors.js';
+import { ExitCode } from '../core/errors.js';
 import { createProgress, formatStreamStats } from '../render/progress.js';
 import { runStream } from '../services/stream.js';
+import { suggest } from '../targets/stack-ref.js';
+import type { DrainResult } from '../targets/target.js';
 
 const SKIPS_SHOWN = 5;
 
-export interface StreamSummary {
-  sent: number;
-  skipped: number;
-  failed: number;
-  elapsedMs: number;
-  ratePerSecond: number;
-}
-
 export default class Stream extends PipelineCommand {
   static override summary = 'Stream CSV rows into the pipeline queue, one event per row, at a steady rate.';
-  static override description =
+  static override description = withExitCodes(
     `Each row becomes one event (a new id, the send time, its County and all its columns).
 Event k is due at start + k * interval: no drift, and events due together go in one batch.
 By default the file is streamed over and over until Ctrl-C; --once stops at its end, --limit after N events.
@@ -27,7 +22,14 @@ Without --file (or SENSORPIPE_DATASET) the New York State dataset is downloaded 
 Rows with an empty County or the wrong number of fields are skipped and reported with their line numbers.
 Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summary; a second Ctrl-C quits at once.
 On AWS, events go to the stack's SQS queue (or --queue-url); an event counts as sent once SQS accepted it.
-Locally, what the stream queued is stored before it exits.`;
+Locally, what the stream queued is stored before it exits.`,
+    {
+      0: 'streamed (or stopped by the first Ctrl-C), every event accepted',
+      1: 'some events could not be sent (counted as failed)',
+      2: 'the file cannot be used (no County column, no rows, not UTF-8)',
+      130: 'a second Ctrl-C quit at once',
+    },
+  );
 
   static override examples = [
     '<%= config.bin %> stream --target local --interval-ms 100',
@@ -55,11 +57,8 @@ Locally, what the stream queued is stored before it exits.`;
     }),
   };
 
-  async run(): Promise<StreamSummary> {
+  async run(): Promise<StreamJson> {
     const { flags } = await this.parse(Stream);
-    if (flags['queue-url'] && flags.target !== 'aws') {
-      throw new UsageError('--queue-url is for --target aws: a local stack has its own queue.');
-    }
     const target = await this.openTarget(flags, { queueUrl: flags['queue-url'] });
     if (!flags['queue-url']) await target.ensureDeployed(); // before any download
     const quiet = this.jsonEnabled();
@@ -89,21 +88,20 @@ Locally, what the stream queued is stored before it exits.`;
       progress?.stop();
       const { stats, drain } = report;
       this.log(`${report.interrupted ? 'Stopped' : 'Done'}: ${formatStreamStats(stats)}.`);
-      if (drain.stored !== null) {
-        this.log(
-          `Stored ${drain.stored.toLocaleString('en-US')} events; queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}.`,
-        );
-      } else if (target.kind === 'aws') {
-        this.log(
-          `The storing function stores them from the queue; queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters} (approximate). See: sensorpipe status --target aws`,
-        );
-      }
+      this.log(drainLine(drain, suggest(target, 'status')));
       if (stats.failed > 0) process.exitCode = ExitCode.failed;
-      const { sent, skipped, failed, elapsedMs, ratePerSecond } = stats;
-      return { sent, skipped, failed, elapsedMs, ratePerSecond: Math.round(ratePerSecond * 10) / 10 };
+      return streamJson(stats);
     } finally {
       progress?.stop();
       dispose();
     }
   }
+}
+
+/** What became of the events sent: stored here, or left to the storing function that consumes the queue. */
+function drainLine(drain: DrainResult, statusCommand: string): string {
+  const queue = `queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}${drain.approximate ? ' (approximate)' : ''}`;
+  return drain.stored === null
+    ? `The storing function stores them from the queue; ${queue}. See: ${statusCommand}`
+    : `Stored ${drain.stored.toLocaleString('en-US')} events; ${queue}.`;
 }

@@ -1,23 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { type TemplateJson, withExitCodes } from '../cli/contracts.js';
 import { UsageError } from '../core/errors.js';
-
-export interface TemplateResult {
-  /** The TemplateBody, unless it was written to --output. */
-  templateBody?: string;
-  output?: string;
-  bytes: number;
-  maxBytes: number;
-}
 
 export default class Template extends BaseCommand {
   static override summary = 'Print the CloudFormation template that deploy sends, Lambda code included.';
-  static override description =
+  static override description = withExitCodes(
     `Prints the exact TemplateBody of "sensorpipe deploy --target aws" (like cdk synth): the bundled
 template with the code of both functions inlined as ZipFile. Needs no AWS account. Review it, diff it
 between versions, or deploy it with other tools (aws cloudformation deploy --capabilities
-CAPABILITY_NAMED_IAM). CloudFormation takes at most 51,200 bytes inline; the size is checked.`;
+CAPABILITY_NAMED_IAM). CloudFormation takes at most 51,200 bytes inline; the size is checked.`,
+    { 2: '--output cannot be written', 4: 'this copy of sensorpipe was not built (no Lambda bundles)' },
+  );
 
   static override examples = [
     '<%= config.bin %> template > pipeline.yaml',
@@ -33,7 +28,7 @@ CAPABILITY_NAMED_IAM). CloudFormation takes at most 51,200 bytes inline; the siz
     }),
   };
 
-  async run(): Promise<TemplateResult> {
+  async run(): Promise<TemplateJson> {
     const { flags } = await this.parse(Template);
     const { MAX_TEMPLATE_BODY_BYTES, synthesizeTemplate, templateBodyBytes } = await import(
       '../targets/aws/template.js'

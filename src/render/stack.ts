@@ -1,25 +1,20 @@
 import Table from 'cli-table3';
-import type { DeployResult, StackStatus } from '../targets/target.js';
+import { notDeployedMessage, type StackRef, suggest } from '../targets/stack-ref.js';
+import type { DeployDetails, DeployResult, StackStatus, StatusDetails } from '../targets/target.js';
 
 const plain = { head: [], border: [] };
 
-export function renderDeploy(result: DeployResult): string {
-  const lines: string[] = [];
-  if (result.action === 'unchanged') {
-    lines.push(
-      `No changes: stack "${result.stackName}" (${result.target}) is up to date at ${result.location}.`,
-    );
-  } else {
-    lines.push(
-      `${result.action === 'created' ? 'Created' : 'Updated'} stack "${result.stackName}" (${result.target}) at ${result.location}.`,
-    );
-    const table = new Table({ head: ['Parameter', 'Was', 'Now'], style: plain });
-    for (const c of result.changes)
-      table.push([c.parameter, c.from === null ? '-' : String(c.from), String(c.to)]);
-    if (result.changes.length > 0) lines.push(table.toString());
-    if (result.resourceChanges?.length) {
+/** What each target adds to a deploy's report, drawn by that target's own renderer. */
+const DEPLOY_DETAILS: {
+  [K in DeployDetails['kind']]: (details: Extract<DeployDetails, { kind: K }>) => string[];
+} = {
+  local: (details) =>
+    details.migratedFrom === null ? [] : [`Migrated the database from schema ${details.migratedFrom}.`],
+  aws: (details) => {
+    const blocks: string[] = [];
+    if (details.resourceChanges.length > 0) {
       const resources = new Table({ head: ['Resource', 'Type', 'Change'], style: plain });
-      for (const c of result.resourceChanges) {
+      for (const c of details.resourceChanges) {
         const replace = c.action === 'Modify' && c.replacement && c.replacement !== 'False';
         resources.push([
           c.logicalId,
@@ -27,30 +22,73 @@ export function renderDeploy(result: DeployResult): string {
           replace ? `${c.action} (replace: ${c.replacement})` : c.action,
         ]);
       }
-      lines.push(resources.toString());
+      blocks.push(resources.toString());
     }
+    return [...blocks, ...outputsTable(details.outputs)];
+  },
+};
+
+export function renderDeploy(result: DeployResult): string {
+  const where = `stack "${result.stackName}" (${result.target})`;
+  if (result.action === 'unchanged') {
+    const outputs = result.details.kind === 'aws' ? outputsTable(result.details.outputs) : [];
+    return [`No changes: ${where} is up to date at ${result.location}.`, ...outputs].join('\n');
   }
-  if (result.outputs && Object.keys(result.outputs).length > 0) {
-    const outputs = new Table({ head: ['Output', 'Value'], style: plain });
-    for (const [key, value] of Object.entries(result.outputs).sort()) outputs.push([key, value]);
-    lines.push(outputs.toString());
+  const lines = [`${result.action === 'created' ? 'Created' : 'Updated'} ${where} at ${result.location}.`];
+  if (result.changes.length > 0) {
+    const table = new Table({ head: ['Parameter', 'Was', 'Now'], style: plain });
+    for (const c of result.changes)
+      table.push([c.parameter, c.from === null ? '-' : String(c.from), String(c.to)]);
+    lines.push(table.toString());
   }
+  lines.push(...renderDeployDetails(result.details));
   return lines.join('\n');
 }
 
-export function renderStatus(status: StackStatus): string {
-  if (!status.deployed) {
-    return `Stack "${status.stackName}" is not deployed on the ${status.target} target (${status.location}).\nDeploy it with: sensorpipe deploy --target ${status.target} --stack-name ${status.stackName}`;
+function renderDeployDetails(details: DeployDetails): string[] {
+  return (DEPLOY_DETAILS[details.kind] as (d: DeployDetails) => string[])(details);
+}
+
+/** The rows each target adds to `status`, and how it names the schedule's runner. */
+const STATUS_DETAILS: {
+  [K in StatusDetails['kind']]: (
+    details: Extract<StatusDetails, { kind: K }>,
+    status: StackStatus,
+  ) => { stack: string; schedule(expression: string): string; blocks: string[] };
+} = {
+  local: (_details, status) => ({
+    stack: `${status.stackName} (local)`,
+    schedule: (expression) =>
+      `${expression}, next run ${status.nextScheduledRun ?? '-'} (while a stream runs)`,
+    blocks: [],
+  }),
+  aws: (details, status) => ({
+    stack: `${status.stackName} (aws): ${details.stackStatus}`,
+    schedule: (expression) => `${expression} (EventBridge)`,
+    blocks: outputsTable(details.outputs),
+  }),
+};
+
+/** The status; `ref` selects the same stack in the commands it suggests. */
+export function renderStatus(status: StackStatus, ref: Pick<StackRef, 'selector'>): string {
+  if (!status.deployed || !status.details) {
+    return `${notDeployedMessage({ stackName: status.stackName, kind: status.target, location: status.location })}.\nDeploy it with: ${suggest(ref, 'deploy')}`;
   }
+  const own = (
+    STATUS_DETAILS[status.details.kind] as (
+      d: StatusDetails,
+      s: StackStatus,
+    ) => ReturnType<(typeof STATUS_DETAILS)['local']>
+  )(status.details, status);
   const table = new Table({ style: plain });
   const q = status.queue;
   const p = status.parameters;
   table.push(
-    { Stack: `${status.stackName} (${status.target})${status.stackStatus ? `: ${status.stackStatus}` : ''}` },
+    { Stack: own.stack },
     { Location: status.location },
     { Created: status.createdAt ?? '-' },
     { Updated: status.updatedAt ?? '-' },
-    { [`Queue: visible${status.target === 'aws' ? ' (approx.)' : ''}`]: String(q?.visible ?? '-') },
+    { [`Queue: visible${q?.approximate ? ' (approx.)' : ''}`]: String(q?.visible ?? '-') },
     { 'Queue: in flight': String(q?.inFlight ?? '-') },
     {
       'Dead letters': q
@@ -59,21 +97,16 @@ export function renderStatus(status: StackStatus): string {
     },
     { 'Events stored': status.eventsStored === null ? '-' : status.eventsStored.toLocaleString('en-US') },
     { 'Last aggregation': status.lastAggregation ?? 'never' },
-    {
-      Schedule: !p?.ScheduleEnabled
-        ? 'off'
-        : status.target === 'aws'
-          ? `${p.ScheduleExpression} (EventBridge)`
-          : `${p.ScheduleExpression}, next run ${status.nextScheduledRun ?? '-'} (while a stream runs)`,
-    },
+    { Schedule: !p?.ScheduleEnabled ? 'off' : own.schedule(p.ScheduleExpression) },
   );
   const params = new Table({ head: ['Parameter', 'Value'], style: plain });
   for (const [key, value] of Object.entries(p ?? {})) params.push([key, String(value)]);
-  const blocks = [table.toString(), params.toString()];
-  if (status.outputs && Object.keys(status.outputs).length > 0) {
-    const outputs = new Table({ head: ['Output', 'Value'], style: plain });
-    for (const [key, value] of Object.entries(status.outputs).sort()) outputs.push([key, value]);
-    blocks.push(outputs.toString());
-  }
-  return blocks.join('\n');
+  return [table.toString(), params.toString(), ...own.blocks].join('\n');
+}
+
+function outputsTable(outputs: Record<string, string>): string[] {
+  if (Object.keys(outputs).length === 0) return [];
+  const table = new Table({ head: ['Output', 'Value'], style: plain });
+  for (const [key, value] of Object.entries(outputs).sort()) table.push([key, value]);
+  return [table.toString()];
 }

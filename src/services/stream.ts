@@ -2,10 +2,10 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
 import { type StreamStats, streamEvents } from '../core/streamer.js';
 import { threadedCsvSource } from '../source/threaded.js';
-import type { DrainResult, Target } from '../targets/target.js';
+import type { DrainResult, Pipeline } from '../targets/target.js';
 
 export interface StreamRequest {
-  target: Target;
+  target: Pipeline;
   file: string;
   loop: boolean;
   intervalMs: number;

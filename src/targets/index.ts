@@ -1,5 +1,11 @@
+import { UsageError } from '../core/errors.js';
+import type { TargetKind } from '../core/parameters.js';
 import type { AwsSettings } from './aws/environment.js';
-import type { Target, TargetKind } from './target.js';
+import { selectorFlags } from './stack-ref.js';
+import type { Target } from './target.js';
+
+/** Where local stacks live unless --data-dir says otherwise. */
+export const DEFAULT_DATA_DIR = './.sensorpipe';
 
 export interface TargetOptions {
   target: TargetKind;
@@ -21,14 +27,28 @@ export async function createTarget(options: TargetOptions): Promise<Target> {
       import('../core/stack-name.js'),
     ]);
     checkAwsStackName(options.stackName);
-    const environment = new AwsEnvironment(options.aws ?? {});
+    const aws = options.aws ?? {};
+    const environment = new AwsEnvironment(aws);
     return AwsTarget.open({
       stackName: options.stackName,
       environment,
       deployer: new StackDeployer({ client: await environment.cloudformation() }),
       queueUrl: options.queueUrl,
+      selector: selectorFlags('aws', options.stackName, {
+        region: aws.region,
+        profile: aws.profile,
+        'endpoint-url': aws.endpointUrl,
+      }),
     });
   }
+  if (options.queueUrl !== undefined)
+    throw new UsageError('--queue-url is for --target aws: a local stack has its own queue.');
   const { LocalTarget } = await import('./local/local-target.js');
-  return new LocalTarget({ dataDir: options.dataDir, stackName: options.stackName });
+  return new LocalTarget({
+    dataDir: options.dataDir,
+    stackName: options.stackName,
+    selector: selectorFlags('local', options.stackName, {
+      'data-dir': options.dataDir === DEFAULT_DATA_DIR ? undefined : options.dataDir,
+    }),
+  });
 }

@@ -1,87 +1,73 @@
-import type { StackParameters } from '../core/parameters.js';
+import type { ConfirmPolicy, ParameterChange } from '../core/deploy.js';
+import type { AllParameters, ParameterChanges, StackParameters, TargetKind } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { EventSender } from '../core/streamer.js';
-import type { ResourceChange, StackProgress } from './aws/cloudformation.js';
+import type { StackRef } from './stack-ref.js';
 
-export type { ResourceChange, StackProgress };
+export type { ParameterChange, StackRef, TargetKind };
 
-export type TargetKind = 'local' | 'aws';
+/**
+ * What a pipeline target can do, one capability per interface. Both targets implement all of them in
+ * full; what differs between them is data (a `details` tagged with the target's kind, rendered by
+ * that target's renderer), never a method one of them refuses.
+ */
 
-export interface ParameterChange {
-  parameter: keyof StackParameters;
-  from: StackParameters[keyof StackParameters] | null;
-  to: StackParameters[keyof StackParameters];
+// --- The stack's lifecycle ------------------------------------------------------------------------
+
+/** One event of a stack operation (a CloudFormation resource event). */
+export interface StackEvent {
+  timestamp: Date;
+  logicalId: string;
+  resourceType: string;
+  status: string;
+  reason?: string;
 }
+
+/** One step of a deploy or delete: resources done of those the operation touches, and the latest event. */
+export interface StackProgress {
+  done: number;
+  total: number;
+  event: StackEvent;
+}
+
+/** What a deploy does to one resource (a CloudFormation change set's resource change). */
+export interface ResourceChange {
+  action: string;
+  logicalId: string;
+  resourceType: string;
+  /** CloudFormation's Replacement: True, False or Conditional (for modifications). */
+  replacement?: string;
+}
+
+export interface OperationOptions {
+  /** Ctrl-C: stop following the operation (what the target cannot stop carries on, and it says so). */
+  signal?: AbortSignal;
+  /** A long operation starts, touching `total` resources: the moment to show progress. */
+  onStart?(total: number): void | Promise<void>;
+  onProgress?(progress: StackProgress): void;
+}
+
+export interface DeployOptions extends OperationOptions, ConfirmPolicy {}
+
+export type DeployDetails =
+  | { kind: 'local'; migratedFrom: number | null }
+  | {
+      kind: 'aws';
+      /** What the change set did to each resource. */
+      resourceChanges: ResourceChange[];
+      /** The stack's outputs: queue URLs, table and function names. */
+      outputs: Record<string, string>;
+    };
 
 export interface DeployResult {
   stackName: string;
   target: TargetKind;
   action: 'created' | 'updated' | 'unchanged';
   location: string;
-  parameters: StackParameters;
+  /** Every parameter of the stack: those both targets have, and those of this target only. */
+  parameters: StackParameters & Partial<AllParameters>;
   changes: ParameterChange[];
-  /** AWS: what the change set did to each resource. */
-  resourceChanges?: ResourceChange[];
-  /** AWS: the stack's outputs (queue URL, table and function names). */
-  outputs?: Record<string, string>;
-}
-
-export interface DeployOptions {
-  /** Answers yes to every question (--yes). */
-  yes?: boolean;
-  /** AWS: template parameters that have no local counterpart (LambdaRuntime, LogRetentionDays). */
-  templateParameters?: Record<string, string>;
-  /** Asks the user; absent when there is no one to ask, and then a question is a refusal. */
-  confirm?(question: string): Promise<boolean>;
-  /** AWS: the deploy starts, touching `total` resources. */
-  onStart?(total: number): void | Promise<void>;
-  onProgress?(progress: StackProgress): void;
-}
-
-export interface DestroyOptions {
-  onProgress?(progress: StackProgress): void;
-}
-
-export interface QueueStatus {
-  visible: number;
-  inFlight: number;
-  deadLetters: number;
-  oldestDeadLetterAgeSeconds: number | null;
-}
-
-export interface StackStatus {
-  stackName: string;
-  target: TargetKind;
-  deployed: boolean;
-  location: string;
-  createdAt: string | null;
-  updatedAt: string | null;
-  parameters: StackParameters | null;
-  queue: QueueStatus | null;
-  eventsStored: number | null;
-  lastAggregation: string | null;
-  nextScheduledRun: string | null;
-  /** AWS: the CloudFormation stack status, e.g. UPDATE_COMPLETE. */
-  stackStatus?: string;
-  /** AWS: the stack's outputs. */
-  outputs?: Record<string, string>;
-}
-
-/** The status of a stack that is not deployed: every figure null. */
-export function notDeployedStatus(target: Pick<Target, 'stackName' | 'kind' | 'location'>): StackStatus {
-  return {
-    stackName: target.stackName,
-    target: target.kind,
-    deployed: false,
-    location: target.location,
-    createdAt: null,
-    updatedAt: null,
-    parameters: null,
-    queue: null,
-    eventsStored: null,
-    lastAggregation: null,
-    nextScheduledRun: null,
-  };
+  details: DeployDetails;
 }
 
 export interface DestroyResult {
@@ -91,15 +77,119 @@ export interface DestroyResult {
   location: string;
 }
 
+export interface QueueStatus {
+  visible: number;
+  inFlight: number;
+  deadLetters: number;
+  /** Null where the queue does not tell it (SQS). */
+  oldestDeadLetterAgeSeconds: number | null;
+  /** SQS's counts are approximate; the local queue's are exact. */
+  approximate: boolean;
+}
+
+export type StatusDetails =
+  /** The schedule runs while a sensorpipe process (stream, aggregate --watch) holds the stack. */
+  | { kind: 'local' }
+  | {
+      kind: 'aws';
+      /** CloudFormation's stack status, e.g. UPDATE_COMPLETE. */
+      stackStatus: string;
+      outputs: Record<string, string>;
+    };
+
+export interface StackStatus {
+  stackName: string;
+  target: TargetKind;
+  deployed: boolean;
+  location: string;
+  createdAt: string | null;
+  updatedAt: string | null;
+  parameters: (StackParameters & Partial<AllParameters>) | null;
+  queue: QueueStatus | null;
+  /** Null where counting would need a scan (DynamoDB). */
+  eventsStored: number | null;
+  lastAggregation: string | null;
+  /** The schedule's next firing, if it is on. */
+  nextScheduledRun: string | null;
+  details: StatusDetails | null;
+}
+
+/** The status of a stack that is not deployed: every figure null. */
+export function notDeployedStatus(ref: StackRef): StackStatus {
+  return {
+    stackName: ref.stackName,
+    target: ref.kind,
+    deployed: false,
+    location: ref.location,
+    createdAt: null,
+    updatedAt: null,
+    parameters: null,
+    queue: null,
+    eventsStored: null,
+    lastAggregation: null,
+    nextScheduledRun: null,
+    details: null,
+  };
+}
+
+export interface StackLifecycle {
+  /** What destroying the stack deletes, as a phrase: "its database". */
+  readonly contents: string;
+  exists(): Promise<boolean>;
+  /** Throws a "not deployed" error that says how to deploy. */
+  ensureDeployed(): Promise<void>;
+  deploy(changes: ParameterChanges, options?: DeployOptions): Promise<DeployResult>;
+  destroy(options?: OperationOptions): Promise<DestroyResult>;
+  status(): Promise<StackStatus>;
+}
+
+// --- The pipeline: events in, snapshots out --------------------------------------------------------
+
 export interface DrainResult {
-  /** Messages the storing function stored while this session ran (null on AWS: Lambda stores them). */
+  /** Messages the storing function stored while this session ran (null when another runtime stores them: Lambda). */
   stored: number | null;
   /** Deliveries the storing function failed; they are retried after the visibility timeout. */
   failedDeliveries: number | null;
   /** Messages still in flight (failed and awaiting retry, or held by another consumer). */
   inFlight: number;
   deadLetters: number;
+  /** Whether the queue's counts are approximate (SQS). */
+  approximate: boolean;
 }
+
+/** A stream into the stack's queue; `finish` waits until what was queued has been processed. */
+export interface StreamSession {
+  sender: EventSender;
+  finish(): Promise<DrainResult>;
+}
+
+/** An event as verify keeps it: enough to find it in the events table and in a window. */
+export interface EventKey {
+  id: string;
+  time: number;
+}
+
+/** The pipeline verify checks, and whether anyone else may send into it. */
+export interface Verification {
+  pipeline: Pipeline;
+  /** The stack is verify's own (a fresh temporary one): every count must match exactly. */
+  exclusive: boolean;
+  /** Removes what verify made; a no-op for a stack that was there before. */
+  dispose(): Promise<void>;
+}
+
+export interface Pipeline {
+  openStream(): Promise<StreamSession>;
+  /** Runs the aggregation function now and returns its snapshot. */
+  aggregate(): Promise<Snapshot>;
+  latestSnapshot(): Promise<Snapshot | undefined>;
+  /** How many of these events the events table holds, looked up by their keys. */
+  countStored(events: readonly EventKey[]): Promise<number>;
+  /** The pipeline to verify: a fresh temporary stack where one is cheap, else this deployed one. */
+  openVerification(options?: { onStage?(stage: string): void }): Promise<Verification>;
+}
+
+// --- Dead letters ---------------------------------------------------------------------------------
 
 /** A dead-lettered message as `dead-letters` shows it, without consuming it. */
 export interface DeadLetterView {
@@ -107,9 +197,9 @@ export interface DeadLetterView {
   receiveCount: number;
   /** When it was first sent, ISO 8601. */
   sentAt: string | null;
-  /** When it was dead-lettered (local only: SQS does not record it). */
+  /** When it was dead-lettered, where the queue records it (SQS does not). */
   deadAt: string | null;
-  /** The storing function's last error (local only: SQS does not keep it; see the function's logs). */
+  /** The storing function's last error, where the queue keeps it (SQS does not: see the logs). */
   error: string | null;
   /** The body, cut to DEAD_LETTER_BODY_CHARS characters. */
   body: string;
@@ -126,42 +216,27 @@ export function truncatedBody(body: string): { body: string; bodyTruncated: bool
 }
 
 export interface RedriveOptions {
-  /** Move at most this many (local only: SQS moves them all). */
+  /** Move at most this many, oldest first. */
   limit?: number;
+  /** Ctrl-C: stop between steps. */
+  signal?: AbortSignal;
   onProgress?(moved: number, total: number | null): void;
 }
 
 export interface RedriveResult {
   moved: number;
-  /** Dead letters left afterwards (approximate on AWS). */
+  /** Dead letters left afterwards (approximate on SQS). */
   remaining: number;
 }
 
-/** A stream into the stack's queue; `finish` waits until what was queued has been processed. */
-export interface StreamSession {
-  sender: EventSender;
-  finish(): Promise<DrainResult>;
-}
-
-/** What every command needs from a pipeline; the local (SQLite) and AWS targets implement it. */
-export interface Target {
-  readonly kind: TargetKind;
-  readonly stackName: string;
-  /** A human-readable place: a file path or a region and account. */
-  readonly location: string;
-  deploy(changes: Partial<StackParameters>, options?: DeployOptions): Promise<DeployResult>;
-  destroy(options?: DestroyOptions): Promise<DestroyResult>;
-  exists(): Promise<boolean>;
-  /** Throws a "not deployed" error that says how to deploy. */
-  ensureDeployed(): Promise<void>;
-  status(): Promise<StackStatus>;
-  openStream(): Promise<StreamSession>;
-  /** Runs the aggregation function now and returns its snapshot. */
-  aggregate(): Promise<Snapshot>;
-  latestSnapshot(): Promise<Snapshot | undefined>;
-  /** Up to `limit` dead-lettered messages, oldest first where the target knows; none is consumed. */
+export interface DeadLetterQueue {
+  /** Up to `limit` dead-lettered messages, oldest first where the queue knows; none is consumed. */
   deadLetters(limit: number): Promise<DeadLetterView[]>;
   /** Moves dead-lettered messages back to the queue, to be processed again. */
   redrive(options?: RedriveOptions): Promise<RedriveResult>;
+}
+
+/** A pipeline stack on one target, with every capability. */
+export interface Target extends StackRef, StackLifecycle, Pipeline, DeadLetterQueue {
   close(): Promise<void>;
 }

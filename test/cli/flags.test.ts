@@ -1,7 +1,13 @@
 import { Parser } from '@oclif/core';
 import { expect } from 'chai';
 import { integerFlag, numberFlag, parameterChanges, stackParameterFlags } from '../../src/cli/flags.js';
-import { DEFAULT_PARAMETERS, INTEGER_RULES } from '../../src/core/parameters.js';
+import {
+  INTEGER_RULES,
+  PARAMETER_NAMES,
+  PARAMETERS,
+  type ParameterDefinition,
+  type ParameterName,
+} from '../../src/core/parameters.js';
 import { rejection } from '../helpers/rejection.js';
 
 async function parse<F extends Parameters<typeof Parser.parse>[1]['flags']>(argv: string[], flags: F) {
@@ -70,7 +76,9 @@ describe('cli/flags', () => {
 
   describe('stackParameterFlags', () => {
     it('has one deploy flag per integer parameter, with the parameter range', async () => {
-      for (const rule of Object.values(INTEGER_RULES)) {
+      for (const [name, rule] of Object.entries(INTEGER_RULES)) {
+        if ((PARAMETERS[name as ParameterName] as ParameterDefinition & { allowed?: unknown }).allowed)
+          continue;
         expect(stackParameterFlags, rule.flag).to.have.property(rule.flag);
         const f = { [rule.flag]: stackParameterFlags[rule.flag as keyof typeof stackParameterFlags] };
         expect((await parse([`--${rule.flag}`, String(rule.max)], f))[rule.flag]).to.equal(rule.max);
@@ -79,6 +87,24 @@ describe('cli/flags', () => {
         );
         expect(error.message).to.include(`from ${rule.min} to ${rule.max}`);
       }
+    });
+
+    it('has a flag for every parameter, showing its default on create, and its allowed values', async () => {
+      for (const name of PARAMETER_NAMES) {
+        const definition: ParameterDefinition = PARAMETERS[name];
+        const flag = stackParameterFlags[definition.flag as keyof typeof stackParameterFlags];
+        expect(flag, name).to.not.equal(undefined);
+        const shown =
+          definition.type === 'boolean' ? (definition.default ? 'on' : 'off') : String(definition.default);
+        expect(flag.description, name).to.include(`[default on create: ${shown}]`);
+        if (definition.type !== 'boolean' && definition.allowed)
+          expect((flag as { options?: string[] }).options, name).to.deep.equal(
+            definition.allowed.map(String),
+          );
+      }
+      const f = { 'log-retention-days': stackParameterFlags['log-retention-days'] };
+      expect((await parse(['--log-retention-days', '30'], f))['log-retention-days']).to.equal(30);
+      await rejection(parse(['--log-retention-days', '31'], f));
     });
 
     it('leaves unset flags undefined, so a redeploy keeps their deployed values', async () => {
@@ -110,7 +136,7 @@ describe('cli/flags', () => {
 
     it('is empty without flags', () => {
       expect(parameterChanges({})).to.deep.equal({});
-      expect(Object.keys(DEFAULT_PARAMETERS)).to.have.length(Object.keys(INTEGER_RULES).length + 2);
+      expect(PARAMETER_NAMES).to.have.length(Object.keys(INTEGER_RULES).length + 3);
     });
   });
 });

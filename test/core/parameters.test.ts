@@ -57,6 +57,7 @@ describe('core/parameters', () => {
       MaxReceiveCount: '--max-receive-count',
       WindowMinutes: '--window-minutes',
       EventTtlMinutes: '--event-ttl',
+      LogRetentionDays: '--log-retention-days',
     };
 
     for (const [name, flag] of Object.entries(flags) as Array<[keyof typeof INTEGER_RULES, string]>) {

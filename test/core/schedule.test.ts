@@ -172,10 +172,43 @@ describe('core/schedule', () => {
       );
     });
 
-    it('rejects L, W and #', () => {
-      usageError('cron(0 12 L * ? *)');
-      usageError('cron(0 12 15W * ? *)');
-      usageError('cron(0 12 ? * 6#3 *)');
+    it('evaluates L, W and # as EventBridge does, so every expression AWS accepts runs locally too', () => {
+      // L: the last day of the month (February 2024 has 29 days).
+      expect(firings('cron(0 12 L * ? *)', at('2024-02-10T00:00Z'), 2)).to.deep.equal([
+        '2024-02-29T12:00:00.000Z',
+        '2024-03-31T12:00:00.000Z',
+      ]);
+      // 15W: the weekday nearest the 15th. 2024-06-15 is a Saturday: Friday the 14th.
+      // 1W on a Saturday (2024-06-01) moves forward to Monday the 3rd, never into May.
+      expect(firings('cron(0 12 15W * ? *)', at('2024-06-01T13:00Z'), 1)).to.deep.equal([
+        '2024-06-14T12:00:00.000Z',
+      ]);
+      expect(firings('cron(0 12 1W * ? *)', at('2024-05-31T13:00Z'), 1)).to.deep.equal([
+        '2024-06-03T12:00:00.000Z',
+      ]);
+      // LW: the last weekday. 2024-08-31 is a Saturday: Friday the 30th.
+      expect(firings('cron(0 12 LW * ? *)', at('2024-08-01T00:00Z'), 1)).to.deep.equal([
+        '2024-08-30T12:00:00.000Z',
+      ]);
+      // 6#3: the third Friday; 6L and FRIL: the last Friday.
+      expect(firings('cron(0 12 ? * 6#3 *)', at('2024-06-01T00:00Z'), 2)).to.deep.equal([
+        '2024-06-21T12:00:00.000Z',
+        '2024-07-19T12:00:00.000Z',
+      ]);
+      expect(firings('cron(0 12 ? * 6L *)', at('2024-06-01T00:00Z'), 1)).to.deep.equal([
+        '2024-06-28T12:00:00.000Z',
+      ]);
+      expect(firings('cron(0 12 ? * FRIL *)', at('2024-06-01T00:00Z'), 1)).to.deep.equal([
+        '2024-06-28T12:00:00.000Z',
+      ]);
+    });
+
+    it('rejects L, W and # where EventBridge does', () => {
+      usageError('cron(0 12 ? * 6#6 *)');
+      usageError('cron(0 12 32W * ? *)');
+      usageError('cron(0 12 L#2 * ? *)');
+      usageError('cron(L 12 * * ? *)');
+      usageError('cron(0 12 * L ? *)');
     });
 
     it('rejects out-of-range values and bad steps', () => {

@@ -9,7 +9,10 @@ const deployBase: Omit<DeployResult, 'action' | 'changes'> = {
   target: 'local',
   location: '/data/demo.sqlite',
   parameters: { ...DEFAULT_PARAMETERS },
+  details: { kind: 'local', migratedFrom: null },
 };
+
+const ref = { selector: ['--target', 'local', '--stack-name', 'demo'] };
 
 const statusBase: StackStatus = {
   stackName: 'demo',
@@ -19,10 +22,11 @@ const statusBase: StackStatus = {
   createdAt: '2025-01-01T12:00:00.000Z',
   updatedAt: '2025-01-01T12:30:00.000Z',
   parameters: { ...DEFAULT_PARAMETERS },
-  queue: { visible: 3, inFlight: 2, deadLetters: 0, oldestDeadLetterAgeSeconds: null },
+  queue: { visible: 3, inFlight: 2, deadLetters: 0, oldestDeadLetterAgeSeconds: null, approximate: false },
   eventsStored: 12_345,
   lastAggregation: null,
   nextScheduledRun: '2025-01-01T12:31:00.000Z',
+  details: { kind: 'local' },
 };
 
 describe('render/stack', () => {
@@ -34,21 +38,24 @@ describe('render/stack', () => {
         location: 'AWS eu-west-1',
         action: 'updated',
         changes: [{ parameter: 'WindowMinutes', from: 5, to: 10 }],
-        resourceChanges: [
-          {
-            action: 'Modify',
-            logicalId: 'AggregationFunction',
-            resourceType: 'AWS::Lambda::Function',
-            replacement: 'False',
-          },
-          {
-            action: 'Modify',
-            logicalId: 'EventsTable',
-            resourceType: 'AWS::DynamoDB::Table',
-            replacement: 'True',
-          },
-        ],
-        outputs: { QueueUrl: 'https://sqs/q', AggregatesTableName: 'demo-aggregates' },
+        details: {
+          kind: 'aws',
+          resourceChanges: [
+            {
+              action: 'Modify',
+              logicalId: 'AggregationFunction',
+              resourceType: 'AWS::Lambda::Function',
+              replacement: 'False',
+            },
+            {
+              action: 'Modify',
+              logicalId: 'EventsTable',
+              resourceType: 'AWS::DynamoDB::Table',
+              replacement: 'True',
+            },
+          ],
+          outputs: { QueueUrl: 'https://sqs/q', AggregatesTableName: 'demo-aggregates' },
+        },
       });
       expect(text.split('\n')[0]).to.equal('Updated stack "demo" (aws) at AWS eu-west-1.');
       const rows = tableRows(text);
@@ -97,22 +104,26 @@ describe('render/stack', () => {
 
   describe('renderStatus', () => {
     it('says how to deploy a stack that is not deployed', () => {
-      const text = renderStatus({
-        ...statusBase,
-        deployed: false,
-        parameters: null,
-        queue: null,
-        eventsStored: null,
-        createdAt: null,
-        updatedAt: null,
-        nextScheduledRun: null,
-      });
+      const text = renderStatus(
+        {
+          ...statusBase,
+          deployed: false,
+          parameters: null,
+          queue: null,
+          eventsStored: null,
+          createdAt: null,
+          updatedAt: null,
+          nextScheduledRun: null,
+          details: null,
+        },
+        ref,
+      );
       expect(text).to.include('Stack "demo" is not deployed on the local target (/data/demo.sqlite).');
       expect(text).to.include('sensorpipe deploy --target local --stack-name demo');
     });
 
     it('shows queue depths, events stored, last aggregation, schedule and parameters', () => {
-      const rows = tableRows(renderStatus(statusBase));
+      const rows = tableRows(renderStatus(statusBase, ref));
       const value = (key: string) => rows.find((r) => r[0] === key)?.[1];
       expect(value('Stack')).to.equal('demo (local)');
       expect(value('Queue: visible')).to.equal('3');
@@ -127,12 +138,21 @@ describe('render/stack', () => {
 
     it('shows the age of the oldest dead letter, the last aggregation and a schedule that is off', () => {
       const rows = tableRows(
-        renderStatus({
-          ...statusBase,
-          queue: { visible: 0, inFlight: 0, deadLetters: 2, oldestDeadLetterAgeSeconds: 42 },
-          lastAggregation: '2025-01-01T12:29:00.000Z',
-          parameters: { ...DEFAULT_PARAMETERS, ScheduleEnabled: false },
-        }),
+        renderStatus(
+          {
+            ...statusBase,
+            queue: {
+              visible: 0,
+              inFlight: 0,
+              deadLetters: 2,
+              oldestDeadLetterAgeSeconds: 42,
+              approximate: false,
+            },
+            lastAggregation: '2025-01-01T12:29:00.000Z',
+            parameters: { ...DEFAULT_PARAMETERS, ScheduleEnabled: false },
+          },
+          ref,
+        ),
       );
       const value = (key: string) => rows.find((r) => r[0] === key)?.[1];
       expect(value('Dead letters')).to.equal('2 (oldest sent 42s ago)');

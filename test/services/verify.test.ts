@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import type { Clock } from '../../src/core/clock.js';
 import { InputError } from '../../src/core/errors.js';
 import type { OutgoingEvent } from '../../src/core/event.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
-import { compare, verifyDeployed, verifyLocal, verifyOn } from '../../src/services/verify.js';
+import { checkPipeline, compare, type VerifyRequest } from '../../src/services/verify.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
+import type { Pipeline } from '../../src/targets/target.js';
 import { expectedCounts, fixtureCsv, total } from '../helpers/e2e.js';
 import { rejection } from '../helpers/rejection.js';
 
@@ -25,6 +27,17 @@ function snapshot(counties: { county: string; count: number }[]): Snapshot {
 }
 
 const stats = { sent: 0, skipped: 0, failed: 0 };
+
+/** A clock whose sleeps pass at once and move time on by what they slept. */
+function passingClock(): Clock {
+  let now = END;
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+  };
+}
 
 describe('services/verify', () => {
   describe('compare', () => {
@@ -102,13 +115,25 @@ describe('services/verify', () => {
     });
   });
 
-  describe('verifyLocal and verifyOn', () => {
+  describe('checkPipeline on the local target', () => {
     let dir: string;
     let tmpdir: string | undefined;
 
+    /** What verify does locally: a fresh temporary stack, checked, then removed whatever happens. */
+    async function verifyLocal(request: Omit<VerifyRequest, 'waitMs'>) {
+      const mine = new LocalTarget({ dataDir: dir, stackName: 'mine' });
+      const verification = await mine.openVerification({ onStage: request.onStage });
+      try {
+        return await checkPipeline(verification, { waitMs: 0, ...request });
+      } finally {
+        await verification.dispose();
+        await mine.close();
+      }
+    }
+
     beforeEach(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-services-verify-'));
-      // verifyLocal makes its temporary stack in os.tmpdir(): point that at a directory of our own.
+      // The temporary stack is made in os.tmpdir(): point that at a directory of our own.
       tmpdir = process.env.TMPDIR;
       process.env.TMPDIR = path.join(dir, 'tmp');
       fs.mkdirSync(process.env.TMPDIR);
@@ -163,15 +188,16 @@ describe('services/verify', () => {
       expect(leftovers()).to.deep.equal([]);
     });
 
-    it('verifyOn compares on a given stack, counting its older events as differences', async () => {
+    it('on a stack of its own, counts older events there as differences', async () => {
       const target = new LocalTarget({ dataDir: dir, stackName: 'given' });
       try {
         await target.deploy({ ScheduleEnabled: false });
         const file = path.join(dir, 'f.csv');
         fs.writeFileSync(file, fixtureCsv({ counts: { Albany: 2, Kings: 1 } }));
-        expect((await verifyOn(target, { file, intervalMs: 0 })).match).to.equal(true);
+        const own = { pipeline: target, exclusive: true, dispose: async () => {} };
+        expect((await checkPipeline(own, { file, intervalMs: 0, waitMs: 0 })).match).to.equal(true);
         // The first run's events are in the window too but were not sent by the second run.
-        const second = await verifyOn(target, { file, intervalMs: 0 });
+        const second = await checkPipeline(own, { file, intervalMs: 0, waitMs: 0 });
         expect(second.match).to.equal(false);
         expect(second.counties).to.deep.equal([
           { county: 'Albany', expected: 2, actual: 4, difference: 2 },
@@ -197,6 +223,8 @@ class FakeDeployedStack {
   otherTraffic: Record<string, number> = {};
   /** Events the storing function never stores (lost). */
   lose = 0;
+  /** Events of these counties the aggregation leaves out (a county counted short). */
+  undercount: Record<string, number> = {};
   readonly kind = 'aws' as const;
   readonly stackName = 'shared';
   readonly location = 'AWS test';
@@ -211,7 +239,13 @@ class FakeDeployedStack {
           return { sent: events.length, failed: 0 };
         },
       },
-      finish: async () => ({ stored: null, failedDeliveries: null, inFlight: 0, deadLetters: 0 }),
+      finish: async () => ({
+        stored: null,
+        failedDeliveries: null,
+        inFlight: 0,
+        deadLetters: 0,
+        approximate: true,
+      }),
     };
   }
 
@@ -228,6 +262,8 @@ class FakeDeployedStack {
     const counts = new Map<string, number>(Object.entries(this.otherTraffic));
     for (const e of this.accepted)
       if (this.stored.has(e.id)) counts.set(e.county, (counts.get(e.county) ?? 0) + 1);
+    for (const [county, n] of Object.entries(this.undercount))
+      counts.set(county, (counts.get(county) ?? 0) - n);
     const counties = [...counts].map(([county, count]) => ({ county, count }));
     return {
       updated: new Date(end).toISOString(),
@@ -240,18 +276,15 @@ class FakeDeployedStack {
   }
 }
 
-describe('services/verify: verifyDeployed (a shared AWS stack)', () => {
+describe('services/verify: checkPipeline on a shared stack (AWS)', () => {
   let dir: string;
   let file: string;
   let stack: FakeDeployedStack;
   const run = (waitMs = 60_000) =>
-    verifyDeployed(stack as unknown as Parameters<typeof verifyDeployed>[0], {
-      file,
-      intervalMs: 0,
-      waitMs,
-      pollMs: 1,
-      sleep: async () => {},
-    });
+    checkPipeline(
+      { pipeline: stack as unknown as Pipeline, exclusive: false, dispose: async () => {} },
+      { file, intervalMs: 0, waitMs, pollMs: 1, clock: passingClock() },
+    );
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-verify-deployed-'));
@@ -274,6 +307,16 @@ describe('services/verify: verifyDeployed (a shared AWS stack)', () => {
     const report = await run();
     expect(report).to.deep.include({ match: true, expectedTotal: 10, actualTotal: 17, otherEvents: 7 });
     expect(report.counties).to.deep.include({ county: 'Erie', expected: 0, actual: 5, difference: 5 });
+  });
+
+  it('fails when a county counts short, even if other traffic makes up the total elsewhere', async () => {
+    // GIVEN every event stored, but the snapshot one short for Kings while another county has one more
+    stack.undercount = { Kings: 1 };
+    stack.otherTraffic = { Erie: 1 };
+    const report = await run();
+    // THEN the shortfall is a failure: other traffic may only add, never excuse a missing event
+    expect(report).to.deep.include({ match: false, expectedTotal: 10, actualTotal: 10 });
+    expect(report.counties).to.deep.include({ county: 'Kings', expected: 4, actual: 3, difference: -1 });
   });
 
   it('fails when events sent are never stored, even if other traffic makes up the counts', async () => {

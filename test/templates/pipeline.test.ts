@@ -1,6 +1,12 @@
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import { expect } from 'chai';
-import { DEFAULT_PARAMETERS, INTEGER_RULES } from '../../src/core/parameters.js';
+import {
+  DEFAULT_PARAMETERS,
+  INTEGER_RULES,
+  PARAMETER_NAMES,
+  PARAMETERS,
+  type ParameterDefinition,
+} from '../../src/core/parameters.js';
 import { AGGREGATE_ATTRIBUTES, EVENT_ATTRIBUTES } from '../../src/targets/aws/keys.js';
 import { CODE_PLACEHOLDERS, loadTemplate } from '../../src/targets/aws/template.js';
 import { type ParsedTemplate, parseTemplate, type TemplateResource } from '../helpers/template-parser.js';
@@ -391,6 +397,18 @@ describe('templates/pipeline.yaml', () => {
         }
       }
       expect(parameters.ScheduleEnabled!.AllowedValues).to.deep.equal(['true', 'false']);
+    });
+
+    it('are made from the one parameter table: type, default, bounds, allowed values, description', () => {
+      for (const name of PARAMETER_NAMES) {
+        const d: ParameterDefinition = PARAMETERS[name];
+        const p = template.Parameters![name]!;
+        expect(p.Type, name).to.equal(d.type === 'integer' ? 'Number' : 'String');
+        expect(p.Default, name).to.equal(d.type === 'boolean' ? String(d.default) : d.default);
+        expect(String(p.Description).toLowerCase(), name).to.include(d.description.toLowerCase());
+        if (d.type === 'integer') expect([p.MinValue, p.MaxValue], name).to.deep.equal([d.min, d.max]);
+        if (d.type !== 'boolean') expect(p.AllowedValues, name).to.deep.equal(d.allowed);
+      }
     });
 
     it('bound the integers as the core does', () => {

@@ -5,22 +5,28 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { OperationError, StackStateError, UsageError } from '../../core/errors.js';
+import { unlessAborted } from '../../core/abort.js';
+import { confirmOrRefuse, planParameters } from '../../core/deploy.js';
+import { InterruptedError, OperationError, StackStateError, UsageError } from '../../core/errors.js';
 import {
-  DEFAULT_PARAMETERS,
+  type AllParameters,
+  decodeParameters,
+  encodeValue,
+  type ParameterChanges,
   type ParameterName,
-  resolveParameters,
   type StackParameters,
 } from '../../core/parameters.js';
+import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
+import { notDeployedError, selectorFlags, suggest } from '../stack-ref.js';
 import {
   type DeadLetterView,
   type DeployOptions,
   type DeployResult,
-  type DestroyOptions,
   type DestroyResult,
+  type EventKey,
   notDeployedStatus,
-  type ParameterChange,
+  type OperationOptions,
   type QueueStatus,
   type RedriveOptions,
   type RedriveResult,
@@ -28,6 +34,7 @@ import {
   type StreamSession,
   type Target,
   truncatedBody,
+  type Verification,
 } from '../target.js';
 import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
@@ -42,6 +49,8 @@ export interface AwsTargetOptions {
   deployer: StackDeployer;
   /** Stream into this queue instead of the stack's (stream --queue-url). */
   queueUrl?: string;
+  /** The flags that selected the stack, for suggested commands (default: --target and --stack-name). */
+  selector?: readonly string[];
   /** The TemplateBody to deploy; the shipped template with the shipped code by default. */
   template?: () => string;
   /** How often to look at a running redrive. */
@@ -69,6 +78,8 @@ export class AwsTarget implements Target {
   readonly kind = 'aws' as const;
   readonly stackName: string;
   readonly location: string;
+  readonly selector: readonly string[];
+  readonly contents = 'its queues, tables, functions and logs';
   private readonly env: AwsEnvironment;
   private readonly deployer: StackDeployer;
   private stack: StackInfo | undefined;
@@ -81,6 +92,7 @@ export class AwsTarget implements Target {
     this.env = options.environment;
     this.deployer = options.deployer;
     this.location = `AWS ${region}${options.environment.settings.endpointUrl ? ` at ${options.environment.settings.endpointUrl}` : ''}`;
+    this.selector = options.selector ?? selectorFlags('aws', options.stackName, {});
   }
 
   /** Resolves the region first, so a missing one is reported before anything else happens. */
@@ -97,22 +109,27 @@ export class AwsTarget implements Target {
     await this.aws(() => this.deployed());
   }
 
-  async deploy(changes: Partial<StackParameters>, options: DeployOptions = {}): Promise<DeployResult> {
+  async deploy(changes: ParameterChanges, options: DeployOptions = {}): Promise<DeployResult> {
     return this.aws(async () => {
+      // Checked before any call: a rejected deploy never reaches CloudFormation.
+      planParameters('aws', undefined, changes);
       await this.env.checkCredentials();
       const templateBody = (this.options.template ?? synthesizeTemplate)();
       let current = await this.describe();
       let plan: Awaited<ReturnType<StackDeployer['plan']>>;
+      let parameterPlan: ReturnType<typeof planParameters>;
       for (;;) {
         const previous = current ? parametersOf(current.parameters) : undefined;
-        const parameters = resolveParameters(previous ?? DEFAULT_PARAMETERS, changes);
+        parameterPlan = planParameters('aws', previous, changes);
         // A create sets every parameter; an update only the changed ones, the others keep their values.
-        const sent = previous ? pick(parameters, Object.keys(changes) as ParameterName[]) : parameters;
+        const sent = previous
+          ? pick(parameterPlan.parameters, Object.keys(changes) as ParameterName[])
+          : parameterPlan.parameters;
         try {
           plan = await this.deployer.plan({
             stackName: this.stackName,
             templateBody,
-            parameters: { ...templateParameters(sent), ...options.templateParameters },
+            parameters: templateParameters(sent),
           });
           break;
         } catch (error) {
@@ -124,17 +141,14 @@ export class AwsTarget implements Target {
           current = undefined;
         }
       }
-      const previous = current ? parametersOf(current.parameters) : undefined;
-      const parameters = resolveParameters(previous ?? DEFAULT_PARAMETERS, changes);
       const result: DeployResult = {
         stackName: this.stackName,
         target: this.kind,
         action: 'unchanged',
         location: this.location,
-        parameters,
-        changes: diffParameters(previous, parameters),
-        resourceChanges: plan.changes,
-        outputs: current?.outputs ?? {},
+        parameters: parameterPlan.parameters as StackParameters,
+        changes: parameterPlan.changes,
+        details: { kind: 'aws', resourceChanges: plan.changes, outputs: current?.outputs ?? {} },
       };
       if (!plan.changeSetId) return result;
       if (plan.dataLoss.length > 0) {
@@ -154,21 +168,38 @@ export class AwsTarget implements Target {
         }
         if (!accepted) throw refusal;
       }
+      if (options.signal?.aborted) {
+        await this.deployer.discard(plan);
+        throw this.interrupted(false);
+      }
       await options.onStart?.(plan.changes.length);
-      const stack = await this.deployer.execute(plan, options.onProgress);
+      // Ctrl-C cannot stop CloudFormation: stop following, and say that it carries on.
+      const stack = await unlessAborted(this.deployer.execute(plan, options.onProgress), options.signal, () =>
+        this.interrupted(true),
+      );
       this.stack = stack;
       return {
         ...result,
         action: plan.kind === 'create' ? 'created' : 'updated',
         parameters: parametersOf(stack.parameters),
-        outputs: stack.outputs,
+        details: { kind: 'aws', resourceChanges: plan.changes, outputs: stack.outputs },
       };
     });
   }
 
-  async destroy(options: DestroyOptions = {}): Promise<DestroyResult> {
+  /** What Ctrl-C during a deploy leaves: nothing, or a deploy that CloudFormation carries on with. */
+  private interrupted(executing: boolean): InterruptedError {
+    return new InterruptedError(
+      executing
+        ? `Interrupted: CloudFormation carries on with the deploy of stack "${this.stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${this.stackName} (or run ${suggest(this, 'status')}).`
+        : `Interrupted before the deploy of stack "${this.stackName}" started: nothing was changed.`,
+    );
+  }
+
+  async destroy(options: OperationOptions = {}): Promise<DestroyResult> {
     return this.aws(async () => {
       await this.env.checkCredentials();
+      await options.onStart?.(0);
       const destroyed = await this.deployer.deleteStack(this.stackName, options.onProgress);
       this.stack = undefined;
       return { stackName: this.stackName, target: this.kind, destroyed, location: this.location };
@@ -178,22 +209,25 @@ export class AwsTarget implements Target {
   async status(): Promise<StackStatus> {
     return this.aws(async () => {
       const stack = await this.describe();
-      const base = notDeployedStatus(this);
-      if (!stack) return base;
+      if (!stack) return notDeployedStatus(this);
       const complete = stack.outputs.QueueUrl !== undefined;
       const [queue, snapshot] = complete
         ? await Promise.all([this.queueStatus(stack), this.latestSnapshot()])
         : [null, undefined];
+      const parameters = parametersOf(stack.parameters);
+      const next = parameters.ScheduleEnabled
+        ? parseSchedule(parameters.ScheduleExpression).next(Date.now())
+        : Number.POSITIVE_INFINITY;
       return {
-        ...base,
+        ...notDeployedStatus(this),
         deployed: true,
-        stackStatus: stack.status,
         createdAt: stack.createdAt?.toISOString() ?? null,
         updatedAt: (stack.updatedAt ?? stack.createdAt)?.toISOString() ?? null,
-        parameters: parametersOf(stack.parameters),
+        parameters,
         queue,
         lastAggregation: snapshot?.updated ?? null,
-        outputs: stack.outputs,
+        nextScheduledRun: Number.isFinite(next) ? new Date(next).toISOString() : null,
+        details: { kind: 'aws', stackStatus: stack.status, outputs: stack.outputs },
       };
     });
   }
@@ -212,6 +246,7 @@ export class AwsTarget implements Target {
             failedDeliveries: null,
             inFlight: queue?.inFlight ?? 0,
             deadLetters: queue?.deadLetters ?? 0,
+            approximate: true,
           };
         },
       };
@@ -309,10 +344,19 @@ export class AwsTarget implements Target {
   }
 
   /** How many of these events the events table holds, by their keys (verify). */
-  async countStored(events: readonly { id: string; time: number }[]): Promise<number> {
+  async countStored(events: readonly EventKey[]): Promise<number> {
     return this.aws(async () =>
       countStored(await this.env.dynamodb(), await this.output('EventsTableName'), events),
     );
+  }
+
+  /**
+   * The deployed stack itself: a new stack takes minutes to create. Other traffic may share it, so
+   * verify checks that each county counts at least its own events.
+   */
+  async openVerification(): Promise<Verification> {
+    await this.ensureDeployed();
+    return { pipeline: this, exclusive: false, dispose: async () => {} };
   }
 
   async close(): Promise<void> {
@@ -331,14 +375,7 @@ export class AwsTarget implements Target {
   /** The stack, with its outputs: deployed and not in the middle of its first create. */
   private async deployed(): Promise<StackInfo> {
     const stack = this.stack ?? (await this.describe());
-    if (!stack || stack.outputs.QueueUrl === undefined) {
-      const state = stack ? ` (it is ${stack.status})` : '';
-      throw new StackStateError(
-        `Stack "${this.stackName}" is not deployed in ${this.location}${state}.`,
-        'NOT_DEPLOYED',
-        { suggestions: [`Run: sensorpipe deploy --target aws --stack-name ${this.stackName}`] },
-      );
-    }
+    if (!stack || stack.outputs.QueueUrl === undefined) throw notDeployedError(this, stack?.status);
     return stack;
   }
 
@@ -366,6 +403,7 @@ export class AwsTarget implements Target {
       inFlight: main.inFlight,
       deadLetters: dead.visible + dead.inFlight,
       oldestDeadLetterAgeSeconds: null,
+      approximate: true,
     };
   }
 
@@ -412,36 +450,20 @@ async function approximateCounts(
   }
 }
 
-/** Asks when the command can; without a way to ask (no terminal, no --yes), refuses with `refusal`. */
-async function confirmOrRefuse(options: DeployOptions, question: string, refusal: Error): Promise<boolean> {
-  if (options.yes) return true;
-  if (!options.confirm) throw refusal;
-  return options.confirm(question);
-}
-
 /** Stack parameters as CloudFormation's strings. */
-export function templateParameters(parameters: Partial<StackParameters>): Record<string, string> {
-  return Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, String(value)]));
+export function templateParameters(parameters: Partial<AllParameters>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(parameters).flatMap(([key, value]) =>
+      value === undefined ? [] : [[key, encodeValue(value)]],
+    ),
+  );
 }
 
-/** A deployed stack's parameters as StackParameters; ones the template has and sensorpipe does not are left out. */
-export function parametersOf(values: Record<string, string>): StackParameters {
-  const parameters: Record<string, unknown> = { ...DEFAULT_PARAMETERS };
-  for (const [key, fallback] of Object.entries(DEFAULT_PARAMETERS)) {
-    const value = values[key];
-    if (value === undefined) continue;
-    parameters[key] =
-      typeof fallback === 'number' ? Number(value) : typeof fallback === 'boolean' ? value === 'true' : value;
-  }
-  return parameters as unknown as StackParameters;
+/** A deployed stack's parameters, typed; ones the template has and sensorpipe does not know are left out. */
+export function parametersOf(values: Record<string, string>): StackParameters & Partial<AllParameters> {
+  return decodeParameters('aws', values) as StackParameters & Partial<AllParameters>;
 }
 
-function pick(parameters: StackParameters, keys: ParameterName[]): Partial<StackParameters> {
-  return Object.fromEntries(keys.map((key) => [key, parameters[key]])) as Partial<StackParameters>;
-}
-
-function diffParameters(previous: StackParameters | undefined, next: StackParameters): ParameterChange[] {
-  return (Object.keys(next) as ParameterName[])
-    .filter((key) => previous?.[key] !== next[key])
-    .map((key) => ({ parameter: key, from: previous?.[key] ?? null, to: next[key] }));
+function pick(parameters: Partial<AllParameters>, keys: ParameterName[]): Partial<AllParameters> {
+  return Object.fromEntries(keys.map((key) => [key, parameters[key]])) as Partial<AllParameters>;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../../core/errors.js';
+import { PARAMETER_NAMES, PARAMETERS, type ParameterDefinition } from '../../core/parameters.js';
 
 /** CloudFormation's limit on a TemplateBody passed inline (CreateStack / UpdateStack / CreateChangeSet). */
 export const MAX_TEMPLATE_BODY_BYTES = 51_200;
@@ -33,9 +34,44 @@ export function templatePath(): string {
   }
 }
 
-/** The template as shipped, with its code placeholders. */
+/** Where the stack parameters go in templates/pipeline.yaml: `Parameters: __PARAMETERS__`. */
+export const PARAMETERS_PLACEHOLDER = '__PARAMETERS__';
+
+/** The template as shipped, with its Parameters made from the parameter table; code placeholders stay. */
 export function loadTemplate(): string {
-  return readFileSync(templatePath(), 'utf8');
+  const raw = readFileSync(templatePath(), 'utf8');
+  const line = new RegExp(`^Parameters: ${PARAMETERS_PLACEHOLDER}[ \\t]*$`, 'm');
+  if (!line.test(raw)) throw new Error(`The template must have "Parameters: ${PARAMETERS_PLACEHOLDER}".`);
+  return raw.replace(line, () => `Parameters:\n${parametersYaml()}`);
+}
+
+/**
+ * The template's `Parameters`, made from core/parameters.ts (the one definition the deploy flags and
+ * the validation come from too), with every constraint CloudFormation can check itself.
+ */
+export function parametersYaml(): string {
+  const lines: string[] = [];
+  for (const name of PARAMETER_NAMES) {
+    const d: ParameterDefinition = PARAMETERS[name];
+    const description = `${d.description[0]?.toUpperCase()}${d.description.slice(1)}.`;
+    lines.push(`  ${name}:`);
+    if (d.type === 'integer') {
+      lines.push(
+        '    Type: Number',
+        `    Default: ${d.default}`,
+        `    MinValue: ${d.min}`,
+        `    MaxValue: ${d.max}`,
+      );
+      if (d.allowed) lines.push(`    AllowedValues: [${d.allowed.join(', ')}]`);
+    } else if (d.type === 'boolean') {
+      lines.push('    Type: String', `    Default: '${d.default}'`, "    AllowedValues: ['true', 'false']");
+    } else {
+      lines.push('    Type: String', `    Default: ${JSON.stringify(d.default)}`);
+      if (d.allowed) lines.push(`    AllowedValues: [${d.allowed.map((v) => JSON.stringify(v)).join(', ')}]`);
+    }
+    lines.push(`    Description: ${JSON.stringify(description)}`);
+  }
+  return lines.join('\n');
 }
 
 /** The directory that holds templates/ and dist/: the installed package, or the repository. */

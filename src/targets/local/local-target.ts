@@ -1,23 +1,28 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Clock, systemClock } from '../../core/clock.js';
+import { planParameters } from '../../core/deploy.js';
+import { UsageError } from '../../core/errors.js';
 import { eventBody } from '../../core/event.js';
-import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../../core/parameters.js';
+import { decodeParameters, type ParameterChanges, type StackParameters } from '../../core/parameters.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
-import {
-  type DeadLetterView,
-  type DeployResult,
-  type DestroyResult,
-  notDeployedStatus,
-  type ParameterChange,
-  type RedriveOptions,
-  type RedriveResult,
-  type StackStatus,
-  type StreamSession,
-  type Target,
-  truncatedBody,
+import { notDeployedError, selectorFlags } from '../stack-ref.js';
+import type {
+  DeadLetterView,
+  DeployResult,
+  DestroyResult,
+  EventKey,
+  RedriveOptions,
+  RedriveResult,
+  StackStatus,
+  StreamSession,
+  Target,
+  Verification,
 } from '../target.js';
+import { notDeployedStatus, truncatedBody } from '../target.js';
 import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
@@ -27,6 +32,8 @@ export interface LocalTargetOptions {
   dataDir: string;
   stackName: string;
   clock?: Clock;
+  /** The flags that selected the stack, for suggested commands (default: --target and --stack-name). */
+  selector?: readonly string[];
 }
 
 /** Events per local send: one transaction each; SQS's limit of 10 is an API limit, not a semantic one. */
@@ -46,6 +53,8 @@ export class LocalTarget implements Target {
   readonly kind = 'local' as const;
   readonly stackName: string;
   readonly location: string;
+  readonly selector: readonly string[];
+  readonly contents = 'its database';
   private readonly clock: Clock;
   private stack: OpenStack | undefined;
 
@@ -53,6 +62,7 @@ export class LocalTarget implements Target {
     this.stackName = options.stackName;
     this.location = databasePath(options.dataDir, options.stackName);
     this.clock = options.clock ?? systemClock;
+    this.selector = options.selector ?? selectorFlags('local', options.stackName, {});
   }
 
   async exists(): Promise<boolean> {
@@ -63,15 +73,16 @@ export class LocalTarget implements Target {
     this.open();
   }
 
-  async deploy(changes: Partial<StackParameters>): Promise<DeployResult> {
+  async deploy(changes: ParameterChanges): Promise<DeployResult> {
     await this.close();
+    const plan = (previous: StackParameters | undefined) =>
+      planParameters('local', previous, changes, (p) => checkLocalSchedule(p, this.clock.now()));
     // Check a first deploy's parameters before creating the file: a rejected deploy must leave no stack.
-    if (!existsSync(this.location)) resolveParameters(DEFAULT_PARAMETERS, changes);
-    const { db, created } = openOrCreate(this.location, this.stackName);
+    if (!existsSync(this.location)) plan(undefined);
+    const { db, created, migratedFrom } = openOrCreate(this.location, this.stackName);
     try {
       const previous = readParameters(db);
-      const parameters = resolveParameters(previous ?? DEFAULT_PARAMETERS, changes);
-      const diff = diffParameters(previous, parameters);
+      const { parameters, changes: diff } = plan(previous);
       const now = new Date(this.clock.now()).toISOString();
       db.transaction(() => {
         if (!getMeta(db, 'created_at')) setMeta(db, 'created_at', now);
@@ -88,8 +99,9 @@ export class LocalTarget implements Target {
         target: this.kind,
         action: created || previous === undefined ? 'created' : diff.length > 0 ? 'updated' : 'unchanged',
         location: this.location,
-        parameters,
+        parameters: parameters as StackParameters,
         changes: diff,
+        details: { kind: 'local', migratedFrom: migratedFrom ?? null },
       };
     } finally {
       db.close();
@@ -105,8 +117,7 @@ export class LocalTarget implements Target {
   }
 
   async status(): Promise<StackStatus> {
-    const base = notDeployedStatus(this);
-    if (!(await this.exists())) return base;
+    if (!(await this.exists())) return notDeployedStatus(this);
     const { db, parameters, queue, events, snapshots } = this.open();
     const now = this.clock.now();
     const depths = queue.depths(now);
@@ -115,7 +126,7 @@ export class LocalTarget implements Target {
       ? Number(nextRaw ?? parseSchedule(parameters.ScheduleExpression).next(now))
       : undefined;
     return {
-      ...base,
+      ...notDeployedStatus(this),
       deployed: true,
       createdAt: getMeta(db, 'created_at') ?? null,
       updatedAt: getMeta(db, 'updated_at') ?? null,
@@ -128,10 +139,13 @@ export class LocalTarget implements Target {
           depths.oldestDeadLetterSentAt === undefined
             ? null
             : Math.floor((now - depths.oldestDeadLetterSentAt) / 1000),
+        approximate: false,
       },
       eventsStored: events.countAll(),
       lastAggregation: (await snapshots.latestSnapshot())?.updated ?? null,
-      nextScheduledRun: next === undefined ? null : new Date(Math.max(next, now)).toISOString(),
+      nextScheduledRun:
+        next === undefined || !Number.isFinite(next) ? null : new Date(Math.max(next, now)).toISOString(),
+      details: { kind: 'local' },
     };
   }
 
@@ -177,6 +191,7 @@ export class LocalTarget implements Target {
           failedDeliveries: runtime.totals.failed,
           inFlight: depths.inFlight,
           deadLetters: depths.deadLetters,
+          approximate: false,
         };
       },
     };
@@ -192,6 +207,28 @@ export class LocalTarget implements Target {
 
   async latestSnapshot(): Promise<Snapshot | undefined> {
     return this.open().snapshots.latestSnapshot();
+  }
+
+  async countStored(events: readonly EventKey[]): Promise<number> {
+    return this.open().events.countIds(events.map((e) => e.id));
+  }
+
+  /** A fresh temporary stack, so verify never touches this one and counts must match exactly. */
+  async openVerification(options: { onStage?(stage: string): void } = {}): Promise<Verification> {
+    options.onStage?.('deploying a temporary local stack');
+    const dir = mkdtempSync(join(tmpdir(), 'sensorpipe-verify-'));
+    const scratch = new LocalTarget({ dataDir: dir, stackName: 'verify', clock: this.clock });
+    const dispose = async () => {
+      await scratch.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      await scratch.deploy({ ScheduleEnabled: false });
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+    return { pipeline: scratch, exclusive: true, dispose };
   }
 
   async deadLetters(limit: number): Promise<DeadLetterView[]> {
@@ -226,8 +263,9 @@ export class LocalTarget implements Target {
 
   private open(): OpenStack {
     if (this.stack) return this.stack;
+    if (!existsSync(this.location)) throw notDeployedError(this);
     const db = openExisting(this.location, this.stackName);
-    const parameters = readParameters(db) ?? DEFAULT_PARAMETERS;
+    const parameters = readParameters(db) ?? (decodeParameters('local', {}) as StackParameters);
     this.stack = {
       db,
       parameters,
@@ -242,14 +280,21 @@ export class LocalTarget implements Target {
 
 function readParameters(db: Db): StackParameters | undefined {
   const raw = getMeta(db, 'parameters');
-  // Parameters added in a later version take their defaults.
   return raw === undefined
     ? undefined
-    : { ...DEFAULT_PARAMETERS, ...(JSON.parse(raw) as Partial<StackParameters>) };
+    : (decodeParameters('local', JSON.parse(raw) as Record<string, unknown>) as StackParameters);
 }
 
-function diffParameters(previous: StackParameters | undefined, next: StackParameters): ParameterChange[] {
-  return (Object.keys(next) as (keyof StackParameters)[])
-    .filter((key) => previous?.[key] !== next[key])
-    .map((key) => ({ parameter: key, from: previous?.[key] ?? null, to: next[key] }));
+/**
+ * The local runtime runs the schedule itself, so an enabled schedule must have a next run: one that
+ * never fires (February 31st, a year gone by) would leave the stack with no aggregation, silently.
+ */
+function checkLocalSchedule(parameters: Partial<StackParameters>, now: number): void {
+  if (!parameters.ScheduleEnabled || parameters.ScheduleExpression === undefined) return;
+  const next = parseSchedule(parameters.ScheduleExpression).next(now);
+  if (!Number.isFinite(next) || Number.isNaN(new Date(next).getTime())) {
+    throw new UsageError(
+      `The schedule "${parameters.ScheduleExpression}" never fires from now on: the local target would never aggregate. Pass a schedule with a future run, or --no-schedule.`,
+    );
+  }
 }

@@ -103,6 +103,14 @@ export class SqliteEventRepository implements EventRepository {
       .immediate();
   }
 
+  /** How many of these ids are stored. */
+  countIds(ids: readonly string[]): number {
+    const has = this.db.prepare('SELECT 1 FROM events WHERE id = ?').pluck();
+    let n = 0;
+    for (const id of new Set(ids)) if (has.get(id) !== undefined) n++;
+    return n;
+  }
+
   countAll(): number {
     return this.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
   }

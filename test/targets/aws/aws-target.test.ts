@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { createHandler } from '../../../lambdas/aggregation.js';
 import { ExitCode } from '../../../src/core/errors.js';
 import { eventBody } from '../../../src/core/event.js';
-import { DEFAULT_PARAMETERS } from '../../../src/core/parameters.js';
+import { defaultParameters, parameterNames } from '../../../src/core/parameters.js';
 import { AwsTarget } from '../../../src/targets/aws/aws-target.js';
 import { StackDeployer, StackNeedsRecreateError } from '../../../src/targets/aws/cloudformation.js';
 import {
@@ -23,6 +23,14 @@ import { makeEvent, outgoing } from '../../helpers/local.js';
 import { rejection } from '../../helpers/rejection.js';
 
 const STACK = 'sensorpipe';
+
+/** The AWS details of a deploy or status, or a failed test. */
+function awsDetails<T extends { details: { kind: string } | null }>(
+  result: T,
+): Extract<T['details'], { kind: 'aws' }> {
+  expect(result.details?.kind).to.equal('aws');
+  return result.details as Extract<T['details'], { kind: 'aws' }>;
+}
 const MINUTE = 60_000;
 
 /** The environment with the emulators' clients in place of AWS's. */
@@ -138,19 +146,19 @@ describe('targets/aws/aws-target', function () {
       expect(result).to.deep.include({ stackName: STACK, target: 'aws', action: 'created' });
       expect(result.location).to.equal('AWS eu-west-1');
       expect(result.parameters).to.deep.equal({
-        ...DEFAULT_PARAMETERS,
+        ...defaultParameters('aws'),
         BatchSize: 10,
         MaximumBatchingWindowInSeconds: 0,
       });
-      expect(result.outputs).to.deep.equal(cfn.outputs);
-      expect(result.resourceChanges?.map((c) => c.logicalId)).to.deep.equal(
+      expect(awsDetails(result).outputs).to.deep.equal(cfn.outputs);
+      expect(awsDetails(result).resourceChanges.map((c) => c.logicalId)).to.deep.equal(
         PIPELINE_RESOURCES.map((r) => r.logicalId),
       );
       expect(lastChangeSetParameters()).to.deep.include({
         ParameterKey: 'ScheduleEnabled',
         ParameterValue: 'true',
       });
-      expect(lastChangeSetParameters()).to.have.length(Object.keys(DEFAULT_PARAMETERS).length);
+      expect(lastChangeSetParameters()).to.have.length(parameterNames('aws').length);
     });
 
     it('on a redeploy sends only the flags given; the others keep their deployed values', async () => {
@@ -167,10 +175,7 @@ describe('targets/aws/aws-target', function () {
     });
 
     it('passes the AWS-only template parameters (runtime, log retention) through', async () => {
-      await (await target()).deploy(
-        {},
-        { templateParameters: { LambdaRuntime: 'nodejs22.x', LogRetentionDays: '30' } },
-      );
+      await (await target()).deploy({ LambdaRuntime: 'nodejs22.x', LogRetentionDays: 30 });
       expect(lastChangeSetParameters()).to.deep.include({
         ParameterKey: 'LambdaRuntime',
         ParameterValue: 'nodejs22.x',
@@ -186,7 +191,7 @@ describe('targets/aws/aws-target', function () {
       await aws.deploy({});
       const result = await aws.deploy({});
       expect(result).to.deep.include({ action: 'unchanged', changes: [] });
-      expect(result.outputs).to.deep.equal(cfn.outputs);
+      expect(awsDetails(result).outputs).to.deep.equal(cfn.outputs);
     });
 
     it('refuses a redeploy that rejects the parameters before calling CloudFormation', async () => {
@@ -287,19 +292,17 @@ describe('targets/aws/aws-target', function () {
       });
       expect(await aws.latestSnapshot()).to.deep.equal(snapshot);
       const status = await aws.status();
-      expect(status).to.deep.include({
-        deployed: true,
-        stackStatus: 'CREATE_COMPLETE',
-        lastAggregation: snapshot.updated,
-      });
-      expect(status.parameters).to.deep.equal(DEFAULT_PARAMETERS);
+      expect(status).to.deep.include({ deployed: true, lastAggregation: snapshot.updated });
+      expect(awsDetails(status).stackStatus).to.equal('CREATE_COMPLETE');
+      expect(status.parameters).to.deep.equal(defaultParameters('aws'));
       expect(status.queue).to.deep.equal({
         visible: 0,
         inFlight: 0,
         deadLetters: 0,
         oldestDeadLetterAgeSeconds: null,
+        approximate: true,
       });
-      expect(status.outputs).to.deep.equal(cfn.outputs);
+      expect(awsDetails(status).outputs).to.deep.equal(cfn.outputs);
     });
 
     it('shows a function error with its message and the tail of its log, exit 1', async () => {

@@ -9,6 +9,7 @@ import {
   functionCodePath,
   loadFunctionCode,
   loadTemplate,
+  parametersYaml,
   MAX_TEMPLATE_BODY_BYTES,
   renderTemplate,
   synthesizeTemplate,
@@ -75,8 +76,11 @@ describe('targets/aws/template', () => {
     it('reads templates/pipeline.yaml from the package root', () => {
       expect(templatePath()).to.equal(join(ROOT, 'templates', 'pipeline.yaml'));
       const template = loadTemplate();
-      expect(template).to.equal(readFileSync(join(ROOT, 'templates', 'pipeline.yaml'), 'utf8'));
+      // The file with its Parameters made from the parameter table, and nothing else changed.
+      const file = readFileSync(join(ROOT, 'templates', 'pipeline.yaml'), 'utf8');
+      expect(template).to.equal(file.replace('Parameters: __PARAMETERS__', `Parameters:\n${parametersYaml()}`));
       expect(template).to.include(CODE_PLACEHOLDERS.storing).and.include(CODE_PLACEHOLDERS.aggregation);
+      expect(template).not.to.include('__PARAMETERS__');
     });
   });
 

@@ -73,7 +73,7 @@ describe('local target', () => {
       expect(result.changes.map((c) => c.parameter).sort()).to.deep.equal(PARAMETER_NAMES);
       for (const change of result.changes) {
         expect(change.from).to.equal(null);
-        expect(change.to).to.equal(DEFAULT_PARAMETERS[change.parameter]);
+        expect(change.to).to.equal(DEFAULT_PARAMETERS[change.parameter as keyof StackParameters]);
       }
       expect(await target.exists()).to.equal(true);
       expect(fs.existsSync(result.location)).to.equal(true);
@@ -188,6 +188,7 @@ describe('local target', () => {
         eventsStored: null,
         lastAggregation: null,
         nextScheduledRun: null,
+        details: null,
       });
       expect(fs.existsSync(target.location)).to.equal(false);
     });
@@ -215,7 +216,13 @@ describe('local target', () => {
         expect(outcome).to.deep.equal({ sent: Math.min(40, all.length - i), failed: 0 });
       }
       const result = await session.finish();
-      expect(result).to.deep.equal({ stored: 250, failedDeliveries: 0, inFlight: 0, deadLetters: 0 });
+      expect(result).to.deep.equal({
+        stored: 250,
+        failedDeliveries: 0,
+        inFlight: 0,
+        deadLetters: 0,
+        approximate: false,
+      });
 
       const status = await target.status();
       expect(status.eventsStored).to.equal(250);
@@ -224,6 +231,7 @@ describe('local target', () => {
         inFlight: 0,
         deadLetters: 0,
         oldestDeadLetterAgeSeconds: null,
+        approximate: false,
       });
       const snapshot = await target.aggregate();
       expect(snapshot.total).to.equal(250);
@@ -303,7 +311,13 @@ describe('local target', () => {
         deployed: true,
         createdAt: new Date(T0).toISOString(),
         updatedAt: new Date(T0).toISOString(),
-        queue: { visible: 0, inFlight: 0, deadLetters: 0, oldestDeadLetterAgeSeconds: null },
+        queue: {
+          visible: 0,
+          inFlight: 0,
+          deadLetters: 0,
+          oldestDeadLetterAgeSeconds: null,
+          approximate: false,
+        },
         eventsStored: 0,
         lastAggregation: null,
         nextScheduledRun: '2025-01-01T12:01:00.000Z',
@@ -317,6 +331,7 @@ describe('local target', () => {
         inFlight: 0,
         deadLetters: 0,
         oldestDeadLetterAgeSeconds: null,
+        approximate: false,
       });
 
       await target.aggregate(); // stores 5; the poison message fails and stays in flight
@@ -326,6 +341,7 @@ describe('local target', () => {
         inFlight: 1,
         deadLetters: 0,
         oldestDeadLetterAgeSeconds: null,
+        approximate: false,
       });
       expect(status.eventsStored).to.equal(5);
       expect(status.lastAggregation).to.equal(new Date(T0).toISOString());
@@ -338,6 +354,7 @@ describe('local target', () => {
         inFlight: 0,
         deadLetters: 1,
         oldestDeadLetterAgeSeconds: Math.floor((clock.now() - poisonSentAt) / 1000),
+        approximate: false,
       });
       expect(status.queue?.oldestDeadLetterAgeSeconds).to.equal(200);
       expect(status.lastAggregation).to.equal(snapshot.updated);

@@ -1,0 +1,241 @@
+/**
+ * What each command prints with --json: promises to scripts, declared apart from the domain types so
+ * that a change inside sensorpipe never changes them by accident. test/cli/contracts.test.ts pins
+ * every shape; a change here is a change of the CLI's interface, to be made on purpose.
+ */
+import type { ParameterChange } from '../core/deploy.js';
+import { ExitCode, type ExitCodeValue } from '../core/errors.js';
+import type { AllParameters, StackParameters } from '../core/parameters.js';
+import type { Snapshot } from '../core/snapshot.js';
+import type { StreamStats } from '../core/streamer.js';
+import type { VerifyReport } from '../services/verify.js';
+import type {
+  DeadLetterView,
+  DeployResult,
+  DestroyResult,
+  RedriveResult,
+  ResourceChange,
+  StackStatus,
+} from '../targets/target.js';
+
+type Parameters = StackParameters & Partial<AllParameters>;
+
+export interface DeployJson {
+  stackName: string;
+  target: 'local' | 'aws';
+  action: 'created' | 'updated' | 'unchanged';
+  location: string;
+  parameters: Parameters;
+  changes: ParameterChange[];
+  /** AWS: what the change set did to each resource. */
+  resourceChanges?: ResourceChange[];
+  /** AWS: the stack's outputs (queue URL, table and function names). */
+  outputs?: Record<string, string>;
+}
+
+export function deployJson(result: DeployResult): DeployJson {
+  const { details, ...common } = result;
+  return details.kind === 'aws'
+    ? { ...common, resourceChanges: details.resourceChanges, outputs: details.outputs }
+    : common;
+}
+
+export interface QueueJson {
+  visible: number;
+  inFlight: number;
+  deadLetters: number;
+  oldestDeadLetterAgeSeconds: number | null;
+}
+
+export interface StatusJson {
+  stackName: string;
+  target: 'local' | 'aws';
+  deployed: boolean;
+  location: string;
+  createdAt: string | null;
+  updatedAt: string | null;
+  parameters: Parameters | null;
+  queue: QueueJson | null;
+  eventsStored: number | null;
+  lastAggregation: string | null;
+  nextScheduledRun: string | null;
+  /** AWS: the CloudFormation stack status, e.g. UPDATE_COMPLETE. */
+  stackStatus?: string;
+  /** AWS: the stack's outputs. */
+  outputs?: Record<string, string>;
+}
+
+export function statusJson(status: StackStatus): StatusJson {
+  const { details, queue, ...common } = status;
+  const json: StatusJson = {
+    ...common,
+    queue: queue && {
+      visible: queue.visible,
+      inFlight: queue.inFlight,
+      deadLetters: queue.deadLetters,
+      oldestDeadLetterAgeSeconds: queue.oldestDeadLetterAgeSeconds,
+    },
+  };
+  return details?.kind === 'aws'
+    ? { ...json, stackStatus: details.stackStatus, outputs: details.outputs }
+    : json;
+}
+
+/** `aggregate` (one per run, one per line with --watch) and `show` (null before any aggregation). */
+export interface SnapshotJson {
+  updated: string;
+  windowStart: string;
+  windowEnd: string;
+  windowMinutes: number;
+  total: number;
+  counties: { county: string; count: number }[];
+}
+
+export function snapshotJson(snapshot: Snapshot): SnapshotJson {
+  const { updated, windowStart, windowEnd, windowMinutes, total, counties } = snapshot;
+  return {
+    updated,
+    windowStart,
+    windowEnd,
+    windowMinutes,
+    total,
+    counties: counties.map(({ county, count }) => ({ county, count })),
+  };
+}
+
+export interface StreamJson {
+  sent: number;
+  skipped: number;
+  failed: number;
+  elapsedMs: number;
+  ratePerSecond: number;
+}
+
+export function streamJson(stats: StreamStats): StreamJson {
+  const { sent, skipped, failed, elapsedMs, ratePerSecond } = stats;
+  return { sent, skipped, failed, elapsedMs, ratePerSecond: Math.round(ratePerSecond * 10) / 10 };
+}
+
+export interface VerifyJson {
+  match: boolean;
+  sent: number;
+  skipped: number;
+  failed: number;
+  stored: number;
+  expectedTotal: number;
+  actualTotal: number;
+  windowStart: string;
+  windowEnd: string;
+  counties: { county: string; expected: number; actual: number; difference: number }[];
+  interrupted: boolean;
+  otherEvents: number;
+}
+
+export function verifyJson(report: VerifyReport): VerifyJson {
+  const { match, sent, skipped, failed, stored, expectedTotal, actualTotal } = report;
+  return {
+    match,
+    sent,
+    skipped,
+    failed,
+    stored,
+    expectedTotal,
+    actualTotal,
+    windowStart: report.windowStart,
+    windowEnd: report.windowEnd,
+    counties: report.counties.map(({ county, expected, actual, difference }) => ({
+      county,
+      expected,
+      actual,
+      difference,
+    })),
+    interrupted: report.interrupted,
+    otherEvents: report.otherEvents,
+  };
+}
+
+export interface DestroyJson {
+  stackName: string;
+  target: 'local' | 'aws';
+  destroyed: boolean;
+  location: string;
+}
+
+export function destroyJson({ stackName, target, destroyed, location }: DestroyResult): DestroyJson {
+  return { stackName, target, destroyed, location };
+}
+
+export interface DeadLetterJson {
+  messageId: string;
+  receiveCount: number;
+  sentAt: string | null;
+  deadAt: string | null;
+  error: string | null;
+  body: string;
+  bodyTruncated: boolean;
+}
+
+export function deadLettersJson(letters: readonly DeadLetterView[]): DeadLetterJson[] {
+  return letters.map(({ messageId, receiveCount, sentAt, deadAt, error, body, bodyTruncated }) => ({
+    messageId,
+    receiveCount,
+    sentAt,
+    deadAt,
+    error,
+    body,
+    bodyTruncated,
+  }));
+}
+
+export interface RedriveJson {
+  moved: number;
+  remaining: number;
+}
+
+export function redriveJson({ moved, remaining }: RedriveResult): RedriveJson {
+  return { moved, remaining };
+}
+
+export interface TemplateJson {
+  /** The TemplateBody, unless it was written to --output. */
+  templateBody?: string;
+  output?: string;
+  bytes: number;
+  maxBytes: number;
+}
+
+/** Every error, with --json: one object on stdout, and the exit code. */
+export interface ErrorJson {
+  error: {
+    code: string;
+    message: string;
+    suggestions: string[];
+    exitCode: number;
+    /** Lines of a log that explain the failure (a function's last log lines). */
+    log?: string[];
+  };
+}
+
+/** What each exit code means: one table for every command's --help and for the README. */
+export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
+  [ExitCode.ok]: 'done',
+  [ExitCode.failed]: 'the operation ran and failed',
+  [ExitCode.usage]: 'a flag, argument or input file is wrong',
+  [ExitCode.state]: 'the stack is not in a state that allows it',
+  [ExitCode.environment]: 'the environment stopped it (credentials, network, disk)',
+  [ExitCode.interrupted]: 'interrupted (Ctrl-C)',
+};
+
+/**
+ * A command's description followed by its exit codes, each with what it means for that command
+ * (`specific`), or the shared meaning.
+ */
+export function withExitCodes(
+  description: string,
+  specific: Partial<Record<ExitCodeValue, string>> = {},
+): string {
+  const lines = (Object.keys(EXIT_CODE_MEANINGS).map(Number) as ExitCodeValue[]).map(
+    (code) => `  ${code}  ${specific[code] ?? EXIT_CODE_MEANINGS[code]}`,
+  );
+  return `${description}\n\nExit codes:\n${lines.join('\n')}`;
+}

@@ -1,0 +1,48 @@
+import { StackStateError } from '../core/errors.js';
+import type { TargetKind } from '../core/parameters.js';
+
+/** Which stack a command works on, and how to select it again. */
+export interface StackRef {
+  readonly kind: TargetKind;
+  readonly stackName: string;
+  /** A human-readable place: a file path, or a region (and endpoint). */
+  readonly location: string;
+  /**
+   * The flags that selected this stack (--target, --stack-name, and --data-dir, --region, --profile
+   * or --endpoint-url when given), so that a suggested command works on the same stack.
+   */
+  readonly selector: readonly string[];
+}
+
+/** A shell word: quoted when it holds anything a shell would read. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A sensorpipe command line on the same stack, to suggest: `sensorpipe deploy --target local ...`. */
+export function suggest(ref: Pick<StackRef, 'selector'>, command: string, ...args: string[]): string {
+  return ['sensorpipe', command, ...ref.selector, ...args].map(shellWord).join(' ');
+}
+
+/** The selector flags of a stack: the target and name always, the rest when given. */
+export function selectorFlags(
+  kind: TargetKind,
+  stackName: string,
+  given: Record<string, string | undefined>,
+): string[] {
+  const flags = ['--target', kind, '--stack-name', stackName];
+  for (const [flag, value] of Object.entries(given)) if (value !== undefined) flags.push(`--${flag}`, value);
+  return flags;
+}
+
+/** The one wording of "not deployed", with the command that deploys it. */
+export function notDeployedError(ref: StackRef, state?: string): StackStateError {
+  return new StackStateError(`${notDeployedMessage(ref, state)}.`, 'NOT_DEPLOYED', {
+    suggestions: [`Run: ${suggest(ref, 'deploy')}`],
+  });
+}
+
+/** `Stack "x" is not deployed on the local target (/path/x.sqlite)`, without a full stop. */
+export function notDeployedMessage(ref: Omit<StackRef, 'selector'>, state?: string): string {
+  return `Stack "${ref.stackName}" is not deployed on the ${ref.kind} target (${ref.location}${state ? `; it is ${state}` : ''})`;
+}
