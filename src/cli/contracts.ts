@@ -13,6 +13,7 @@ import type {
   DeadLetterView,
   DeployResult,
   DestroyResult,
+  QueueStatus,
   RedriveResult,
   ResourceChange,
   StackStatus,
@@ -40,12 +41,10 @@ export function deployJson(result: DeployResult): DeployJson {
     : common;
 }
 
-export interface QueueJson {
-  visible: number;
-  inFlight: number;
-  deadLetters: number;
-  oldestDeadLetterAgeSeconds: number | null;
-}
+export type QueueJson = Pick<
+  QueueStatus,
+  'visible' | 'inFlight' | 'deadLetters' | 'oldestDeadLetterAgeSeconds'
+>;
 
 export interface StatusJson {
   stackName: string;
@@ -69,12 +68,7 @@ export function statusJson(status: StackStatus): StatusJson {
   const { details, queue, ...common } = status;
   const json: StatusJson = {
     ...common,
-    queue: queue && {
-      visible: queue.visible,
-      inFlight: queue.inFlight,
-      deadLetters: queue.deadLetters,
-      oldestDeadLetterAgeSeconds: queue.oldestDeadLetterAgeSeconds,
-    },
+    queue: queue && pick(queue, ['visible', 'inFlight', 'deadLetters', 'oldestDeadLetterAgeSeconds']),
   };
   return details?.kind === 'aws'
     ? { ...json, stackStatus: details.stackStatus, outputs: details.outputs }
@@ -82,118 +76,79 @@ export function statusJson(status: StackStatus): StatusJson {
 }
 
 /** `aggregate` (one per run, one per line with --watch) and `show` (null before any aggregation). */
-export interface SnapshotJson {
-  updated: string;
-  windowStart: string;
-  windowEnd: string;
-  windowMinutes: number;
-  total: number;
-  counties: { county: string; count: number }[];
-}
+export type SnapshotJson = Pick<
+  Snapshot,
+  'updated' | 'windowStart' | 'windowEnd' | 'windowMinutes' | 'total' | 'counties'
+>;
 
 export function snapshotJson(snapshot: Snapshot): SnapshotJson {
-  const { updated, windowStart, windowEnd, windowMinutes, total, counties } = snapshot;
-  return {
-    updated,
-    windowStart,
-    windowEnd,
-    windowMinutes,
-    total,
-    counties: counties.map(({ county, count }) => ({ county, count })),
-  };
+  const json = pick(snapshot, ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties']);
+  return { ...json, counties: json.counties.map(({ county, count }) => ({ county, count })) };
 }
 
-export interface StreamJson {
-  sent: number;
-  skipped: number;
-  failed: number;
-  elapsedMs: number;
-  ratePerSecond: number;
-}
+export type StreamJson = Pick<StreamStats, 'sent' | 'skipped' | 'failed' | 'elapsedMs' | 'ratePerSecond'>;
 
 export function streamJson(stats: StreamStats): StreamJson {
-  const { sent, skipped, failed, elapsedMs, ratePerSecond } = stats;
-  return { sent, skipped, failed, elapsedMs, ratePerSecond: Math.round(ratePerSecond * 10) / 10 };
+  const json = pick(stats, ['sent', 'skipped', 'failed', 'elapsedMs', 'ratePerSecond']);
+  return { ...json, ratePerSecond: Math.round(json.ratePerSecond * 10) / 10 };
 }
 
-export interface VerifyJson {
-  match: boolean;
-  sent: number;
-  skipped: number;
-  failed: number;
-  stored: number;
-  expectedTotal: number;
-  actualTotal: number;
-  windowStart: string;
-  windowEnd: string;
-  counties: { county: string; expected: number; actual: number; difference: number }[];
-  interrupted: boolean;
-  otherEvents: number;
-}
+const VERIFY_FIELDS = [
+  'match',
+  'sent',
+  'skipped',
+  'failed',
+  'stored',
+  'expectedTotal',
+  'actualTotal',
+  'windowStart',
+  'windowEnd',
+  'counties',
+  'interrupted',
+  'otherEvents',
+] as const;
+
+export type VerifyJson = Pick<VerifyReport, (typeof VERIFY_FIELDS)[number]>;
 
 export function verifyJson(report: VerifyReport): VerifyJson {
-  const { match, sent, skipped, failed, stored, expectedTotal, actualTotal } = report;
+  const json = pick(report, VERIFY_FIELDS);
   return {
-    match,
-    sent,
-    skipped,
-    failed,
-    stored,
-    expectedTotal,
-    actualTotal,
-    windowStart: report.windowStart,
-    windowEnd: report.windowEnd,
+    ...json,
     counties: report.counties.map(({ county, expected, actual, difference }) => ({
       county,
       expected,
       actual,
       difference,
     })),
-    interrupted: report.interrupted,
-    otherEvents: report.otherEvents,
   };
 }
 
-export interface DestroyJson {
-  stackName: string;
-  target: 'local' | 'aws';
-  destroyed: boolean;
-  location: string;
+export type DestroyJson = Pick<DestroyResult, 'stackName' | 'target' | 'destroyed' | 'location'>;
+
+export function destroyJson(result: DestroyResult): DestroyJson {
+  return pick(result, ['stackName', 'target', 'destroyed', 'location']);
 }
 
-export function destroyJson({ stackName, target, destroyed, location }: DestroyResult): DestroyJson {
-  return { stackName, target, destroyed, location };
-}
+const DEAD_LETTER_FIELDS = [
+  'messageId',
+  'receiveCount',
+  'sentAt',
+  'deadAt',
+  'error',
+  'body',
+  'bodyTruncated',
+] as const;
 
-export interface DeadLetterJson {
-  messageId: string;
-  receiveCount: number;
-  sentAt: string | null;
-  deadAt: string | null;
-  error: string | null;
-  body: string;
-  bodyTruncated: boolean;
-}
+export type DeadLetterJson = Pick<DeadLetterView, (typeof DEAD_LETTER_FIELDS)[number]>;
 
 export function deadLettersJson(letters: readonly DeadLetterView[]): DeadLetterJson[] {
-  return letters.map(({ messageId, receiveCount, sentAt, deadAt, error, body, bodyTruncated }) => ({
-    messageId,
-    receiveCount,
-    sentAt,
-    deadAt,
-    error,
-    body,
-    bodyTruncated,
-  }));
+  return letters.map((letter) => pick(letter, DEAD_LETTER_FIELDS));
 }
 
-export interface RedriveJson {
-  moved: number;
-  remaining: number;
-}
+export type RedriveJson = Pick<RedriveResult, 'moved' | 'remaining'>;
 
-export function redriveJson({ moved, remaining }: RedriveResult): RedriveJson {
-  return { moved, remaining };
+export function redriveJson(result: RedriveResult): RedriveJson {
+  return pick(result, ['moved', 'remaining']);
 }
 
 export interface TemplateJson {
@@ -238,4 +193,11 @@ export function withExitCodes(
     (code) => `  ${code}  ${specific[code] ?? EXIT_CODE_MEANINGS[code]}`,
   );
   return `${description}\n\nExit codes:\n${lines.join('\n')}`;
+}
+
+/** The listed fields of a value, and only those: a contract never passes on what it did not declare. */
+function pick<T, K extends keyof T>(value: T, fields: readonly K[]): Pick<T, K> {
+  const picked = {} as Pick<T, K>;
+  for (const field of fields) picked[field] = value[field];
+  return picked;
 }

@@ -4,7 +4,7 @@ import { type DestroyJson, destroyJson, withExitCodes } from '../cli/contracts.j
 import { confirmOrRefuse } from '../core/deploy.js';
 import { UsageError } from '../core/errors.js';
 import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
-import { notDeployedMessage } from '../targets/stack-ref.js';
+import { notDeployedMessage, stackIdentity } from '../targets/stack-ref.js';
 
 export default class Destroy extends PipelineCommand {
   static override summary = 'Delete the stack and all its data.';

@@ -1,3 +1,4 @@
+import { isLiveTerminal } from './terminal.js';
 /**
  * Redraws a block of text in place on a TTY (aggregate --watch), or appends it otherwise so logs
  * keep every frame.
@@ -7,7 +8,7 @@ export class LiveBlock {
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stdout,
-    private readonly live = Boolean(stream.isTTY) && !process.env.CI,
+    private readonly live = isLiveTerminal(stream),
   ) {}
 
   /** Rows a frame may take on this terminal (undefined when not live: frames are appended whole). */

@@ -1,4 +1,5 @@
 import type { StreamStats } from '../core/streamer.js';
+import { isLiveTerminal } from './terminal.js';
 
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -32,7 +33,7 @@ export async function createProgress(
   stream: NodeJS.WriteStream = process.stderr,
   options: { live?: boolean; plainEveryMs?: number; now?: () => number } = {},
 ): Promise<ProgressReporter> {
-  const live = options.live ?? (Boolean(stream.isTTY) && !process.env.CI);
+  const live = options.live ?? isLiveTerminal(stream);
   const now = options.now ?? Date.now;
   if (live) {
     const { default: ora } = await import('ora');

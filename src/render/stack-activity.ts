@@ -1,4 +1,5 @@
 import type { StackProgress } from '../targets/target.js';
+import { isLiveTerminal } from './terminal.js';
 
 export interface StackActivityPrinter {
   onProgress(progress: StackProgress): void;
@@ -19,7 +20,7 @@ export function formatStackEvent({ done, total, event }: StackProgress): string 
 export async function createStackActivity(
   verb: string,
   stream: NodeJS.WriteStream = process.stderr,
-  live = Boolean(stream.isTTY) && !process.env.CI,
+  live = isLiveTerminal(stream),
 ): Promise<StackActivityPrinter> {
   if (live) {
     const { default: ora } = await import('ora');

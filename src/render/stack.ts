@@ -31,8 +31,10 @@ const DEPLOY_DETAILS: {
 export function renderDeploy(result: DeployResult): string {
   const where = `stack "${result.stackName}" (${result.target})`;
   if (result.action === 'unchanged') {
-    const outputs = result.details.kind === 'aws' ? outputsTable(result.details.outputs) : [];
-    return [`No changes: ${where} is up to date at ${result.location}.`, ...outputs].join('\n');
+    return [
+      `No changes: ${where} is up to date at ${result.location}.`,
+      ...renderDeployDetails(result.details),
+    ].join('\n');
   }
   const lines = [`${result.action === 'created' ? 'Created' : 'Updated'} ${where} at ${result.location}.`];
   if (result.changes.length > 0) {

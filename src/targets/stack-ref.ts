@@ -46,3 +46,12 @@ export function notDeployedError(ref: StackRef, state?: string): StackStateError
 export function notDeployedMessage(ref: Omit<StackRef, 'selector'>, state?: string): string {
   return `Stack "${ref.stackName}" is not deployed on the ${ref.kind} target (${ref.location}${state ? `; it is ${state}` : ''})`;
 }
+
+/** A stack as results name it: its name, target and place. */
+export function stackIdentity(ref: Omit<StackRef, 'selector'>): {
+  stackName: string;
+  target: TargetKind;
+  location: string;
+} {
+  return { stackName: ref.stackName, target: ref.kind, location: ref.location };
+}

@@ -2,11 +2,10 @@
  * Runs the BUILT CLI (`node bin/run.js …`) as a child process, on temporary data directories, with
  * small CSV fixtures made here.
  *
- * The CLI is built like `npm run build` does (tsc with tsconfig.build.json, then the oclif manifest),
- * but into a private package root in os.tmpdir() named after a hash of the inputs: `npm run build`
- * starts with `rm -rf dist`, so building in place would break any other test run (or an engineer's
- * CLI) that uses dist/ at that moment, and their builds would break ours. The build runs at most
- * once per mocha process, and not at all while the sources are unchanged.
+ * The CLI is built by the project's one build script (scripts/build.js, what `npm run build` runs),
+ * into a private package root in os.tmpdir() named after a hash of the inputs: building dist/ in place
+ * would break any other test run (or an engineer's CLI) that uses dist/ at that moment. The build runs
+ * at most once per mocha process, and not at all while the sources are unchanged.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,6 +24,7 @@ const BUILD_INPUTS = [
   'bin',
   'lambdas',
   'templates',
+  'scripts/build.js',
   'scripts/manifest.js',
   'scripts/bundle-lambdas.js',
   'scripts/bundle-help.js',
@@ -67,32 +67,8 @@ function exec(file: string, args: string[], cwd: string): Promise<void> {
 /** Builds a package root (package.json, bin/, dist/, manifest, node_modules linked) at `dir`. */
 async function buildInto(dir: string): Promise<void> {
   const staging = `${dir}.${process.pid}.${Date.now()}.tmp`;
-  fs.mkdirSync(path.join(staging, 'bin'), { recursive: true });
-  fs.mkdirSync(path.join(staging, 'scripts'));
-  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(staging, 'package.json'));
-  fs.copyFileSync(path.join(ROOT, 'bin', 'run.js'), path.join(staging, 'bin', 'run.js'));
-  fs.copyFileSync(path.join(ROOT, 'scripts', 'manifest.js'), path.join(staging, 'scripts', 'manifest.js'));
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(staging, 'node_modules'), 'dir');
   try {
-    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    await exec(
-      process.execPath,
-      [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(staging, 'dist')],
-      ROOT,
-    );
-    await exec(process.execPath, [path.join(staging, 'scripts', 'manifest.js')], staging);
-    // The Lambda bundles and the template, as the npm package ships them (deploy and template read them).
-    await exec(
-      process.execPath,
-      [path.join(ROOT, 'scripts', 'bundle-lambdas.js'), path.join(staging, 'dist', 'lambdas')],
-      ROOT,
-    );
-    fs.cpSync(path.join(ROOT, 'templates'), path.join(staging, 'templates'), { recursive: true });
-    await exec(
-      process.execPath,
-      [path.join(ROOT, 'scripts', 'bundle-help.js'), path.join(staging, 'dist', 'oclif-help.cjs')],
-      ROOT,
-    );
+    await exec(process.execPath, [path.join(ROOT, 'scripts', 'build.js'), '--root', staging], ROOT);
     // Atomic: a concurrent run that built the same inputs first wins, and this copy goes.
     fs.renameSync(staging, dir);
   } catch (error) {

@@ -400,7 +400,7 @@ describe('targets/aws/aws-target', function () {
       expect(await aws.exists()).to.equal(false);
       const error = await rejection(aws.aggregate());
       expect(error).to.include({ code: 'NOT_DEPLOYED', exitCode: ExitCode.state });
-      expect(error.message).to.equal('Stack "sensorpipe" is not deployed in AWS eu-west-1.');
+      expect(error.message).to.equal('Stack "sensorpipe" is not deployed on the aws target (AWS eu-west-1).');
       expect(await aws.destroy()).to.deep.include({ destroyed: false });
     });
   });

@@ -9,8 +9,8 @@ import {
   functionCodePath,
   loadFunctionCode,
   loadTemplate,
-  parametersYaml,
   MAX_TEMPLATE_BODY_BYTES,
+  parametersYaml,
   renderTemplate,
   synthesizeTemplate,
   templateBodyBytes,
@@ -78,7 +78,9 @@ describe('targets/aws/template', () => {
       const template = loadTemplate();
       // The file with its Parameters made from the parameter table, and nothing else changed.
       const file = readFileSync(join(ROOT, 'templates', 'pipeline.yaml'), 'utf8');
-      expect(template).to.equal(file.replace('Parameters: __PARAMETERS__', `Parameters:\n${parametersYaml()}`));
+      expect(template).to.equal(
+        file.replace('Parameters: __PARAMETERS__', `Parameters:\n${parametersYaml()}`),
+      );
       expect(template).to.include(CODE_PLACEHOLDERS.storing).and.include(CODE_PLACEHOLDERS.aggregation);
       expect(template).not.to.include('__PARAMETERS__');
     });

@@ -216,7 +216,7 @@ const CASES: BadInput[] = [
     name: '--lambda-runtime on the local target',
     args: () => ['deploy', '--lambda-runtime', 'nodejs22.x'],
     exit: 2,
-    message: 'are for --target aws',
+    message: '--lambda-runtime is for --target aws',
   },
   // The stack
   {

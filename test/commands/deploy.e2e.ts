@@ -159,7 +159,7 @@ describe('commands/deploy', function () {
 
   it('refuses the AWS-only flags on the local target: exit 2, one line, nothing created', async () => {
     const result = await box.cli('deploy', ['--lambda-runtime', 'nodejs22.x']);
-    expectUsageError(result, /--lambda-runtime and --log-retention-days are for --target aws/, 2);
+    expectUsageError(result, /--lambda-runtime is for --target aws/, 2);
     expect(box.databaseExists()).to.equal(false);
   });
 

@@ -1,0 +1,179 @@
+import { readdirSync } from 'node:fs';
+import { expect } from 'chai';
+import {
+  deadLettersJson,
+  deployJson,
+  destroyJson,
+  redriveJson,
+  snapshotJson,
+  statusJson,
+  streamJson,
+  verifyJson,
+  withExitCodes,
+} from '../../src/cli/contracts.js';
+import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
+import type { DeployResult, StackStatus } from '../../src/targets/target.js';
+
+/** The keys of a JSON document, sorted: what a script may rely on. */
+const keys = (value: object) => Object.keys(value).sort();
+
+const deployed: Omit<DeployResult, 'details'> = {
+  stackName: 's',
+  target: 'local',
+  action: 'created',
+  location: '/d/s.sqlite',
+  parameters: { ...DEFAULT_PARAMETERS },
+  changes: [{ parameter: 'BatchSize', from: null, to: 100 }],
+};
+
+const status: StackStatus = {
+  stackName: 's',
+  target: 'local',
+  deployed: true,
+  location: '/d/s.sqlite',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  parameters: { ...DEFAULT_PARAMETERS },
+  queue: { visible: 1, inFlight: 2, deadLetters: 3, oldestDeadLetterAgeSeconds: 4, approximate: false },
+  eventsStored: 5,
+  lastAggregation: null,
+  nextScheduledRun: null,
+  details: { kind: 'local' },
+};
+
+describe('cli/contracts: the --json shapes scripts rely on', () => {
+  it('deploy: the same keys on both targets, plus the change set and outputs on AWS', () => {
+    const common = ['action', 'changes', 'location', 'parameters', 'stackName', 'target'];
+    expect(keys(deployJson({ ...deployed, details: { kind: 'local', migratedFrom: 1 } }))).to.deep.equal(
+      common,
+    );
+    const aws = deployJson({
+      ...deployed,
+      target: 'aws',
+      details: { kind: 'aws', resourceChanges: [], outputs: { QueueUrl: 'q' } },
+    });
+    expect(keys(aws)).to.deep.equal([...common, 'outputs', 'resourceChanges'].sort());
+    expect(aws.outputs).to.deep.equal({ QueueUrl: 'q' });
+  });
+
+  it('status: every figure, the queue without internal flags, and on AWS the stack status and outputs', () => {
+    const local = statusJson(status);
+    expect(keys(local)).to.deep.equal(
+      [
+        'createdAt',
+        'deployed',
+        'eventsStored',
+        'lastAggregation',
+        'location',
+        'nextScheduledRun',
+        'parameters',
+        'queue',
+        'stackName',
+        'target',
+        'updatedAt',
+      ].sort(),
+    );
+    expect(local.queue).to.deep.equal({
+      visible: 1,
+      inFlight: 2,
+      deadLetters: 3,
+      oldestDeadLetterAgeSeconds: 4,
+    });
+    const aws = statusJson({
+      ...status,
+      target: 'aws',
+      details: { kind: 'aws', stackStatus: 'X', outputs: {} },
+    });
+    expect(aws).to.deep.include({ stackStatus: 'X', outputs: {} });
+    const missing = statusJson({ ...status, deployed: false, queue: null, details: null });
+    expect(missing.queue).to.equal(null);
+    expect(keys(missing)).to.deep.equal(keys(local));
+  });
+
+  it('snapshot: exactly the six fields, counties as county and count only', () => {
+    const json = snapshotJson({
+      updated: 'u',
+      windowStart: 's',
+      windowEnd: 'e',
+      windowMinutes: 5,
+      total: 1,
+      counties: [{ county: 'Erie', count: 1, extra: true } as { county: string; count: number }],
+      ...({ internal: 1 } as object),
+    });
+    expect(keys(json)).to.deep.equal([
+      'counties',
+      'total',
+      'updated',
+      'windowEnd',
+      'windowMinutes',
+      'windowStart',
+    ]);
+    expect(json.counties).to.deep.equal([{ county: 'Erie', count: 1 }]);
+  });
+
+  it('stream: five figures, the rate rounded to a tenth', () => {
+    const json = streamJson({ sent: 3, skipped: 1, failed: 0, elapsedMs: 10, ratePerSecond: 12.345 });
+    expect(json).to.deep.equal({ sent: 3, skipped: 1, failed: 0, elapsedMs: 10, ratePerSecond: 12.3 });
+  });
+
+  it('verify, destroy, dead-letters and redrive keep their fields', () => {
+    const report = verifyJson({
+      match: true,
+      sent: 1,
+      skipped: 0,
+      failed: 0,
+      stored: 1,
+      expectedTotal: 1,
+      actualTotal: 1,
+      windowStart: 's',
+      windowEnd: 'e',
+      counties: [{ county: 'Erie', expected: 1, actual: 1, difference: 0 }],
+      interrupted: false,
+      otherEvents: 0,
+    });
+    expect(keys(report)).to.deep.equal(
+      [
+        'actualTotal',
+        'counties',
+        'expectedTotal',
+        'failed',
+        'interrupted',
+        'match',
+        'otherEvents',
+        'sent',
+        'skipped',
+        'stored',
+        'windowEnd',
+        'windowStart',
+      ].sort(),
+    );
+    expect(
+      keys(destroyJson({ stackName: 's', target: 'aws', destroyed: true, location: 'l' })),
+    ).to.deep.equal(['destroyed', 'location', 'stackName', 'target']);
+    const [letter] = deadLettersJson([
+      {
+        messageId: 'm',
+        receiveCount: 5,
+        sentAt: null,
+        deadAt: null,
+        error: null,
+        body: 'b',
+        bodyTruncated: false,
+      },
+    ]);
+    expect(keys(letter!)).to.deep.equal(
+      ['body', 'bodyTruncated', 'deadAt', 'error', 'messageId', 'receiveCount', 'sentAt'].sort(),
+    );
+    expect(redriveJson({ moved: 2, remaining: 1 })).to.deep.equal({ moved: 2, remaining: 1 });
+  });
+
+  it('every command lists its exit codes in --help', async () => {
+    const dir = new URL('../../src/commands/', import.meta.url);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const command = (await import(new URL(file, dir).href)).default as { description?: string };
+      expect(command.description, file).to.match(/Exit codes:\n {2}0 {2}.+\n {2}1 {2}.+\n {2}2 /);
+      expect(command.description, file).to.include('130  ');
+    }
+    expect(withExitCodes('x', { 1: 'mine' })).to.include('  1  mine');
+  });
+});
