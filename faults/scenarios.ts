@@ -438,70 +438,71 @@ export async function lambdaPath(options: {
 }
 
 /**
- * 6. SQS faults in `stream`: the real producer sends to fauxqs through a client that fails entries,
- * throttles, and drops the connection after a request went through (so a retry can send a message
- * twice, as SQS's at-least-once allows). Every event counted as sent must be in the queue.
+ * 6. SQS faults in `stream`: the real producer sends to fauxqs through a stand-in for SQS's endpoint
+ * that throttles requests and loses the answers of requests that went through (so a retry sends a
+ * message twice, as SQS's at-least-once allows): the SDK retries those, as it does against AWS. A
+ * fault hits a request's first or second attempt only (faults are transient), and the SDK makes
+ * five. Besides, SQS fails half the entries of some answers, which the producer sends again. Every
+ * event counted as sent must be in the queue, and none may fail.
  */
 export async function producer(events: number, faultRate = 0.2, random = Math.random): Promise<FaultRow> {
-  const [{ startFauxqs }, sqsApi, { SqsEventSender }, { streamEvents }] = await Promise.all([
+  const [
+    { startFauxqs },
+    { startAwsStandIn, quickRetries, STAND_IN_CLIENT },
+    sqsApi,
+    { SqsEventSender },
+    { streamEvents },
+  ] = await Promise.all([
     import('../test/helpers/fauxqs.js'),
+    import('../test/helpers/aws-stand-in.js'),
     import('@aws-sdk/client-sqs'),
     import('../src/targets/aws/sqs-sender.js'),
     import('../src/core/streamer.js'),
   ]);
   const sqs = await startFauxqs();
+  const standIn = await startAwsStandIn({
+    upstream: sqs.endpoint,
+    answer: (request) => {
+      const roll = random();
+      if (request.attempt > 2 || roll >= (2 * faultRate) / 3) return { kind: 'forward' };
+      return roll < faultRate / 3 ? { kind: 'error', code: 'ThrottlingException' } : { kind: 'lose-answer' };
+    },
+  });
+  const client = new sqsApi.SQSClient({
+    ...STAND_IN_CLIENT,
+    endpoint: standIn.url,
+    retryStrategy: quickRetries(),
+  });
   try {
     const queueUrl = await sqs.createQueue();
-    let faults = 0;
-    const send = sqs.client.send.bind(sqs.client);
-    const flaky = {
+    let refusals = 0;
+    const partly = {
       send: async (command: InstanceType<typeof sqsApi.SendMessageBatchCommand>) => {
-        const roll = random();
-        if (roll < faultRate / 3) {
-          faults++;
-          throw Object.assign(new Error('Rate exceeded'), {
-            name: 'ThrottlingException',
-            $fault: 'client',
-            $metadata: { httpStatusCode: 400 },
-          });
-        }
-        if (roll < (2 * faultRate) / 3) {
-          // Some entries refused: the others go through.
-          faults++;
-          const entries = command.input.Entries ?? [];
-          const refused = entries.filter((_, i) => i % 2 === 0);
-          const kept = entries.filter((_, i) => i % 2 === 1);
-          const out = kept.length
-            ? await send(new sqsApi.SendMessageBatchCommand({ ...command.input, Entries: kept }))
-            : { Successful: [], Failed: [], $metadata: {} };
-          return {
-            ...out,
-            Failed: [
-              ...(out.Failed ?? []),
-              ...refused.map((e) => ({
-                Id: e.Id,
-                SenderFault: false,
-                Code: 'InternalError',
-                Message: 'try again',
-              })),
-            ],
-          };
-        }
-        const out = await send(command);
-        if (roll < faultRate) {
-          // The request went through, the answer was lost: the sender will send these again.
-          faults++;
-          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} });
-        }
-        return out;
+        if (random() >= faultRate / 3) return client.send(command);
+        // SQS takes some entries and fails the others on its side: the producer sends those again.
+        refusals++;
+        const entries = command.input.Entries ?? [];
+        const refused = entries.filter((_, i) => i % 2 === 0);
+        const kept = entries.filter((_, i) => i % 2 === 1);
+        const out = kept.length
+          ? await client.send(new sqsApi.SendMessageBatchCommand({ ...command.input, Entries: kept }))
+          : { Successful: [], Failed: [], $metadata: {} };
+        return {
+          ...out,
+          Failed: [
+            ...(out.Failed ?? []),
+            ...refused.map((e) => ({
+              Id: e.Id,
+              SenderFault: false,
+              Code: 'InternalError',
+              Message: 'try again',
+            })),
+          ],
+        };
       },
     };
-    const sender = new SqsEventSender({
-      client: flaky as never,
-      queueUrl,
-      sleep: async () => {},
-      maxAttempts: 10,
-    });
+    const clock = { now: () => Date.now(), sleep: async () => {} };
+    const sender = new SqsEventSender({ client: partly, queueUrl, clock });
     const rows = Array.from({ length: events }, (_, i) => ({
       kind: 'row' as const,
       line: i + 2,
@@ -511,12 +512,11 @@ export async function producer(events: number, faultRate = 0.2, random = Math.ra
     async function* chunks() {
       for (let i = 0; i < rows.length; i += 100) yield rows.slice(i, i + 100);
     }
-    const clock = { now: () => Date.now(), sleep: async () => {} };
     const stats = await streamEvents(chunks(), sender, { intervalMs: 0, clock });
     const bodies = await sqs.receiveAll(queueUrl);
     const ids = new Set(bodies.map((b) => (JSON.parse(b) as { id: string }).id));
     return {
-      scenario: `producer: ${events} events, ${faults} SQS faults injected`,
+      scenario: `producer: ${events} events, ${standIn.faults + refusals} SQS faults injected`,
       target: 'sqs',
       accepted: stats.sent,
       stored: ids.size,
@@ -526,6 +526,8 @@ export async function producer(events: number, faultRate = 0.2, random = Math.ra
       problems: stats.failed > 0 ? `${stats.failed} events failed to send` : '',
     };
   } finally {
+    client.destroy();
+    await standIn.close();
     await sqs.close();
   }
 }
