@@ -1,11 +1,6 @@
-import {
-  GetQueueAttributesCommand,
-  ListMessageMoveTasksCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-  StartMessageMoveTaskCommand,
-} from '@aws-sdk/client-sqs';
-import { OperationError, StackStateError, UsageError } from '../../core/errors.js';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { StackStateError, UsageError } from '../../core/errors.js';
 import {
   DEFAULT_PARAMETERS,
   type ParameterName,
@@ -31,8 +26,10 @@ import {
 } from '../target.js';
 import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
-import { type AwsEnvironment, describeAwsError, missingResource } from './environment.js';
+import type { AwsEnvironment } from './environment.js';
+import { isResourceMissing, toUserError } from './errors.js';
 import { invokeAggregation } from './lambda-invoker.js';
+import { followMoveTask, moveByHand } from './redrive.js';
 import { SqsEventSender } from './sqs-sender.js';
 import { synthesizeTemplate } from './template.js';
 
@@ -46,7 +43,8 @@ export interface AwsTargetOptions {
   template?: () => string;
   /** How often to look at a running redrive. */
   pollIntervalMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The waits of a redrive; injected so that tests control time. */
+  clock?: Clock;
 }
 
 /** The stack outputs the commands use (templates/pipeline.yaml). */
@@ -71,6 +69,7 @@ export class AwsTarget implements Target {
   readonly location: string;
   private readonly env: AwsEnvironment;
   private readonly deployer: StackDeployer;
+  private readonly clock: Clock;
   private stack: StackInfo | undefined;
 
   private constructor(
@@ -80,6 +79,7 @@ export class AwsTarget implements Target {
     this.stackName = options.stackName;
     this.env = options.environment;
     this.deployer = options.deployer;
+    this.clock = options.clock ?? systemClock;
     this.location = `AWS ${region}${options.environment.settings.endpointUrl ? ` at ${options.environment.settings.endpointUrl}` : ''}`;
   }
 
@@ -268,43 +268,37 @@ export class AwsTarget implements Target {
     });
   }
 
-  /** StartMessageMoveTask from the dead-letter queue back to the queue, followed to its end. */
-  async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {
-    if (options.limit !== undefined) {
-      throw new UsageError(
-        '--limit is for the local target: on AWS, SQS moves every dead letter back (StartMessageMoveTask). Run redrive without --limit.',
-      );
-    }
+  /**
+   * Moves dead letters back to the queue: with a limit, at most that many by hand (receive, send,
+   * delete what was sent); without, SQS's StartMessageMoveTask, followed to its end. The signal
+   * (Ctrl-C) stops a move by hand between batches, and the following of a move task.
+   */
+  async redrive(options: RedriveOptions & { signal?: AbortSignal } = {}): Promise<RedriveResult> {
     return this.aws(async () => {
       const stack = await this.deployed();
-      const sqs = await this.env.sqs();
-      const sourceArn = await this.output('DeadLetterQueueArn');
       const before = await this.queueStatus(stack);
       if (before.deadLetters === 0) return { moved: 0, remaining: 0 };
-      await sqs.send(
-        new StartMessageMoveTaskCommand({
-          SourceArn: sourceArn,
-          DestinationArn: await this.output('QueueArn'),
-        }),
-      );
-      for (;;) {
-        const { Results } = await sqs.send(
-          new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }),
-        );
-        const task = Results?.[0];
-        const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
-        options.onProgress?.(moved, task?.ApproximateNumberOfMessagesToMove ?? null);
-        if (task?.Status === 'COMPLETED') {
-          return { moved, remaining: (await this.queueStatus(stack)).deadLetters };
-        }
-        if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
-          throw new OperationError(
-            `The redrive of stack "${this.stackName}" stopped (${task.Status}) after ${moved} messages: ${task.FailureReason ?? 'no reason given'}.`,
-            'AWS_REDRIVE_FAILED',
-          );
-        }
-        await this.sleep(this.options.pollIntervalMs ?? 1000);
-      }
+      const context = {
+        sqs: await this.env.sqs(),
+        queues: {
+          queueUrl: await this.output('QueueUrl'),
+          queueArn: await this.output('QueueArn'),
+          deadLetterUrl: await this.output('DeadLetterQueueUrl'),
+          deadLetterArn: await this.output('DeadLetterQueueArn'),
+        },
+        clock: this.clock,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      };
+      const moved =
+        options.limit === undefined
+          ? await followMoveTask({
+              ...context,
+              stackName: this.stackName,
+              pollIntervalMs: this.options.pollIntervalMs ?? 1000,
+            })
+          : await moveByHand(options.limit, context, Math.min(options.limit, before.deadLetters));
+      return { moved, remaining: (await this.queueStatus(stack)).deadLetters };
     });
   }
 
@@ -317,10 +311,6 @@ export class AwsTarget implements Target {
 
   async close(): Promise<void> {
     await this.env.destroy();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return this.options.sleep ? this.options.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private async describe(): Promise<StackInfo | undefined> {
@@ -374,13 +364,7 @@ export class AwsTarget implements Target {
     try {
       return await call();
     } catch (error) {
-      const name = (error as { name?: string }).name ?? '';
-      // A function, table or queue of the stack deleted outside CloudFormation.
-      if (
-        /^(ResourceNotFoundException|AWS\.SimpleQueueService\.NonExistentQueue|QueueDoesNotExist)$/.test(name)
-      )
-        throw missingResource('function, table or queue', this.stackName, error);
-      throw describeAwsError(error, this.env.settings) ?? error;
+      throw toUserError(error, { settings: this.env.settings, stackName: this.stackName }) ?? error;
     }
   }
 }
@@ -406,8 +390,7 @@ async function approximateCounts(
       inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
     };
   } catch (error) {
-    const name = (error as { name?: string }).name ?? '';
-    if (/NonExistentQueue|QueueDoesNotExist/.test(name)) throw missingResource('queue', stackName, error);
+    if (isResourceMissing(error)) throw toUserError(error, { stackName, resource: 'queue' });
     throw error;
   }
 }
