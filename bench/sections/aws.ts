@@ -1,14 +1,14 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createHandler } from '../../lambdas/storing.js';
 import type { OutgoingEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { windowAt } from '../../src/core/window.js';
-import { DynamoEventRepository, toEventItem } from '../../src/targets/aws/dynamo-repositories.js';
+import { DynamoEventRepository, eventItem } from '../../src/targets/aws/dynamo-repositories.js';
 import { EVENT_SHARDS, windowPartitions } from '../../src/targets/aws/keys.js';
 import { SqsEventSender } from '../../src/targets/aws/sqs-sender.js';
 import { type LocalDynamo, startDynalite } from '../../test/helpers/dynalite.js';
@@ -52,12 +52,12 @@ function countRequests(client: SQSClient | DynamoDBClient): Map<string, number> 
 }
 
 /** DynamoDB's item size: attribute names plus values (strings in UTF-8, numbers about 1 byte per 2 digits). */
-export function itemBytes(item: Record<string, AttributeValue>): number {
+export function itemBytes(item: object): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(item)) {
     bytes += Buffer.byteLength(name);
-    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
-    else if (value.N !== undefined) bytes += Math.ceil(value.N.replace(/^-|\./g, '').length / 2) + 1;
+    if (typeof value === 'string') bytes += Buffer.byteLength(value);
+    else if (typeof value === 'number') bytes += Math.ceil(String(value).replace(/^-|\./g, '').length / 2) + 1;
   }
   return bytes;
 }
@@ -103,7 +103,7 @@ export const aws: Section = {
       // The event source mapping at the default BatchSize, with the storing function as shipped.
       ctx.log(`consuming them at BatchSize ${DEFAULT_PARAMETERS.BatchSize} through the storing handler...`);
       const storing = createHandler({
-        events: new DynamoEventRepository(dynamo.client, eventsTable),
+        events: new DynamoEventRepository(dynamo.documents, eventsTable),
         ttlMinutes: DEFAULT_PARAMETERS.EventTtlMinutes,
         log: () => {},
       });
@@ -130,7 +130,7 @@ export const aws: Section = {
           data: JSON.parse(dataJson),
           expiresAt: Math.floor(e.time / 1000) + 3600,
         };
-        return itemBytes(toEventItem(item));
+        return itemBytes(eventItem(item));
       });
       const wru = itemSizes.reduce((sum, bytes) => sum + writeUnits(bytes), 0);
       const meanItem = itemSizes.reduce((a, b) => a + b, 0) / itemSizes.length;
@@ -246,7 +246,7 @@ async function storingPath(ctx: BenchContext, dynamo: LocalDynamo): Promise<Row[
         expiresAt: Math.floor(time / 1000) + 3600,
       };
     });
-    const repository = new DynamoEventRepository(dynamo.client, eventsTable);
+    const repository = new DynamoEventRepository(dynamo.documents, eventsTable);
     ctx.log(`storing path, run ${run + 1} of ${runs}: putEvents of ${int(count)} events...`);
     const t0 = performance.now();
     const { failedIds } = await repository.putEvents(events);

@@ -2,6 +2,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { noRegionError, toUserError } from './errors.js';
 
 /** Where and as whom the AWS target works: --region, --profile, --endpoint-url. */
@@ -35,6 +36,7 @@ export const AWS_RETRY_POLICY = { retryMode: 'adaptive', maxAttempts: 5 } as con
  */
 export class AwsEnvironment {
   private readonly clients = new Map<string, Promise<unknown>>();
+  private documents: Promise<DynamoDBDocumentClient> | undefined;
   private resolvedRegion: Promise<string> | undefined;
 
   constructor(
@@ -95,11 +97,13 @@ export class AwsEnvironment {
     });
   }
 
-  dynamodb(): Promise<DynamoDBClient> {
-    return this.client('dynamodb', async (config) => {
+  /** DynamoDB through lib-dynamodb's document client: items in and out as plain objects. */
+  dynamodb(): Promise<DynamoDBDocumentClient> {
+    this.documents ??= this.client<DynamoDBClient>('dynamodb', async (config) => {
       const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
       return new DynamoDBClient(config);
-    });
+    }).then(async (client) => (await import('./dynamo-repositories.js')).documentClientOf(client));
+    return this.documents;
   }
 
   lambda(): Promise<LambdaClient> {
@@ -109,8 +113,9 @@ export class AwsEnvironment {
     });
   }
 
-  /** Closes every client's connections, so the process can exit. */
+  /** Closes every client's connections, so the process can exit (a document client's are its client's). */
   async destroy(): Promise<void> {
+    this.documents = undefined;
     for (const client of this.clients.values()) {
       try {
         ((await client) as { destroy(): void }).destroy();

@@ -1,7 +1,7 @@
 import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
@@ -33,7 +33,7 @@ class EmulatedEnvironment extends AwsEnvironment {
     private readonly emulated: {
       cloudformation: FakeCloudFormation;
       sqs: SQSClient;
-      dynamodb: DynamoDBClient;
+      dynamodb: DynamoDBDocumentClient;
       lambda: LambdaClient;
     },
   ) {
@@ -97,8 +97,8 @@ describe('targets/aws/aws-target', function () {
     lambdaMock = mockClient(lambda);
     // The aggregation function as deployed: the real handler over the emulated tables.
     const handler = createHandler({
-      events: new DynamoEventRepository(dynamo.client, tables.eventsTable),
-      snapshots: new DynamoSnapshotRepository(dynamo.client, tables.aggregatesTable),
+      events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
+      snapshots: new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable),
       windowMinutes: 5,
       now: () => now,
       log: () => {},
@@ -118,7 +118,7 @@ describe('targets/aws/aws-target', function () {
     const environment = new EmulatedEnvironment({
       cloudformation: cfn,
       sqs: sqs.client,
-      dynamodb: dynamo.client,
+      dynamodb: dynamo.documents,
       lambda,
     });
     return AwsTarget.open({
@@ -272,7 +272,7 @@ describe('targets/aws/aws-target', function () {
     });
 
     it('aggregates by invoking the function, and show reads the same snapshot back', async () => {
-      const events = new DynamoEventRepository(dynamo.client, tables.eventsTable);
+      const events = new DynamoEventRepository(dynamo.documents, tables.eventsTable);
       await events.putEvents([
         storedEvent(now - 2 * MINUTE, 'Erie'),
         storedEvent(now - MINUTE, 'Erie'),
