@@ -19,8 +19,10 @@ import { isConditionalCheckFailed, isRefused } from './errors.js';
 import {
   AGGREGATE_ATTRIBUTES,
   EVENT_ATTRIBUTES,
+  type EventItem,
   eventKey,
   LATEST_SNAPSHOT,
+  type SnapshotItem,
   sortKeyRange,
   windowPartitions,
 } from './keys.js';
@@ -65,17 +67,7 @@ export interface DynamoEventRepositoryOptions {
   pageSize?: number;
 }
 
-/** A raw event as its item in the events table: the attributes of keys.ts, the columns as a JSON string. */
-export interface EventItem {
-  pk: string;
-  sk: string;
-  id: string;
-  time: number;
-  county: string;
-  data: string;
-  expiresAt: number;
-}
-
+/** A raw event as its item in the events table (layout in keys.ts). */
 export function eventItem(event: StoredEvent): EventItem {
   const { pk, sk } = eventKey(event);
   return {
@@ -277,15 +269,16 @@ export class DynamoSnapshotRepository implements SnapshotRepository {
 
   async putSnapshot(snapshot: Snapshot): Promise<void> {
     const updatedAt = Date.parse(snapshot.updated);
+    const item: SnapshotItem = {
+      [AGGREGATE_ATTRIBUTES.name]: LATEST_SNAPSHOT,
+      [AGGREGATE_ATTRIBUTES.snapshot]: JSON.stringify(snapshot),
+      [AGGREGATE_ATTRIBUTES.updatedAt]: updatedAt,
+    };
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            [AGGREGATE_ATTRIBUTES.name]: LATEST_SNAPSHOT,
-            [AGGREGATE_ATTRIBUTES.snapshot]: JSON.stringify(snapshot),
-            [AGGREGATE_ATTRIBUTES.updatedAt]: updatedAt,
-          },
+          Item: item,
           ConditionExpression: 'attribute_not_exists(#name) OR #updatedAt <= :u',
           ExpressionAttributeNames: {
             '#name': AGGREGATE_ATTRIBUTES.name,

@@ -23,10 +23,11 @@ export interface AwsSettings {
  * UnprocessedKeys), which the SDK cannot see.
  *
  * 5 attempts: the SDK's waits between them are up to 1, 2, 4 and 8 s for throttling (50 ms doubling
- * for other errors), so a request rides out about 15 s of throttling at worst. That is long enough
- * for on-demand DynamoDB and SQS to absorb a burst, and short enough that a storing function (30 s
- * timeout by default) still answers with its batch item failures instead of timing out: what fails
- * then comes back through SQS's redelivery, or is counted as failed by the stream.
+ * for other errors, in the SDK this package ships; the Lambda runtime's may wait somewhat less), so
+ * a request rides out about 15 s of throttling at worst. That is long enough for on-demand DynamoDB
+ * and SQS to absorb a burst, and short enough that a storing function (30 s timeout by default)
+ * still answers with its batch item failures instead of timing out: what fails then comes back
+ * through SQS's redelivery, or is counted as failed by the stream.
  */
 export const AWS_RETRY_POLICY = { retryMode: 'adaptive', maxAttempts: 5 } as const;
 

@@ -17,9 +17,8 @@ import {
   type DynamoEventRepositoryOptions,
   DynamoSnapshotRepository,
   documentClientOf,
-  type EventItem,
 } from '../../../src/targets/aws/dynamo-repositories.js';
-import { EVENT_SHARDS } from '../../../src/targets/aws/keys.js';
+import { EVENT_SHARDS, type EventItem } from '../../../src/targets/aws/keys.js';
 import { quickRetries, STAND_IN_CLIENT, startAwsStandIn } from '../../helpers/aws-stand-in.js';
 import { type LocalDynamo, startDynalite, storedEvent } from '../../helpers/dynalite.js';
 
