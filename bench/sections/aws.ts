@@ -57,7 +57,8 @@ export function itemBytes(item: object): number {
   for (const [name, value] of Object.entries(item)) {
     bytes += Buffer.byteLength(name);
     if (typeof value === 'string') bytes += Buffer.byteLength(value);
-    else if (typeof value === 'number') bytes += Math.ceil(String(value).replace(/^-|\./g, '').length / 2) + 1;
+    else if (typeof value === 'number')
+      bytes += Math.ceil(String(value).replace(/^-|\./g, '').length / 2) + 1;
   }
   return bytes;
 }
