@@ -12,6 +12,8 @@ export const ExitCode = {
   state: 3,
   /** The environment stopped us: no network, no credentials, a target that is not available. */
   environment: 4,
+  /** Ctrl-C (SIGINT) or SIGTERM stopped it, as a shell reports a SIGINT (128 + 2). */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -72,6 +74,13 @@ export class EnvironmentError extends SensorpipeError {
 export class OperationError extends SensorpipeError {
   constructor(message: string, code = 'FAILED', details?: ErrorDetails) {
     super(message, code, ExitCode.failed, details);
+  }
+}
+
+/** Ctrl-C stopped an operation part-way: the message says what was and was not done. Exit 130. */
+export class InterruptedError extends SensorpipeError {
+  constructor(message: string, details?: ErrorDetails) {
+    super(message, 'INTERRUPTED', ExitCode.interrupted, details);
   }
 }
 

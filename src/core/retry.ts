@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { OperationError } from './errors.js';
+import { InterruptedError } from './errors.js';
 
 /**
  * Retries and waits, in one place. Requests that fail as a whole are not retried here: the AWS SDK
@@ -63,13 +63,6 @@ export async function retryPartial<T>(
     pending = await attempt(pending, attempts);
   }
   return { left: pending, attempts, interrupted: false };
-}
-
-/** An operation that stopped waiting because the user asked it to (Ctrl-C). */
-export class InterruptedError extends OperationError {
-  constructor(message: string) {
-    super(message, 'INTERRUPTED');
-  }
 }
 
 /** Waits `ms`; a wait the signal ends early throws InterruptedError with `message`. */

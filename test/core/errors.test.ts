@@ -14,7 +14,14 @@ import {
 describe('core/errors', () => {
   describe('exit codes', () => {
     it('uses the documented process exit codes', () => {
-      expect(ExitCode).to.deep.equal({ ok: 0, failed: 1, usage: 2, state: 3, environment: 4 });
+      expect(ExitCode).to.deep.equal({
+        ok: 0,
+        failed: 1,
+        usage: 2,
+        state: 3,
+        environment: 4,
+        interrupted: 130,
+      });
     });
 
     const cases: Array<[string, SensorpipeError, string, number]> = [

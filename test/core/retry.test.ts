@@ -1,14 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { type Clock, systemClock } from '../../src/core/clock.js';
-import { ExitCode } from '../../src/core/errors.js';
-import {
-  backoffDelay,
-  InterruptedError,
-  pause,
-  type RetryPolicy,
-  retryPartial,
-} from '../../src/core/retry.js';
+import { ExitCode, InterruptedError } from '../../src/core/errors.js';
+import { backoffDelay, pause, type RetryPolicy, retryPartial } from '../../src/core/retry.js';
 import { rejection } from '../helpers/rejection.js';
 
 const POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
@@ -118,7 +112,7 @@ describe('core/retry', () => {
       expect(clock.sleeps).to.deep.equal([250]);
     });
 
-    it('throws InterruptedError (exit 1, code INTERRUPTED) when the signal ends the wait', async () => {
+    it('throws InterruptedError (exit 130, code INTERRUPTED) when the signal ends the wait', async () => {
       const fake = sinon.useFakeTimers();
       try {
         const controller = new AbortController();
@@ -131,7 +125,7 @@ describe('core/retry', () => {
         expect(error).to.be.instanceOf(InterruptedError);
         expect(error).to.include({
           code: 'INTERRUPTED',
-          exitCode: ExitCode.failed,
+          exitCode: ExitCode.interrupted,
           message: 'Stopped following it.',
         });
       } finally {

@@ -6,8 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { expect } from 'chai';
 import { systemClock } from '../../../src/core/clock.js';
-import { ExitCode } from '../../../src/core/errors.js';
-import { InterruptedError } from '../../../src/core/retry.js';
+import { ExitCode, InterruptedError } from '../../../src/core/errors.js';
 import {
   type DeployPlan,
   StackDeployer,
