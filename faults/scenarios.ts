@@ -296,8 +296,10 @@ export function concurrency(bin: string, rowsPerStream: number): Promise<FaultRo
 /**
  * 1, 2 and 5 on the Lambda path: the built storing bundle (what ships), over dynalite, fed from a
  * fauxqs queue with a redrive policy (MaxReceiveCount 3, visibility timeout 1 s) by an event source
- * mapping played here; poison mixed in, and DynamoDB faults injected into `faultRate` of the
- * BatchWriteItem calls (unprocessed items, throttling, a failed request). Stored is looked up by key.
+ * mapping played here; poison mixed in, and `faultRate` of the BatchWriteItem calls faulted, evenly
+ * spread: half their items handed back unprocessed (the repository writes them again), or their
+ * request throttled or its answer lost on the way back, through a stand-in for DynamoDB's endpoint
+ * (the SDK retries those, as it does against AWS). Stored is looked up by key.
  */
 export async function lambdaPath(options: {
   /** dist/lambdas/storing.js of a build: the bundle that ships. */
@@ -310,16 +312,38 @@ export async function lambdaPath(options: {
   random?: () => number;
 }): Promise<FaultRow> {
   const { good, bad, faultRate, deliveries = 1, random = Math.random } = options;
-  const [{ startFauxqs }, { startDynalite, dynamoClient }, sqsApi, repos] = await Promise.all([
+  const [
+    { startFauxqs },
+    { startDynalite, dynamoClient },
+    { startAwsStandIn, quickRetries },
+    sqsApi,
+    docs,
+    repos,
+  ] = await Promise.all([
     import('../test/helpers/fauxqs.js'),
     import('../test/helpers/dynalite.js'),
+    import('../test/helpers/aws-stand-in.js'),
     import('@aws-sdk/client-sqs'),
+    import('@aws-sdk/lib-dynamodb'),
     import('../src/targets/aws/dynamo-repositories.js'),
   ]);
   const { createHandler } = createRequire(import.meta.url)(
     options.bundle,
   ) as typeof import('../lambdas/storing.js');
   const [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
+  let faults = 0;
+  // Faults the next BatchWriteItem requests get on their first attempt; the SDK's retry goes through.
+  const requestFaults: ('throttle' | 'lose-answer')[] = [];
+  const standIn = await startAwsStandIn({
+    upstream: dynamo.endpoint,
+    answer: (request) => {
+      if (request.operation !== 'BatchWriteItem' || request.attempt > 1) return { kind: 'forward' };
+      const fault = requestFaults.shift();
+      if (fault === 'throttle') return { kind: 'error', code: 'ProvisionedThroughputExceededException' };
+      return fault === 'lose-answer' ? { kind: 'lose-answer' } : { kind: 'forward' };
+    },
+  });
+  const client = dynamoClient(standIn.url, { retryStrategy: quickRetries() });
   try {
     const { eventsTable } = await dynamo.createTables();
     const dlqUrl = await sqs.createQueue();
@@ -341,47 +365,31 @@ export async function lambdaPath(options: {
       )
     ).QueueUrl as string;
 
-    // A DynamoDB client whose BatchWriteItem fails now and then, in the ways DynamoDB does.
-    const client = dynamoClient(dynamo.endpoint);
-    let faults = 0;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (
-          (context as { commandName?: string }).commandName !== 'BatchWriteItemCommand' ||
-          random() >= faultRate
-        )
-          return next(args);
+    // `faultRate` of the BatchWriteItem calls, evenly spread (exactly that share, at any count).
+    const documents = repos.documentClientOf(client);
+    const send = documents.send.bind(documents) as (command: unknown) => Promise<unknown>;
+    let due = 0;
+    const partly = {
+      send: async (command: unknown) => {
+        if (!(command instanceof docs.BatchWriteCommand)) return send(command);
+        due += faultRate;
+        if (due < 1) return send(command);
+        due -= 1;
         faults++;
-        const kind = faults % 3;
-        if (kind === 0)
-          throw Object.assign(new Error('Rate exceeded'), {
-            name: 'ProvisionedThroughputExceededException',
-            $metadata: {},
-          });
-        if (kind === 1)
-          throw Object.assign(new Error('socket hang up'), {
-            name: 'Error',
-            code: 'ECONNRESET',
-            $metadata: {},
-          });
-        // Half the items come back unprocessed.
-        const input = (args as { input: { RequestItems: Record<string, unknown[]> } }).input;
-        const items = input.RequestItems[eventsTable] ?? [];
+        const kind = Math.floor(random() * 3);
+        if (kind > 0) {
+          requestFaults.push(kind === 1 ? 'throttle' : 'lose-answer');
+          return send(command);
+        }
+        // DynamoDB hands back half the items, unprocessed.
+        const items = command.input.RequestItems?.[eventsTable] ?? [];
         const half = items.slice(0, Math.ceil(items.length / 2));
-        const result = await next({
-          ...args,
-          input: { RequestItems: { [eventsTable]: half } },
-        } as typeof args);
-        (result.output as { UnprocessedItems?: unknown }).UnprocessedItems = {
-          [eventsTable]: items.slice(half.length),
-        };
-        return result;
+        await send(new docs.BatchWriteCommand({ RequestItems: { [eventsTable]: half } }));
+        return { UnprocessedItems: { [eventsTable]: items.slice(half.length) }, $metadata: {} };
       },
-      { step: 'initialize', name: 'faultInjector' },
-    );
-    const events = new repos.DynamoEventRepository(client, eventsTable, {
-      sleep: async () => {},
-      maxAttempts: 3,
+    };
+    const events = new repos.DynamoEventRepository(partly as typeof documents, eventsTable, {
+      clock: { now: () => Date.now(), sleep: async () => {} },
     });
     const storing = createHandler({ events, ttlMinutes: 60, log: () => {} });
 
@@ -416,10 +424,12 @@ export async function lambdaPath(options: {
         await new Promise((resolve) => setTimeout(resolve, 1100)); // failures become visible again
       }
     }
-    const stored = await repos.countStored(dynamo.client, eventsTable, goodEvents);
+    const stored = await repos.countStored(dynamo.documents, eventsTable, goodEvents);
     const window = { start: time - 1, end: time + good + 1, minutes: 1 };
     const counted = [
-      ...(await new repos.DynamoEventRepository(dynamo.client, eventsTable).countByCounty(window)).values(),
+      ...(
+        await new repos.DynamoEventRepository(dynamo.documents, eventsTable).countByCounty(window)
+      ).values(),
     ].reduce((a, b) => a + b, 0);
     const deadLetters = (await sqs.receiveAll(dlqUrl)).length;
     return {
@@ -433,75 +443,78 @@ export async function lambdaPath(options: {
       problems: deadLetters === bad ? '' : `${deadLetters} dead letters, expected ${bad}`,
     };
   } finally {
+    client.destroy();
+    await standIn.close();
     await Promise.all([sqs.close(), dynamo.close()]);
   }
 }
 
 /**
- * 6. SQS faults in `stream`: the real producer sends to fauxqs through a client that fails entries,
- * throttles, and drops the connection after a request went through (so a retry can send a message
- * twice, as SQS's at-least-once allows). Every event counted as sent must be in the queue.
+ * 6. SQS faults in `stream`: the real producer sends to fauxqs through a stand-in for SQS's endpoint
+ * that throttles requests and loses the answers of requests that went through (so a retry sends a
+ * message twice, as SQS's at-least-once allows): the SDK retries those, as it does against AWS. A
+ * fault hits a request's first or second attempt only (faults are transient), and the SDK makes
+ * five. Besides, SQS fails half the entries of some answers, which the producer sends again. Every
+ * event counted as sent must be in the queue, and none may fail.
  */
 export async function producer(events: number, faultRate = 0.2, random = Math.random): Promise<FaultRow> {
-  const [{ startFauxqs }, sqsApi, { SqsEventSender }, { streamEvents }] = await Promise.all([
+  const [
+    { startFauxqs },
+    { startAwsStandIn, quickRetries, STAND_IN_CLIENT },
+    sqsApi,
+    { SqsEventSender },
+    { streamEvents },
+  ] = await Promise.all([
     import('../test/helpers/fauxqs.js'),
+    import('../test/helpers/aws-stand-in.js'),
     import('@aws-sdk/client-sqs'),
     import('../src/targets/aws/sqs-sender.js'),
     import('../src/core/streamer.js'),
   ]);
   const sqs = await startFauxqs();
+  const standIn = await startAwsStandIn({
+    upstream: sqs.endpoint,
+    answer: (request) => {
+      const roll = random();
+      if (request.attempt > 2 || roll >= (2 * faultRate) / 3) return { kind: 'forward' };
+      return roll < faultRate / 3 ? { kind: 'error', code: 'ThrottlingException' } : { kind: 'lose-answer' };
+    },
+  });
+  const client = new sqsApi.SQSClient({
+    ...STAND_IN_CLIENT,
+    endpoint: standIn.url,
+    retryStrategy: quickRetries(),
+  });
   try {
     const queueUrl = await sqs.createQueue();
-    let faults = 0;
-    const send = sqs.client.send.bind(sqs.client);
-    const flaky = {
+    let refusals = 0;
+    const partly = {
       send: async (command: InstanceType<typeof sqsApi.SendMessageBatchCommand>) => {
-        const roll = random();
-        if (roll < faultRate / 3) {
-          faults++;
-          throw Object.assign(new Error('Rate exceeded'), {
-            name: 'ThrottlingException',
-            $fault: 'client',
-            $metadata: { httpStatusCode: 400 },
-          });
-        }
-        if (roll < (2 * faultRate) / 3) {
-          // Some entries refused: the others go through.
-          faults++;
-          const entries = command.input.Entries ?? [];
-          const refused = entries.filter((_, i) => i % 2 === 0);
-          const kept = entries.filter((_, i) => i % 2 === 1);
-          const out = kept.length
-            ? await send(new sqsApi.SendMessageBatchCommand({ ...command.input, Entries: kept }))
-            : { Successful: [], Failed: [], $metadata: {} };
-          return {
-            ...out,
-            Failed: [
-              ...(out.Failed ?? []),
-              ...refused.map((e) => ({
-                Id: e.Id,
-                SenderFault: false,
-                Code: 'InternalError',
-                Message: 'try again',
-              })),
-            ],
-          };
-        }
-        const out = await send(command);
-        if (roll < faultRate) {
-          // The request went through, the answer was lost: the sender will send these again.
-          faults++;
-          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} });
-        }
-        return out;
+        if (random() >= faultRate / 3) return client.send(command);
+        // SQS takes some entries and fails the others on its side: the producer sends those again.
+        refusals++;
+        const entries = command.input.Entries ?? [];
+        const refused = entries.filter((_, i) => i % 2 === 0);
+        const kept = entries.filter((_, i) => i % 2 === 1);
+        const out = kept.length
+          ? await client.send(new sqsApi.SendMessageBatchCommand({ ...command.input, Entries: kept }))
+          : { Successful: [], Failed: [], $metadata: {} };
+        return {
+          ...out,
+          Failed: [
+            ...(out.Failed ?? []),
+            ...refused.map((e) => ({
+              Id: e.Id,
+              SenderFault: false,
+              Code: 'InternalError',
+              Message: 'try again',
+            })),
+          ],
+        };
       },
     };
-    const sender = new SqsEventSender({
-      client: flaky as never,
-      queueUrl,
-      sleep: async () => {},
-      maxAttempts: 10,
-    });
+    const clock = { now: () => Date.now(), sleep: async () => {} };
+    const sender = new SqsEventSender({ client: partly, queueUrl, clock });
     const rows = Array.from({ length: events }, (_, i) => ({
       kind: 'row' as const,
       line: i + 2,
@@ -511,12 +524,11 @@ export async function producer(events: number, faultRate = 0.2, random = Math.ra
     async function* chunks() {
       for (let i = 0; i < rows.length; i += 100) yield rows.slice(i, i + 100);
     }
-    const clock = { now: () => Date.now(), sleep: async () => {} };
     const stats = await streamEvents(chunks(), sender, { intervalMs: 0, clock });
     const bodies = await sqs.receiveAll(queueUrl);
     const ids = new Set(bodies.map((b) => (JSON.parse(b) as { id: string }).id));
     return {
-      scenario: `producer: ${events} events, ${faults} SQS faults injected`,
+      scenario: `producer: ${events} events, ${standIn.faults + refusals} SQS faults injected`,
       target: 'sqs',
       accepted: stats.sent,
       stored: ids.size,
@@ -526,6 +538,8 @@ export async function producer(events: number, faultRate = 0.2, random = Math.ra
       problems: stats.failed > 0 ? `${stats.failed} events failed to send` : '',
     };
   } finally {
+    client.destroy();
+    await standIn.close();
     await sqs.close();
   }
 }

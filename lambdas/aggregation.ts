@@ -1,9 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { aggregate } from '../src/core/aggregation.js';
 import { DEFAULT_PARAMETERS } from '../src/core/parameters.js';
 import type { EventRepository, SnapshotRepository } from '../src/core/repositories.js';
 import type { Snapshot } from '../src/core/snapshot.js';
-import { DynamoEventRepository, DynamoSnapshotRepository } from '../src/targets/aws/dynamo-repositories.js';
+import {
+  DynamoEventRepository,
+  DynamoSnapshotRepository,
+  lambdaDocumentClient,
+} from '../src/targets/aws/dynamo-repositories.js';
 import { positiveIntegerEnv, requiredEnv } from './storing.js';
 
 export interface AggregationHandlerDeps {
@@ -37,12 +41,12 @@ export function createHandler(deps: AggregationHandlerDeps): (event?: unknown) =
   };
 }
 
-let client: DynamoDBClient | undefined;
+let client: DynamoDBDocumentClient | undefined;
 let aggregation: ((event?: unknown) => Promise<Snapshot>) | undefined;
 
 export const handler = async (event?: unknown): Promise<Snapshot> => {
   if (!aggregation) {
-    client ??= new DynamoDBClient({});
+    client ??= lambdaDocumentClient();
     aggregation = createHandler({
       events: new DynamoEventRepository(client, requiredEnv(process.env, 'EVENTS_TABLE')),
       snapshots: new DynamoSnapshotRepository(client, requiredEnv(process.env, 'AGGREGATES_TABLE')),

@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_PARAMETERS } from '../src/core/parameters.js';
 import type { EventRepository } from '../src/core/repositories.js';
 import { type BatchResponse, type QueueRecord, storeRecords } from '../src/core/storing.js';
-import { DynamoEventRepository } from '../src/targets/aws/dynamo-repositories.js';
+import { DynamoEventRepository, lambdaDocumentClient } from '../src/targets/aws/dynamo-repositories.js';
 
 /** The part of Lambda's SQS event the storing function reads (other record fields are ignored). */
 export interface SqsEvent {
@@ -61,12 +61,12 @@ export function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 // Module scope: created on the first invocation and reused by the warm ones.
-let client: DynamoDBClient | undefined;
+let client: DynamoDBDocumentClient | undefined;
 let storing: ((event: SqsEvent) => Promise<BatchResponse>) | undefined;
 
 export const handler = async (event: SqsEvent): Promise<BatchResponse> => {
   if (!storing) {
-    client ??= new DynamoDBClient({});
+    client ??= lambdaDocumentClient();
     storing = createHandler({
       events: new DynamoEventRepository(client, requiredEnv(process.env, 'EVENTS_TABLE')),
       ttlMinutes: positiveIntegerEnv(process.env, 'EVENT_TTL_MINUTES', DEFAULT_PARAMETERS.EventTtlMinutes),

@@ -1,20 +1,22 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { performance } from 'node:perf_hooks';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createHandler } from '../../lambdas/storing.js';
 import type { OutgoingEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
-import { DynamoEventRepository, toEventItem } from '../../src/targets/aws/dynamo-repositories.js';
+import { windowAt } from '../../src/core/window.js';
+import { DynamoEventRepository, eventItem } from '../../src/targets/aws/dynamo-repositories.js';
 import { EVENT_SHARDS, windowPartitions } from '../../src/targets/aws/keys.js';
 import { SqsEventSender } from '../../src/targets/aws/sqs-sender.js';
-import { startDynalite } from '../../test/helpers/dynalite.js';
+import { type LocalDynamo, startDynalite } from '../../test/helpers/dynalite.js';
 import { invokeFromQueue } from '../../test/helpers/event-source-mapping.js';
 import { startFauxqs } from '../../test/helpers/fauxqs.js';
-import type { Section } from '../lib/context.js';
+import type { BenchContext, Section } from '../lib/context.js';
 import { ROOT } from '../lib/dataset.js';
-import { int, type Row } from '../lib/report.js';
+import { int, median, ms, type Row } from '../lib/report.js';
 
 /**
  * AWS on-demand list prices used for the estimate (us-east-1, as published in 2025; check current
@@ -31,6 +33,9 @@ const PRICES = {
 const STORING_MS = { batchOf100: 120, batchOf1: 15 };
 const STORING_MEMORY_GB = 0.25; // MemorySize 256 in templates/pipeline.yaml
 const EVENTS = 1_000;
+/** The storing path's timing: events written with one putEvents, then counted in their window. */
+const STORED_EVENTS = 10_000;
+const STORING_RUNS = 5;
 
 /** Counts the requests of a client, by command name. */
 function countRequests(client: SQSClient | DynamoDBClient): Map<string, number> {
@@ -47,12 +52,13 @@ function countRequests(client: SQSClient | DynamoDBClient): Map<string, number> 
 }
 
 /** DynamoDB's item size: attribute names plus values (strings in UTF-8, numbers about 1 byte per 2 digits). */
-export function itemBytes(item: Record<string, AttributeValue>): number {
+export function itemBytes(item: object): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(item)) {
     bytes += Buffer.byteLength(name);
-    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
-    else if (value.N !== undefined) bytes += Math.ceil(value.N.replace(/^-|\./g, '').length / 2) + 1;
+    if (typeof value === 'string') bytes += Buffer.byteLength(value);
+    else if (typeof value === 'number')
+      bytes += Math.ceil(String(value).replace(/^-|\./g, '').length / 2) + 1;
   }
   return bytes;
 }
@@ -98,7 +104,7 @@ export const aws: Section = {
       // The event source mapping at the default BatchSize, with the storing function as shipped.
       ctx.log(`consuming them at BatchSize ${DEFAULT_PARAMETERS.BatchSize} through the storing handler...`);
       const storing = createHandler({
-        events: new DynamoEventRepository(dynamo.client, eventsTable),
+        events: new DynamoEventRepository(dynamo.documents, eventsTable),
         ttlMinutes: DEFAULT_PARAMETERS.EventTtlMinutes,
         log: () => {},
       });
@@ -125,7 +131,7 @@ export const aws: Section = {
           data: JSON.parse(dataJson),
           expiresAt: Math.floor(e.time / 1000) + 3600,
         };
-        return itemBytes(toEventItem(item));
+        return itemBytes(eventItem(item));
       });
       const wru = itemSizes.reduce((sum, bytes) => sum + writeUnits(bytes), 0);
       const meanItem = itemSizes.reduce((a, b) => a + b, 0) / itemSizes.length;
@@ -194,6 +200,7 @@ export const aws: Section = {
           detail: `${writes} BatchWriteItem requests; items of ${int(meanItem)} bytes on average, 1 WRU per KB rounded up, as PutItem per event would bill too`,
         },
         ...aggregationRows,
+        ...(await storingPath(ctx, dynamo)),
         {
           figure: 'estimated cost per million events',
           value: `$${costOurs.toFixed(2)}`,
@@ -214,3 +221,59 @@ export const aws: Section = {
     }
   },
 };
+
+/**
+ * The storing path's speed on dynalite: STORED_EVENTS dataset rows spread over the 4 minutes before
+ * `now`, written with one DynamoEventRepository.putEvents (chunks of 25, 4 in flight), then counted
+ * with countByCounty over the default window (96 partition Queries). Each run uses fresh tables;
+ * the figures are medians. dynalite is far slower than DynamoDB: compare runs, not with AWS.
+ */
+async function storingPath(ctx: BenchContext, dynamo: LocalDynamo): Promise<Row[]> {
+  const count = ctx.quick ? 1_000 : STORED_EVENTS;
+  const runs = ctx.quick ? 1 : STORING_RUNS;
+  const putMs: number[] = [];
+  const countMs: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const { eventsTable } = await dynamo.createTables();
+    const now = Date.now();
+    const events: StoredEvent[] = Array.from({ length: count }, (_, i) => {
+      const row = ctx.dataset.rows[i % ctx.dataset.rows.length]!;
+      const time = now - Math.floor((i * 4 * 60_000) / count);
+      return {
+        id: uuidv7(time),
+        time,
+        county: row.county,
+        data: row.data,
+        expiresAt: Math.floor(time / 1000) + 3600,
+      };
+    });
+    const repository = new DynamoEventRepository(dynamo.documents, eventsTable);
+    ctx.log(`storing path, run ${run + 1} of ${runs}: putEvents of ${int(count)} events...`);
+    const t0 = performance.now();
+    const { failedIds } = await repository.putEvents(events);
+    putMs.push(performance.now() - t0);
+    if (failedIds.length > 0) throw new Error(`${failedIds.length} events not stored`);
+    const t1 = performance.now();
+    const counts = await repository.countByCounty(windowAt(now, DEFAULT_PARAMETERS.WindowMinutes));
+    countMs.push(performance.now() - t1);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    if (total !== count) throw new Error(`countByCounty counted ${total} of ${count} events`);
+  }
+  const spread = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
+  return [
+    {
+      figure: `storing path: putEvents of ${int(count)} events (dynalite)`,
+      value: ms(median(putMs), 0),
+      target: 'info',
+      met: null,
+      detail: `${int((count * 1000) / median(putMs))} events/s; runs ${spread(putMs)} ms; one call, BatchWriteItem of 25, 4 in flight`,
+    },
+    {
+      figure: `storing path: countByCounty of ${int(count)} events (dynalite)`,
+      value: ms(median(countMs), 0),
+      target: 'info',
+      met: null,
+      detail: `runs ${spread(countMs)} ms; ${DEFAULT_PARAMETERS.WindowMinutes + 1} minutes x ${EVENT_SHARDS} shards of Queries, 16 in flight`,
+    },
+  ];
+}

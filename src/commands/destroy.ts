@@ -34,12 +34,7 @@ terminal to ask on, it refuses unless --yes is given.`,
     const target = await this.openTarget(flags);
     if (!(await target.exists())) {
       this.log(`${notDeployedMessage(target)}: nothing to destroy.`);
-      return {
-        stackName: target.stackName,
-        target: target.kind,
-        destroyed: false,
-        location: target.location,
-      };
+      return destroyJson({ ...stackIdentity(target), destroyed: false });
     }
     const question = `Delete stack "${target.stackName}" (${target.location}), ${target.contents}, and all its data?`;
     const refusal = new UsageError(

@@ -1,8 +1,15 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SensorEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
+import { documentClientOf } from '../../src/targets/aws/dynamo-repositories.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -18,6 +25,8 @@ interface DynaliteServer {
 export interface LocalDynamo {
   endpoint: string;
   client: DynamoDBClient;
+  /** The same client through lib-dynamodb, as the repositories take it. */
+  documents: DynamoDBDocumentClient;
   /** Creates a raw events table and an aggregates table with the stack's key schema; new names each call. */
   createTables(): Promise<{ eventsTable: string; aggregatesTable: string }>;
   close(): Promise<void>;
@@ -31,11 +40,12 @@ export const DUMMY_AWS_ENV = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-export function dynamoClient(endpoint: string): DynamoDBClient {
+export function dynamoClient(endpoint: string, config: DynamoDBClientConfig = {}): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: DUMMY_AWS_ENV.AWS_REGION,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...config,
   });
 }
 
@@ -52,6 +62,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
   return {
     endpoint,
     client,
+    documents: documentClientOf(client),
     async createTables() {
       const n = ++tableSeq;
       const eventsTable = `events-${n}`;

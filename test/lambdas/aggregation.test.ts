@@ -30,14 +30,14 @@ describe('aggregation Lambda (dynalite)', () => {
 
   const storing = () =>
     createStoring({
-      events: new DynamoEventRepository(dynamo.client, tables.eventsTable),
+      events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
       ttlMinutes: 60,
       log: () => {},
     });
-  const snapshots = () => new DynamoSnapshotRepository(dynamo.client, tables.aggregatesTable);
+  const snapshots = () => new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable);
   const aggregation = () =>
     createAggregation({
-      events: new DynamoEventRepository(dynamo.client, tables.eventsTable),
+      events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
       snapshots: snapshots(),
       windowMinutes: 5,
       now: () => now,

@@ -77,12 +77,13 @@ describe('Lambda bundles (fresh Node process, dynalite)', function () {
     return { result: JSON.parse(stdout.slice(at + 8)), logs: stdout.slice(0, at) };
   }
 
-  it('builds two CommonJS bundles under 50 KB that leave the AWS SDK to the runtime', () => {
+  it('builds two CommonJS bundles under 50 KB that leave the AWS SDK (lib-dynamodb too) to the runtime', () => {
     for (const name of ['storing', 'aggregation']) {
       const file = path.join(dir, 'lambdas', `${name}.js`);
       const code = fs.readFileSync(file, 'utf8');
       expect(fs.statSync(file).size, name).to.be.below(MAX_BYTES);
       expect(code).to.include('require("@aws-sdk/client-dynamodb")');
+      expect(code).to.include('require("@aws-sdk/lib-dynamodb")');
       expect(code).to.not.include('sourceMappingURL');
     }
   });
@@ -121,7 +122,7 @@ describe('Lambda bundles (fresh Node process, dynalite)', function () {
       ],
     });
     expect(
-      await new DynamoSnapshotRepository(dynamo.client, tables.aggregatesTable).latestSnapshot(),
+      await new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable).latestSnapshot(),
     ).to.deep.equal(snapshot);
   });
 });

@@ -25,13 +25,15 @@ describe('storing Lambda (dynalite)', () => {
 
   const handler = () =>
     createHandler({
-      events: new DynamoEventRepository(dynamo.client, eventsTable, { sleep: async () => {} }),
+      events: new DynamoEventRepository(dynamo.documents, eventsTable, {
+        clock: { now: () => Date.now(), sleep: async () => {} },
+      }),
       ttlMinutes: 60,
       log: (line) => lines.push(line),
     });
   const count = async () =>
     Object.fromEntries(
-      await new DynamoEventRepository(dynamo.client, eventsTable).countByCounty(windowAt(T + 1000, 5)),
+      await new DynamoEventRepository(dynamo.documents, eventsTable).countByCounty(windowAt(T + 1000, 5)),
     );
 
   it('stores every good record of a batch and fails none', async () => {
@@ -84,7 +86,9 @@ describe('storing Lambda (dynalite)', () => {
 
   it('fails every record, rather than losing one, when the table cannot be written', async () => {
     const h = createHandler({
-      events: new DynamoEventRepository(dynamo.client, 'no-such-table', { sleep: async () => {} }),
+      events: new DynamoEventRepository(dynamo.documents, 'no-such-table', {
+        clock: { now: () => Date.now(), sleep: async () => {} },
+      }),
       ttlMinutes: 60,
       log: (line) => lines.push(line),
     });

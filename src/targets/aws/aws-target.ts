@@ -1,13 +1,7 @@
-import {
-  GetQueueAttributesCommand,
-  ListMessageMoveTasksCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-  StartMessageMoveTaskCommand,
-} from '@aws-sdk/client-sqs';
-import { unlessAborted } from '../../core/abort.js';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { confirmOrRefuse, planParameters } from '../../core/deploy.js';
-import { InterruptedError, OperationError, StackStateError, UsageError } from '../../core/errors.js';
+import { InterruptedError, StackStateError, UsageError } from '../../core/errors.js';
 import {
   type AllParameters,
   decodeParameters,
@@ -38,8 +32,10 @@ import {
 } from '../target.js';
 import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
-import { type AwsEnvironment, describeAwsError, missingResource } from './environment.js';
+import type { AwsEnvironment } from './environment.js';
+import { isResourceMissing, toUserError } from './errors.js';
 import { invokeAggregation } from './lambda-invoker.js';
+import { followMoveTask, moveByHand } from './redrive.js';
 import { SqsEventSender } from './sqs-sender.js';
 import { synthesizeTemplate } from './template.js';
 
@@ -55,7 +51,8 @@ export interface AwsTargetOptions {
   template?: () => string;
   /** How often to look at a running redrive. */
   pollIntervalMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The waits of a redrive; injected so that tests control time. */
+  clock?: Clock;
 }
 
 /** The stack outputs the commands use (templates/pipeline.yaml). */
@@ -82,6 +79,7 @@ export class AwsTarget implements Target {
   readonly contents = 'its queues, tables, functions and logs';
   private readonly env: AwsEnvironment;
   private readonly deployer: StackDeployer;
+  private readonly clock: Clock;
   private stack: StackInfo | undefined;
 
   private constructor(
@@ -91,6 +89,7 @@ export class AwsTarget implements Target {
     this.stackName = options.stackName;
     this.env = options.environment;
     this.deployer = options.deployer;
+    this.clock = options.clock ?? systemClock;
     this.location = `AWS ${region}${options.environment.settings.endpointUrl ? ` at ${options.environment.settings.endpointUrl}` : ''}`;
     this.selector = options.selector ?? selectorFlags('aws', options.stackName, {});
   }
@@ -126,18 +125,19 @@ export class AwsTarget implements Target {
           ? pick(parameterPlan.parameters, Object.keys(changes) as ParameterName[])
           : parameterPlan.parameters;
         try {
-          plan = await this.deployer.plan({
-            stackName: this.stackName,
-            templateBody,
-            parameters: templateParameters(sent),
-          });
+          plan = await this.deployer.plan(
+            { stackName: this.stackName, templateBody, parameters: templateParameters(sent) },
+            options.signal,
+          );
           break;
         } catch (error) {
           if (!(error instanceof StackNeedsRecreateError)) throw error;
           const question = `${error.message} Delete it and create it again?`;
           if (!(await confirmOrRefuse(options, question, error))) throw error;
           await options.onStart?.(0);
-          await this.deployer.deleteStack(this.stackName, options.onProgress);
+          await this.deployer
+            .deleteStack(this.stackName, options.onProgress, options.signal)
+            .catch(this.carriesOn('delete'));
           current = undefined;
         }
       }
@@ -170,13 +170,13 @@ export class AwsTarget implements Target {
       }
       if (options.signal?.aborted) {
         await this.deployer.discard(plan);
-        throw this.interrupted(false);
+        throw this.interrupted();
       }
       await options.onStart?.(plan.changes.length);
-      // Ctrl-C cannot stop CloudFormation: stop following, and say that it carries on.
-      const stack = await unlessAborted(this.deployer.execute(plan, options.onProgress), options.signal, () =>
-        this.interrupted(true),
-      );
+      // Ctrl-C cannot stop CloudFormation: the deployer stops following, and we say that it carries on.
+      const stack = await this.deployer
+        .execute(plan, options.onProgress, options.signal)
+        .catch(this.carriesOn('deploy'));
       this.stack = stack;
       return {
         ...result,
@@ -187,20 +187,30 @@ export class AwsTarget implements Target {
     });
   }
 
-  /** What Ctrl-C during a deploy leaves: nothing, or a deploy that CloudFormation carries on with. */
-  private interrupted(executing: boolean): InterruptedError {
+  /** Ctrl-C before a deploy started: nothing changed. */
+  private interrupted(): InterruptedError {
     return new InterruptedError(
-      executing
-        ? `Interrupted: CloudFormation carries on with the deploy of stack "${this.stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${this.stackName} (or run ${suggest(this, 'status')}).`
-        : `Interrupted before the deploy of stack "${this.stackName}" started: nothing was changed.`,
+      `Interrupted before the deploy of stack "${this.stackName}" started: nothing was changed.`,
     );
+  }
+
+  /** Ctrl-C while CloudFormation works: it carries on, and this says how to follow it. */
+  private carriesOn(operation: 'deploy' | 'delete'): (error: unknown) => never {
+    return (error) => {
+      if (!(error instanceof InterruptedError)) throw error;
+      throw new InterruptedError(
+        `Interrupted: CloudFormation carries on with the ${operation} of stack "${this.stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${this.stackName} (or run ${suggest(this, 'status')}).`,
+      );
+    };
   }
 
   async destroy(options: OperationOptions = {}): Promise<DestroyResult> {
     return this.aws(async () => {
       await this.env.checkCredentials();
       await options.onStart?.(0);
-      const destroyed = await this.deployer.deleteStack(this.stackName, options.onProgress);
+      const destroyed = await this.deployer
+        .deleteStack(this.stackName, options.onProgress, options.signal)
+        .catch(this.carriesOn('delete'));
       this.stack = undefined;
       return { stackName: this.stackName, target: this.kind, destroyed, location: this.location };
     });
@@ -303,43 +313,37 @@ export class AwsTarget implements Target {
     });
   }
 
-  /** StartMessageMoveTask from the dead-letter queue back to the queue, followed to its end. */
-  async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {
-    if (options.limit !== undefined) {
-      throw new UsageError(
-        '--limit is for the local target: on AWS, SQS moves every dead letter back (StartMessageMoveTask). Run redrive without --limit.',
-      );
-    }
+  /**
+   * Moves dead letters back to the queue: with a limit, at most that many by hand (receive, send,
+   * delete what was sent); without, SQS's StartMessageMoveTask, followed to its end. The signal
+   * (Ctrl-C) stops a move by hand between batches, and the following of a move task.
+   */
+  async redrive(options: RedriveOptions & { signal?: AbortSignal } = {}): Promise<RedriveResult> {
     return this.aws(async () => {
       const stack = await this.deployed();
-      const sqs = await this.env.sqs();
-      const sourceArn = await this.output('DeadLetterQueueArn');
       const before = await this.queueStatus(stack);
       if (before.deadLetters === 0) return { moved: 0, remaining: 0 };
-      await sqs.send(
-        new StartMessageMoveTaskCommand({
-          SourceArn: sourceArn,
-          DestinationArn: await this.output('QueueArn'),
-        }),
-      );
-      for (;;) {
-        const { Results } = await sqs.send(
-          new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }),
-        );
-        const task = Results?.[0];
-        const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
-        options.onProgress?.(moved, task?.ApproximateNumberOfMessagesToMove ?? null);
-        if (task?.Status === 'COMPLETED') {
-          return { moved, remaining: (await this.queueStatus(stack)).deadLetters };
-        }
-        if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
-          throw new OperationError(
-            `The redrive of stack "${this.stackName}" stopped (${task.Status}) after ${moved} messages: ${task.FailureReason ?? 'no reason given'}.`,
-            'AWS_REDRIVE_FAILED',
-          );
-        }
-        await this.sleep(this.options.pollIntervalMs ?? 1000);
-      }
+      const context = {
+        sqs: await this.env.sqs(),
+        queues: {
+          queueUrl: await this.output('QueueUrl'),
+          queueArn: await this.output('QueueArn'),
+          deadLetterUrl: await this.output('DeadLetterQueueUrl'),
+          deadLetterArn: await this.output('DeadLetterQueueArn'),
+        },
+        clock: this.clock,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      };
+      const moved =
+        options.limit === undefined
+          ? await followMoveTask({
+              ...context,
+              stackName: this.stackName,
+              pollIntervalMs: this.options.pollIntervalMs ?? 1000,
+            })
+          : await moveByHand(options.limit, context, Math.min(options.limit, before.deadLetters));
+      return { moved, remaining: (await this.queueStatus(stack)).deadLetters };
     });
   }
 
@@ -363,10 +367,6 @@ export class AwsTarget implements Target {
     await this.env.destroy();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return this.options.sleep ? this.options.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
-  }
-
   private async describe(): Promise<StackInfo | undefined> {
     this.stack = await this.deployer.describe(this.stackName);
     return this.stack;
@@ -384,8 +384,9 @@ export class AwsTarget implements Target {
     const value = stack.outputs[name];
     if (value === undefined) {
       throw new StackStateError(
-        `Stack "${this.stackName}" has no ${name} output: it was deployed by another version of sensorpipe. Run: sensorpipe deploy --target aws --stack-name ${this.stackName}`,
+        `Stack "${this.stackName}" has no ${name} output: it was deployed by another version of sensorpipe.`,
         'STACK_OUTPUTS',
+        { suggestions: [`Run: ${suggest(this, 'deploy')}`] },
       );
     }
     return value;
@@ -412,13 +413,7 @@ export class AwsTarget implements Target {
     try {
       return await call();
     } catch (error) {
-      const name = (error as { name?: string }).name ?? '';
-      // A function, table or queue of the stack deleted outside CloudFormation.
-      if (
-        /^(ResourceNotFoundException|AWS\.SimpleQueueService\.NonExistentQueue|QueueDoesNotExist)$/.test(name)
-      )
-        throw missingResource('function, table or queue', this.stackName, error);
-      throw describeAwsError(error, this.env.settings) ?? error;
+      throw toUserError(error, { settings: this.env.settings, stackName: this.stackName }) ?? error;
     }
   }
 }
@@ -444,8 +439,7 @@ async function approximateCounts(
       inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
     };
   } catch (error) {
-    const name = (error as { name?: string }).name ?? '';
-    if (/NonExistentQueue|QueueDoesNotExist/.test(name)) throw missingResource('queue', stackName, error);
+    if (isResourceMissing(error)) throw toUserError(error, { stackName, resource: 'queue' });
     throw error;
   }
 }

@@ -15,7 +15,10 @@ import {
   type Parameter,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { OperationError, StackStateError } from '../../core/errors.js';
+import { pause, type WaitContext } from '../../core/retry.js';
+import { busyStateOf, isMissingStack } from './errors.js';
 
 /** The part of CloudFormationClient the deployer uses. */
 export type CloudFormationLike = Pick<CloudFormationClient, 'send'>;
@@ -75,7 +78,8 @@ export interface PlanRequest {
 export interface StackDeployerOptions {
   client: CloudFormationLike;
   pollIntervalMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The polls' waits; injected so that tests control time. */
+  clock?: Clock;
 }
 
 const DATA_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::SQS::Queue']);
@@ -107,12 +111,12 @@ const FAILED_STATES = new Set([
 export class StackDeployer {
   private readonly client: CloudFormationLike;
   private readonly pollIntervalMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: Clock;
 
   constructor(options: StackDeployerOptions) {
     this.client = options.client;
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.clock = options.clock ?? systemClock;
   }
 
   /** The stack, or undefined when it does not exist (or was deleted). */
@@ -131,9 +135,9 @@ export class StackDeployer {
   /**
    * Creates a change set and waits for it. Refuses a stack that is busy or that cannot be updated
    * (ROLLBACK_COMPLETE: see StackNeedsRecreateError). A change set without changes is deleted and the
-   * plan has no changeSetId.
+   * plan has no changeSetId. The signal (Ctrl-C) ends the wait with an InterruptedError.
    */
-  async plan(request: PlanRequest): Promise<DeployPlan> {
+  async plan(request: PlanRequest, signal?: AbortSignal): Promise<DeployPlan> {
     const current = await this.describe(request.stackName);
     const kind = !current || current.status === 'REVIEW_IN_PROGRESS' ? 'create' : 'update';
     if (current) await this.checkUpdatable(current);
@@ -161,11 +165,15 @@ export class StackDeployer {
       );
       changeSetId = created.Id ?? '';
     } catch (error) {
-      const busy = /is in (\w+_IN_PROGRESS) state/.exec(messageOf(error));
-      if (busy) throw busyError(request.stackName, busy[1] ?? 'IN_PROGRESS');
+      const busy = busyStateOf(error);
+      if (busy) throw busyError(request.stackName, busy);
       throw error;
     }
-    const changeSet = await this.waitForChangeSet(changeSetId);
+    const changeSet = await this.waitForChangeSet(changeSetId, {
+      clock: this.clock,
+      signal,
+      interrupted: `Interrupted while CloudFormation planned the deploy of stack "${request.stackName}": nothing was deployed.`,
+    });
     if (changeSet.Status === 'FAILED') {
       await this.client.send(new DeleteChangeSetCommand({ ChangeSetName: changeSetId }));
       if (NO_CHANGES.test(changeSet.StatusReason ?? '')) {
@@ -202,26 +210,42 @@ export class StackDeployer {
     }
   }
 
-  /** Executes the plan and follows it to the end; fails with the root cause when it rolls back. */
-  async execute(plan: DeployPlan, onProgress?: (progress: StackProgress) => void): Promise<StackInfo> {
+  /**
+   * Executes the plan and follows it to the end; fails with the root cause when it rolls back. The
+   * signal (Ctrl-C) stops the following with an InterruptedError; CloudFormation carries on.
+   */
+  async execute(
+    plan: DeployPlan,
+    onProgress?: (progress: StackProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<StackInfo> {
     if (!plan.changeSetId) throw new Error('execute() of a plan without changes');
     const changeSetId = plan.changeSetId;
-    const changeSet = await this.retryThrottled(() =>
-      this.client.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId })),
-    );
+    const changeSet = await this.client.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }));
     const stackId = changeSet.StackId ?? plan.stackName;
     const token = `sensorpipe-${randomUUID()}`;
     await this.client.send(
       new ExecuteChangeSetCommand({ ChangeSetName: plan.changeSetId, ClientRequestToken: token }),
     );
-    const events = await this.follow(stackId, token, plan.changes.length, onProgress);
+    const events = await this.follow(stackId, token, plan.changes.length, onProgress, {
+      clock: this.clock,
+      signal,
+      interrupted: carriesOn('deploy', plan.stackName),
+    });
     const stack = await this.describe(stackId);
     if (stack && SUCCEEDED.has(stack.status)) return stack;
     throw deployFailure(plan.stackName, stack?.status ?? 'DELETE_COMPLETE', events, stack?.statusReason);
   }
 
-  /** Deletes the stack and waits; false when there was none. Fails with the resources left behind. */
-  async deleteStack(stackName: string, onProgress?: (progress: StackProgress) => void): Promise<boolean> {
+  /**
+   * Deletes the stack and waits; false when there was none. Fails with the resources left behind.
+   * The signal (Ctrl-C) stops the waiting with an InterruptedError; CloudFormation carries on.
+   */
+  async deleteStack(
+    stackName: string,
+    onProgress?: (progress: StackProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const stack = await this.describe(stackName);
     if (!stack) return false;
     if (stack.status.endsWith('_IN_PROGRESS') && stack.status !== 'REVIEW_IN_PROGRESS')
@@ -229,7 +253,11 @@ export class StackDeployer {
     const token = `sensorpipe-${randomUUID()}`;
     await this.client.send(new DeleteStackCommand({ StackName: stack.stackId, ClientRequestToken: token }));
     const total = Math.max(1, await this.resourceCount(stack.stackId));
-    const events = await this.follow(stack.stackId, token, total, onProgress);
+    const events = await this.follow(stack.stackId, token, total, onProgress, {
+      clock: this.clock,
+      signal,
+      interrupted: carriesOn('delete', stackName),
+    });
     const after = await this.describe(stack.stackId);
     if (!after) return true;
     const failed = rootCauses(events);
@@ -247,13 +275,14 @@ export class StackDeployer {
     stackId: string,
     token: string,
     total: number,
-    onProgress?: (progress: StackProgress) => void,
+    onProgress: ((progress: StackProgress) => void) | undefined,
+    wait: PollWait,
   ): Promise<StackEvent[]> {
     const seen = new Set<string>();
     const events: StackEvent[] = [];
     const completed = new Set<string>();
     for (;;) {
-      const fresh = await this.retryThrottled(() => this.newEvents(stackId, token, seen));
+      const fresh = await this.newEvents(stackId, token, seen);
       for (const event of fresh) {
         events.push(event);
         const isStack = event.resourceType === 'AWS::CloudFormation::Stack';
@@ -261,21 +290,19 @@ export class StackDeployer {
           completed.add(event.logicalId);
         onProgress?.({ done: Math.min(completed.size, total), total, event });
       }
-      const stack = await this.retryThrottled(() =>
-        this.client.send(new DescribeStacksCommand({ StackName: stackId })),
-      );
+      const stack = await this.client.send(new DescribeStacksCommand({ StackName: stackId }));
       const status = stack.Stacks?.[0]?.StackStatus ?? 'DELETE_COMPLETE';
       if (!status.endsWith('_IN_PROGRESS') || status === 'REVIEW_IN_PROGRESS') {
         if (status === 'DELETE_COMPLETE' || DONE.has(status) || FAILED_STATES.has(status)) {
           // Events written between the last read and the final state.
-          for (const event of await this.retryThrottled(() => this.newEvents(stackId, token, seen))) {
+          for (const event of await this.newEvents(stackId, token, seen)) {
             events.push(event);
             onProgress?.({ done: Math.min(completed.size, total), total, event });
           }
           return events;
         }
       }
-      await this.sleep(this.pollIntervalMs);
+      await pause(this.pollIntervalMs, wait, wait.interrupted);
     }
   }
 
@@ -311,11 +338,9 @@ export class StackDeployer {
     return count;
   }
 
-  private async waitForChangeSet(id: string): Promise<DescribeChangeSetCommandOutput> {
+  private async waitForChangeSet(id: string, wait: PollWait): Promise<DescribeChangeSetCommandOutput> {
     for (;;) {
-      const first = await this.retryThrottled(() =>
-        this.client.send(new DescribeChangeSetCommand({ ChangeSetName: id })),
-      );
+      const first = await this.client.send(new DescribeChangeSetCommand({ ChangeSetName: id }));
       if (first.Status === 'CREATE_COMPLETE' || first.Status === 'FAILED') {
         const changes = [...(first.Changes ?? [])];
         for (let next = first.NextToken; next; ) {
@@ -327,7 +352,7 @@ export class StackDeployer {
         }
         return { ...first, Changes: changes };
       }
-      await this.sleep(Math.min(this.pollIntervalMs, 1000));
+      await pause(Math.min(this.pollIntervalMs, 1000), wait, wait.interrupted);
     }
   }
 
@@ -361,18 +386,6 @@ export class StackDeployer {
       if (!nextToken) break;
     }
     return rootCauses(events.reverse())[0];
-  }
-
-  private async retryThrottled<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        const name = (error as { name?: string }).name ?? '';
-        if (attempt >= 8 || !/Throttl|Rate exceeded/i.test(`${name} ${messageOf(error)}`)) throw error;
-        await this.sleep(Math.min(500 * 2 ** attempt, 10_000));
-      }
-    }
   }
 }
 
@@ -467,10 +480,11 @@ function stackInfo(stack: Stack): StackInfo {
   };
 }
 
-function isMissingStack(error: unknown): boolean {
-  return (error as { name?: string }).name === 'ValidationError' && /does not exist/.test(messageOf(error));
+/** A poll's wait, and what an interrupted one says. */
+interface PollWait extends WaitContext {
+  interrupted: string;
 }
 
-function messageOf(error: unknown): string {
-  return typeof (error as { message?: unknown })?.message === 'string' ? (error as Error).message : '';
+function carriesOn(operation: 'deploy' | 'delete', stackName: string): string {
+  return `Interrupted: CloudFormation carries on with the ${operation} of stack "${stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${stackName}`;
 }

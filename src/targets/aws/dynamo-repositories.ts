@@ -1,40 +1,64 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
   QueryCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+} from '@aws-sdk/lib-dynamodb';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { mapLimit } from '../../core/concurrency.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
+import { type RetryContext, type RetryPolicy, retryPartial } from '../../core/retry.js';
 import { type Snapshot, tally } from '../../core/snapshot.js';
 import type { TimeWindow } from '../../core/window.js';
+import { AWS_RETRY_POLICY } from './environment.js';
+import { isConditionalCheckFailed, isRefused } from './errors.js';
 import {
   AGGREGATE_ATTRIBUTES,
   EVENT_ATTRIBUTES,
+  type EventItem,
   eventKey,
   LATEST_SNAPSHOT,
+  type SnapshotItem,
   sortKeyRange,
   windowPartitions,
 } from './keys.js';
 
+/** What the repositories need of a DynamoDBDocumentClient (items in and out as plain objects). */
+export type DocumentClient = Pick<DynamoDBDocumentClient, 'send'>;
+
+/** A document client over a DynamoDB client: its requests, retries and connections are that client's. */
+export function documentClientOf(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client);
+}
+
+/** The document client of a Lambda function: the SDK's own credentials and region, the one retry policy. */
+export function lambdaDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return documentClientOf(new DynamoDBClient({ ...AWS_RETRY_POLICY, ...config }));
+}
+
 /** DynamoDB's limit of requests in one BatchWriteItem. */
 export const BATCH_WRITE_LIMIT = 25;
+/** DynamoDB's limit of keys in one BatchGetItem. */
+export const BATCH_GET_LIMIT = 100;
+
+/**
+ * How the parts of a batch that DynamoDB hands back (UnprocessedItems, UnprocessedKeys) are sent
+ * again: 8 attempts, waits of up to 2 s, about 5 s in all at worst.
+ */
+const UNPROCESSED_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2_000 };
 
 export interface DynamoEventRepositoryOptions {
   /** Waits between retries of unprocessed items; injectable so tests never wait. */
-  sleep?: (ms: number) => Promise<void>;
+  clock?: Clock;
+  signal?: AbortSignal;
   /** Uniform in [0, 1), for the backoff's full jitter. */
   random?: () => number;
-  /** BatchWriteItem calls per chunk, the first included, before its unprocessed items fail. */
-  maxAttempts?: number;
-  /** Backoff cap of the first retry; doubles on each retry up to maxDelayMs. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
+  /** How unprocessed items are written again. */
+  retry?: Partial<RetryPolicy>;
   /** Chunks of 25 written at once. */
   writeConcurrency?: number;
   /** Partitions queried at once. */
@@ -43,32 +67,42 @@ export interface DynamoEventRepositoryOptions {
   pageSize?: number;
 }
 
-const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A raw event as its item in the events table (layout in keys.ts). */
+export function eventItem(event: StoredEvent): EventItem {
+  const { pk, sk } = eventKey(event);
+  return {
+    [EVENT_ATTRIBUTES.pk]: pk,
+    [EVENT_ATTRIBUTES.sk]: sk,
+    [EVENT_ATTRIBUTES.id]: event.id,
+    [EVENT_ATTRIBUTES.time]: event.time,
+    [EVENT_ATTRIBUTES.county]: event.county,
+    [EVENT_ATTRIBUTES.data]: JSON.stringify(event.data),
+    [EVENT_ATTRIBUTES.expiresAt]: event.expiresAt,
+  };
+}
+
+type PutRequest = { PutRequest: { Item: EventItem } };
 
 /**
  * Raw events in DynamoDB (key design in keys.ts). Writes are idempotent puts: a redelivered event
- * overwrites its own item with the same values, so it is stored and counted once.
+ * overwrites its own item with the same values, so it is stored and counted once. The SDK retries
+ * requests that fail as a whole (throttling included); the repository writes again what DynamoDB
+ * leaves unprocessed.
  */
 export class DynamoEventRepository implements EventRepository {
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly context: RetryContext;
   private readonly writeConcurrency: number;
   private readonly readConcurrency: number;
   private readonly pageSize: number | undefined;
 
   constructor(
-    private readonly client: DynamoDBClient,
+    private readonly client: DocumentClient,
     private readonly tableName: string,
     options: DynamoEventRepositoryOptions = {},
   ) {
-    this.sleep = options.sleep ?? wait;
-    this.random = options.random ?? Math.random;
-    this.maxAttempts = options.maxAttempts ?? 8;
-    this.baseDelayMs = options.baseDelayMs ?? 50;
-    this.maxDelayMs = options.maxDelayMs ?? 2_000;
+    this.retry = { ...UNPROCESSED_RETRY, ...options.retry };
+    this.context = { clock: options.clock ?? systemClock, signal: options.signal, random: options.random };
     this.writeConcurrency = options.writeConcurrency ?? 4;
     this.readConcurrency = options.readConcurrency ?? 16;
     this.pageSize = options.pageSize;
@@ -78,8 +112,10 @@ export class DynamoEventRepository implements EventRepository {
     // One request per id: DynamoDB rejects a batch that holds the same key twice.
     const unique = new Map<string, StoredEvent>();
     for (const event of events) if (!unique.has(event.id)) unique.set(event.id, event);
-    const requests = [...unique.values()].map(toPutRequest);
-    const chunks: WriteRequest[][] = [];
+    const requests = [...unique.values()].map(
+      (event): PutRequest => ({ PutRequest: { Item: eventItem(event) } }),
+    );
+    const chunks: PutRequest[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
       chunks.push(requests.slice(i, i + BATCH_WRITE_LIMIT));
     }
@@ -87,41 +123,32 @@ export class DynamoEventRepository implements EventRepository {
     return { failedIds: failed.flat() };
   }
 
-  /** Writes one chunk, retrying its unprocessed items; returns the ids that were not stored. */
-  private async writeChunk(chunk: WriteRequest[], split: boolean): Promise<string[]> {
-    let pending = chunk;
-    for (let attempt = 1; ; attempt++) {
-      let unprocessed: WriteRequest[];
-      try {
-        const out = await this.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
-        unprocessed = out.UnprocessedItems?.[this.tableName] ?? [];
-      } catch (error) {
-        // The SDK has already retried throttling; go on backing off within our own attempts.
-        if (isThrottling(error)) {
-          if (attempt >= this.maxAttempts) return pending.map(requestId);
-          await this.sleep(this.backoff(attempt));
-          continue;
+  /** Writes one chunk, and again what DynamoDB leaves unprocessed; returns the ids that were not stored. */
+  private async writeChunk(chunk: PutRequest[], split: boolean): Promise<string[]> {
+    const failed: string[] = [];
+    const { left } = await retryPartial(
+      chunk,
+      async (pending) => {
+        try {
+          const out = await this.client.send(
+            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+          );
+          return (out.UnprocessedItems?.[this.tableName] ?? []) as PutRequest[];
+        } catch (error) {
+          // A request DynamoDB refuses for what it holds (an item over 400 KB fails its whole batch) is
+          // tried again one item a batch, so that only the bad items fail. Anything else (throttling
+          // the SDK could not ride out, a missing table) fails the chunk: more requests would not help.
+          if (split && pending.length > 1 && isRefused(error)) {
+            const single = await mapLimit(pending, this.writeConcurrency, (r) => this.writeChunk([r], false));
+            failed.push(...single.flat());
+          } else failed.push(...pending.map(idOf));
+          return [];
         }
-        // A request the service rejects (an item over 400 KB fails its whole batch) is tried again
-        // one item a batch, so that only the bad items fail.
-        if (split && pending.length > 1) {
-          const single = await mapLimit(pending, this.writeConcurrency, (r) => this.writeChunk([r], false));
-          return single.flat();
-        }
-        return pending.map(requestId);
-      }
-      if (unprocessed.length === 0) return [];
-      if (attempt >= this.maxAttempts) return unprocessed.map(requestId);
-      pending = unprocessed;
-      await this.sleep(this.backoff(attempt));
-    }
-  }
-
-  /** Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))). */
-  private backoff(attempt: number): number {
-    return Math.floor(this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
+      },
+      this.retry,
+      this.context,
+    );
+    return [...failed, ...left.map(idOf)];
   }
 
   /** Queries each partition of the window's minutes (never a Scan), only the county attribute. */
@@ -138,7 +165,7 @@ export class DynamoEventRepository implements EventRepository {
 
   private async countPartition(pk: string, lo: string, hi: string): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    let startKey: Record<string, AttributeValue> | undefined;
+    let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.client.send(
         new QueryCommand({
@@ -150,7 +177,7 @@ export class DynamoEventRepository implements EventRepository {
             '#sk': EVENT_ATTRIBUTES.sk,
             '#county': EVENT_ATTRIBUTES.county,
           },
-          ExpressionAttributeValues: { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } },
+          ExpressionAttributeValues: { ':pk': pk, ':lo': lo, ':hi': hi },
           // Strongly consistent: an event stored just before the aggregation is counted.
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
@@ -158,8 +185,8 @@ export class DynamoEventRepository implements EventRepository {
         }),
       );
       for (const item of out.Items ?? []) {
-        const county = item[EVENT_ATTRIBUTES.county]?.S;
-        if (county !== undefined) tally(counts, county);
+        const county = item[EVENT_ATTRIBUTES.county];
+        if (typeof county === 'string') tally(counts, county);
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -167,101 +194,67 @@ export class DynamoEventRepository implements EventRepository {
   }
 }
 
-/** DynamoDB's limit of keys in one BatchGetItem. */
-export const BATCH_GET_LIMIT = 100;
+export interface CountStoredOptions {
+  clock?: Clock;
+  /** Ctrl-C: stops waiting to look up unprocessed keys again; what was found is counted. */
+  signal?: AbortSignal;
+  random?: () => number;
+}
 
 /**
  * How many of these events the table holds, looked up by their keys (BatchGetItem, the keys only):
  * exact whatever else is in the table, which is how verify copes with other traffic.
  */
 export async function countStored(
-  client: Pick<DynamoDBClient, 'send'>,
+  client: DocumentClient,
   tableName: string,
   events: readonly { id: string; time: number }[],
-  sleep: (ms: number) => Promise<void> = wait,
+  options: CountStoredOptions = {},
 ): Promise<number> {
-  const chunks: Record<string, AttributeValue>[][] = [];
+  const chunks: Record<string, string>[][] = [];
   for (let at = 0; at < events.length; at += BATCH_GET_LIMIT) {
     chunks.push(
       events.slice(at, at + BATCH_GET_LIMIT).map((event) => {
         const { pk, sk } = eventKey(event);
-        return { [EVENT_ATTRIBUTES.pk]: { S: pk }, [EVENT_ATTRIBUTES.sk]: { S: sk } };
+        return { [EVENT_ATTRIBUTES.pk]: pk, [EVENT_ATTRIBUTES.sk]: sk };
       }),
     );
   }
+  const context = { clock: options.clock ?? systemClock, signal: options.signal, random: options.random };
   const found = await mapLimit(chunks, 4, async (keys) => {
     let count = 0;
-    let pending: Record<string, AttributeValue>[] | undefined = keys;
-    for (let attempt = 1; pending && pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(Math.min(2000, 50 * 2 ** attempt));
-      const out: BatchGetItemCommandOutput = await client.send(
-        new BatchGetItemCommand({
-          RequestItems: {
-            [tableName]: {
-              Keys: pending,
-              ProjectionExpression: '#pk',
-              ExpressionAttributeNames: { '#pk': EVENT_ATTRIBUTES.pk },
-              ConsistentRead: true,
+    const { left, interrupted } = await retryPartial(
+      keys,
+      async (pending) => {
+        const out = await client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName]: {
+                Keys: pending,
+                ProjectionExpression: '#pk',
+                ExpressionAttributeNames: { '#pk': EVENT_ATTRIBUTES.pk },
+                ConsistentRead: true,
+              },
             },
-          },
-        }),
+          }),
+        );
+        count += out.Responses?.[tableName]?.length ?? 0;
+        return (out.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, string>[];
+      },
+      UNPROCESSED_RETRY,
+      context,
+    );
+    if (left.length > 0 && !interrupted)
+      throw new Error(
+        `DynamoDB kept ${left.length} keys unprocessed after ${UNPROCESSED_RETRY.maxAttempts} attempts`,
       );
-      count += out.Responses?.[tableName]?.length ?? 0;
-      pending = out.UnprocessedKeys?.[tableName]?.Keys;
-      if (attempt >= 10 && pending?.length)
-        throw new Error('DynamoDB kept keys unprocessed after 10 attempts');
-    }
     return count;
   });
   return found.reduce((a, b) => a + b, 0);
 }
 
-export function toEventItem(event: StoredEvent): Record<string, AttributeValue> {
-  const { pk, sk } = eventKey(event);
-  return {
-    [EVENT_ATTRIBUTES.pk]: { S: pk },
-    [EVENT_ATTRIBUTES.sk]: { S: sk },
-    [EVENT_ATTRIBUTES.id]: { S: event.id },
-    [EVENT_ATTRIBUTES.time]: { N: String(event.time) },
-    [EVENT_ATTRIBUTES.county]: { S: event.county },
-    [EVENT_ATTRIBUTES.data]: { S: JSON.stringify(event.data) },
-    [EVENT_ATTRIBUTES.expiresAt]: { N: String(event.expiresAt) },
-  };
-}
-
-function toPutRequest(event: StoredEvent): WriteRequest {
-  return { PutRequest: { Item: toEventItem(event) } };
-}
-
-function requestId(request: WriteRequest): string {
-  return request.PutRequest?.Item?.[EVENT_ATTRIBUTES.id]?.S ?? '';
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : '';
-}
-
-function isThrottling(error: unknown): boolean {
-  const name = errorName(error);
-  return (
-    name === 'ProvisionedThroughputExceededException' ||
-    name === 'ThrottlingException' ||
-    name === 'RequestLimitExceeded'
-  );
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; results in the items' order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return results;
+function idOf(request: PutRequest): string {
+  return request.PutRequest.Item.id;
 }
 
 /**
@@ -270,44 +263,45 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
  */
 export class DynamoSnapshotRepository implements SnapshotRepository {
   constructor(
-    private readonly client: DynamoDBClient,
+    private readonly client: DocumentClient,
     private readonly tableName: string,
   ) {}
 
   async putSnapshot(snapshot: Snapshot): Promise<void> {
-    const updatedAt = String(Date.parse(snapshot.updated));
+    const updatedAt = Date.parse(snapshot.updated);
+    const item: SnapshotItem = {
+      [AGGREGATE_ATTRIBUTES.name]: LATEST_SNAPSHOT,
+      [AGGREGATE_ATTRIBUTES.snapshot]: JSON.stringify(snapshot),
+      [AGGREGATE_ATTRIBUTES.updatedAt]: updatedAt,
+    };
     try {
       await this.client.send(
-        new PutItemCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Item: {
-            [AGGREGATE_ATTRIBUTES.name]: { S: LATEST_SNAPSHOT },
-            [AGGREGATE_ATTRIBUTES.snapshot]: { S: JSON.stringify(snapshot) },
-            [AGGREGATE_ATTRIBUTES.updatedAt]: { N: updatedAt },
-          },
+          Item: item,
           ConditionExpression: 'attribute_not_exists(#name) OR #updatedAt <= :u',
           ExpressionAttributeNames: {
             '#name': AGGREGATE_ATTRIBUTES.name,
             '#updatedAt': AGGREGATE_ATTRIBUTES.updatedAt,
           },
-          ExpressionAttributeValues: { ':u': { N: updatedAt } },
+          ExpressionAttributeValues: { ':u': updatedAt },
         }),
       );
     } catch (error) {
       // A newer snapshot is already there: keeping it is the point, not an error.
-      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
   async latestSnapshot(): Promise<Snapshot | undefined> {
     const out = await this.client.send(
-      new GetItemCommand({
+      new GetCommand({
         TableName: this.tableName,
-        Key: { [AGGREGATE_ATTRIBUTES.name]: { S: LATEST_SNAPSHOT } },
+        Key: { [AGGREGATE_ATTRIBUTES.name]: LATEST_SNAPSHOT },
         ConsistentRead: true,
       }),
     );
-    const json = out.Item?.[AGGREGATE_ATTRIBUTES.snapshot]?.S;
-    return json === undefined ? undefined : (JSON.parse(json) as Snapshot);
+    const json = out.Item?.[AGGREGATE_ATTRIBUTES.snapshot];
+    return typeof json === 'string' ? (JSON.parse(json) as Snapshot) : undefined;
   }
 }

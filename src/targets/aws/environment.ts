@@ -2,7 +2,8 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { EnvironmentError, type SensorpipeError, StackStateError } from '../../core/errors.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { noRegionError, toUserError } from './errors.js';
 
 /** Where and as whom the AWS target works: --region, --profile, --endpoint-url. */
 export interface AwsSettings {
@@ -12,7 +13,23 @@ export interface AwsSettings {
   endpointUrl?: string;
 }
 
-const LOCAL_HINT = 'To run without AWS, use --target local.';
+/**
+ * The retry policy of every AWS client, the CLI's and the Lambdas', in this one place. The SDK
+ * retries what it can classify (throttling, 5xx, timeouts, dropped connections) with exponential
+ * backoff and full jitter, and adaptive mode also slows the client's own sending rate while a
+ * service throttles it: what a stream of SendMessageBatch, or a storing function's burst of
+ * BatchWriteItem, needs. sensorpipe adds no request retries of its own; it retries only the parts of
+ * a batch that a successful answer hands back (SQS Failed entries, DynamoDB UnprocessedItems and
+ * UnprocessedKeys), which the SDK cannot see.
+ *
+ * 5 attempts: the SDK's waits between them are up to 1, 2, 4 and 8 s for throttling (50 ms doubling
+ * for other errors, in the SDK this package ships; the Lambda runtime's may wait somewhat less), so
+ * a request rides out about 15 s of throttling at worst. That is long enough for on-demand DynamoDB
+ * and SQS to absorb a burst, and short enough that a storing function (30 s timeout by default)
+ * still answers with its batch item failures instead of timing out: what fails then comes back
+ * through SQS's redelivery, or is counted as failed by the stream.
+ */
+export const AWS_RETRY_POLICY = { retryMode: 'adaptive', maxAttempts: 5 } as const;
 
 /**
  * The AWS clients of one command, created on first use (the SDK is loaded only then, so commands on
@@ -20,6 +37,7 @@ const LOCAL_HINT = 'To run without AWS, use --target local.';
  */
 export class AwsEnvironment {
   private readonly clients = new Map<string, Promise<unknown>>();
+  private documents: Promise<DynamoDBDocumentClient> | undefined;
   private resolvedRegion: Promise<string> | undefined;
 
   constructor(
@@ -48,10 +66,7 @@ export class AwsEnvironment {
       } catch {
         const fallback = this.env.AWS_DEFAULT_REGION;
         if (fallback) return fallback;
-        throw new EnvironmentError(
-          `No AWS region is set: pass --region, set AWS_REGION, or give your profile a region (aws configure). ${LOCAL_HINT}`,
-          'AWS_NO_REGION',
-        );
+        throw noRegionError();
       } finally {
         probe.destroy();
       }
@@ -65,7 +80,7 @@ export class AwsEnvironment {
     try {
       await client.config.credentials();
     } catch (error) {
-      throw describeAwsError(error, this.settings) ?? error;
+      throw toUserError(error, { settings: this.settings }) ?? error;
     }
   }
 
@@ -76,19 +91,20 @@ export class AwsEnvironment {
     });
   }
 
-  /** One attempt per request: the SQS sender retries failed entries and throttling itself. */
   sqs(): Promise<SQSClient> {
     return this.client('sqs', async (config) => {
       const { SQSClient } = await import('@aws-sdk/client-sqs');
-      return new SQSClient({ ...config, maxAttempts: 1 });
+      return new SQSClient(config);
     });
   }
 
-  dynamodb(): Promise<DynamoDBClient> {
-    return this.client('dynamodb', async (config) => {
+  /** DynamoDB through lib-dynamodb's document client: items in and out as plain objects. */
+  dynamodb(): Promise<DynamoDBDocumentClient> {
+    this.documents ??= this.client<DynamoDBClient>('dynamodb', async (config) => {
       const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
       return new DynamoDBClient(config);
-    });
+    }).then(async (client) => (await import('./dynamo-repositories.js')).documentClientOf(client));
+    return this.documents;
   }
 
   lambda(): Promise<LambdaClient> {
@@ -98,8 +114,9 @@ export class AwsEnvironment {
     });
   }
 
-  /** Closes every client's connections, so the process can exit. */
+  /** Closes every client's connections, so the process can exit (a document client's are its client's). */
   async destroy(): Promise<void> {
+    this.documents = undefined;
     for (const client of this.clients.values()) {
       try {
         ((await client) as { destroy(): void }).destroy();
@@ -118,7 +135,7 @@ export class AwsEnvironment {
           region,
           ...(this.settings.profile ? { profile: this.settings.profile } : {}),
           ...(this.settings.endpointUrl ? { endpoint: this.settings.endpointUrl } : {}),
-          retryMode: 'adaptive',
+          ...AWS_RETRY_POLICY,
         }),
       );
       this.clients.set(name, client);
@@ -132,121 +149,5 @@ interface ClientConfig {
   profile?: string;
   endpoint?: string;
   retryMode: string;
-}
-
-const ACCESS_DENIED = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'UnauthorizedOperation',
-  'AuthorizationError',
-  'AuthorizationErrorException',
-]);
-const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired']);
-const INVALID = new Set([
-  'InvalidClientTokenId',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'InvalidAccessKeyId',
-  'MissingAuthenticationToken',
-]);
-const NETWORK = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'ECONNRESET']);
-
-/**
- * The one-line error for an AWS failure a user fixes outside sensorpipe (credentials, permissions,
- * region, network), or undefined for anything else. Messages never include credentials or bodies;
- * the request id goes into the suggestions, for AWS support.
- */
-export function describeAwsError(error: unknown, settings: AwsSettings = {}): SensorpipeError | undefined {
-  const name = stringField(error, 'name');
-  const code = stringField(error, 'Code') || stringField(error, 'code');
-  const message = oneLine(stringField(error, 'message'));
-  const requestId = stringField(objectField(error, '$metadata'), 'requestId');
-  const details = (suggestions: string[]) => ({
-    cause: error,
-    suggestions: requestId ? [...suggestions, `AWS request id: ${requestId}`] : suggestions,
-  });
-  const is = (set: Set<string>) => set.has(name) || set.has(code);
-
-  if (is(ACCESS_DENIED)) {
-    return new EnvironmentError(
-      `AWS denied the request: ${message || name}. Your identity needs the permissions listed under "IAM permissions" in the README.`,
-      'AWS_ACCESS_DENIED',
-      details([]),
-    );
-  }
-  if (is(EXPIRED)) {
-    return new EnvironmentError(
-      `Your AWS session has expired (${name || code}): refresh it (aws sso login, or new temporary credentials) and try again.`,
-      'AWS_EXPIRED_TOKEN',
-      details([]),
-    );
-  }
-  if (is(INVALID)) {
-    // No cause kept: SignatureDoesNotMatch's message holds the string that was signed, session token included.
-    return new EnvironmentError(
-      `AWS did not accept your credentials (${name || code}): check the access key, secret and session token of ${settings.profile ? `profile "${settings.profile}"` : 'your profile or environment'}.`,
-      'AWS_INVALID_CREDENTIALS',
-      { suggestions: details([]).suggestions },
-    );
-  }
-  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    const profile = settings.profile ? ` for profile "${settings.profile}"` : '';
-    return new EnvironmentError(
-      `No AWS credentials found${profile}: run aws configure (or aws sso login), set AWS_PROFILE, or pass --profile. ${LOCAL_HINT}`,
-      'AWS_NO_CREDENTIALS',
-      details([]),
-    );
-  }
-  if (/region is missing/i.test(message)) {
-    return new EnvironmentError(
-      `No AWS region is set: pass --region, set AWS_REGION, or give your profile a region (aws configure). ${LOCAL_HINT}`,
-      'AWS_NO_REGION',
-      details([]),
-    );
-  }
-  const system = systemCode(error);
-  if (system || name === 'TimeoutError') {
-    const where = settings.endpointUrl ?? `AWS${settings.region ? ` in ${settings.region}` : ''}`;
-    return new EnvironmentError(
-      `Cannot reach ${where} (${system || name}): check your network${settings.endpointUrl ? ' and --endpoint-url' : ''}, and try again.`,
-      'AWS_UNREACHABLE',
-      details([]),
-    );
-  }
-  return undefined;
-}
-
-/** A stack's resource that is gone (a queue or table deleted by hand): the stack needs a deploy. */
-export function missingResource(what: string, stackName: string, error: unknown): StackStateError {
-  return new StackStateError(
-    `A ${what} of stack "${stackName}" is gone (${stringField(error, 'name') || 'not found'}): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: sensorpipe destroy --target aws --stack-name ${stackName}, then deploy again.`,
-    'AWS_RESOURCE_MISSING',
-    { cause: error },
-  );
-}
-
-function objectField(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-}
-
-function stringField(value: unknown, key: string): string {
-  const field = objectField(value, key);
-  return typeof field === 'string' ? field : '';
-}
-
-/** A Node system error code on the error or one of its causes (the SDK wraps socket errors). */
-function systemCode(error: unknown): string {
-  for (let current = error, depth = 0; current !== undefined && depth < 5; depth++) {
-    const code = stringField(current, 'code');
-    if (NETWORK.has(code)) return code;
-    current = objectField(current, 'cause');
-  }
-  return '';
-}
-
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
-  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
+  maxAttempts: number;
 }

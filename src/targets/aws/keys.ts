@@ -32,6 +32,29 @@ export const AGGREGATE_ATTRIBUTES = {
 } as const;
 export const LATEST_SNAPSHOT = 'latest';
 
+/**
+ * A raw event's item, as the document client reads and writes it: strings are S, numbers N (the
+ * layout of every stack so far). The event's columns are one JSON string, not a map.
+ */
+export interface EventItem {
+  [EVENT_ATTRIBUTES.pk]: string;
+  [EVENT_ATTRIBUTES.sk]: string;
+  [EVENT_ATTRIBUTES.id]: string;
+  /** Unix ms. */
+  [EVENT_ATTRIBUTES.time]: number;
+  [EVENT_ATTRIBUTES.county]: string;
+  [EVENT_ATTRIBUTES.data]: string;
+  /** Unix seconds, DynamoDB's TTL format. */
+  [EVENT_ATTRIBUTES.expiresAt]: number;
+}
+
+/** The snapshot's item: the snapshot as one JSON string, and its time (Unix ms) for the conditional put. */
+export interface SnapshotItem {
+  [AGGREGATE_ATTRIBUTES.name]: string;
+  [AGGREGATE_ATTRIBUTES.snapshot]: string;
+  [AGGREGATE_ATTRIBUTES.updatedAt]: number;
+}
+
 export interface EventKey {
   pk: string;
   sk: string;

@@ -1,6 +1,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { OperationError } from '../../core/errors.js';
 import type { Snapshot } from '../../core/snapshot.js';
+import { oneLine } from '../../core/text.js';
 
 /** The last lines of a function's log that a failed aggregate shows. */
 const LOG_TAIL_LINES = 10;
@@ -40,7 +41,7 @@ export async function invokeAggregation(
   }
   if (!isSnapshot(snapshot)) {
     throw new OperationError(
-      `The aggregation function ${functionName} returned something that is not a snapshot: ${oneLine(payload).slice(0, 200) || 'nothing'}. Is the stack deployed by this version of sensorpipe? Run sensorpipe deploy --target aws.`,
+      `The aggregation function ${functionName} returned something that is not a snapshot: ${oneLine(payload, 200) || 'nothing'}. Is the stack deployed by this version of sensorpipe? Run sensorpipe deploy --target aws.`,
       'AWS_FUNCTION_RESULT',
     );
   }
@@ -66,8 +67,4 @@ function isSnapshot(value: unknown): value is Snapshot {
     typeof v.total === 'number' &&
     Array.isArray(v.counties)
   );
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }

@@ -2,11 +2,13 @@ import {
   type BatchResultErrorEntry,
   SendMessageBatchCommand,
   type SendMessageBatchCommandOutput,
-  type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
-import { EnvironmentError, StackStateError } from '../../core/errors.js';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { eventBody, MAX_MESSAGE_BYTES, type OutgoingEvent } from '../../core/event.js';
+import { type RetryPolicy, retryPartial } from '../../core/retry.js';
 import type { EventSender, SendOutcome } from '../../core/streamer.js';
+import { oneLine } from '../../core/text.js';
+import { describeFailure, isRefused, isRetryable, isRetryableEntry, toUserError } from './errors.js';
 
 /** The part of SQSClient the sender uses; an SQSClient fits, and so does a test wrapper around one. */
 export interface SqsBatchClient {
@@ -18,66 +20,22 @@ export interface SqsEventSenderOptions {
   queueUrl: string;
   /** Batches in flight at once; 16 x 10 events holds a few hundred events a second at ~50 ms a request. */
   maxInFlight?: number;
-  /** Waits between attempts; injected so tests control time. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits between retries of failed entries; injected so tests control time. */
+  clock?: Clock;
+  /** Ctrl-C: ends the waits for a retry at once; the entries still unsent are counted as failed. */
+  signal?: AbortSignal;
   /** Uniform in [0, 1); injected so tests control the jitter. */
   random?: () => number;
-  /** Attempts per batch, the first included. */
-  maxAttempts?: number;
-  /** Backoff bound of the first retry; doubles each retry up to maxBackoffMs. */
-  baseBackoffMs?: number;
-  maxBackoffMs?: number;
+  /** How the entries SQS fails (its answer's Failed list) are sent again. */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** SendMessageBatch takes at most 10 entries and 1 MiB in all. */
 export const SQS_MAX_BATCH_SIZE = 10;
 export const SQS_MAX_BATCH_BYTES = MAX_MESSAGE_BYTES;
 
-const CREDENTIAL_CODES = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'InvalidClientTokenId',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'UnrecognizedClientException',
-  'InvalidSecurity',
-  'SignatureDoesNotMatch',
-  'InvalidSignatureException',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-]);
-const MISSING_QUEUE_CODES = new Set([
-  'AWS.SimpleQueueService.NonExistentQueue',
-  'NonExistentQueue',
-  'QueueDoesNotExist',
-]);
-const TRANSIENT_CODES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalError',
-  'InternalFailure',
-  'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'KMS.ThrottlingException',
-]);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-]);
+/** Up to 5 s between the last attempts: entries SQS fails on its side usually go through on the next. */
+const ENTRY_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 5_000 };
 
 interface Pending {
   /** Batch entry Id: the event's index in the events passed to send ("0".."9"). */
@@ -86,32 +44,34 @@ interface Pending {
   bytes: number;
 }
 
-type Classified =
-  | { kind: 'fatal'; error: Error }
-  | { kind: 'transient'; reason: string }
-  | { kind: 'failed'; reason: string };
+interface ChunkOutcome {
+  sent: number;
+  failed: number;
+  reasons: string[];
+}
 
-/** Sends events to an SQS queue with SendMessageBatch, retrying throttling, transient errors and failed entries. */
+/**
+ * Sends events to an SQS queue with SendMessageBatch. The SDK retries whole requests (throttling,
+ * 5xx, dropped connections); the sender sends again the entries SQS fails in an answer, with backoff.
+ */
 export class SqsEventSender implements EventSender {
   readonly maxBatchSize = SQS_MAX_BATCH_SIZE;
   readonly maxInFlight: number;
   private readonly client: SqsBatchClient;
   private readonly queueUrl: string;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: Clock;
+  private readonly signal: AbortSignal | undefined;
   private readonly random: () => number;
-  private readonly maxAttempts: number;
-  private readonly baseBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly retry: RetryPolicy;
 
   constructor(options: SqsEventSenderOptions) {
     this.client = options.client;
     this.queueUrl = options.queueUrl;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 16);
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.clock = options.clock ?? systemClock;
+    this.signal = options.signal;
     this.random = options.random ?? Math.random;
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
-    this.baseBackoffMs = options.baseBackoffMs ?? 100;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.retry = { ...ENTRY_RETRY, ...options.retry };
   }
 
   async send(events: OutgoingEvent[]): Promise<SendOutcome> {
@@ -137,9 +97,7 @@ export class SqsEventSender implements EventSender {
     });
 
     // Each request stays within the 1 MiB batch total; the requests of one send go out together.
-    const results = await Promise.allSettled(
-      splitBySize(entries).map((chunk) => this.sendWithRetries(chunk)),
-    );
+    const results = await Promise.allSettled(splitBySize(entries).map((chunk) => this.sendChunk(chunk)));
     let sent = 0;
     let fatal: unknown;
     for (const result of results) {
@@ -157,119 +115,72 @@ export class SqsEventSender implements EventSender {
     return outcome;
   }
 
-  /** One SendMessageBatch request and its retries; rejects only on fatal errors. */
-  private async sendWithRetries(
-    entries: Pending[],
-  ): Promise<{ sent: number; failed: number; reasons: string[] }> {
-    let pending = entries;
-    let sent = 0;
-    let failed = 0;
-    const reasons: string[] = [];
+  /** One SendMessageBatch request and the retries of its failed entries; rejects only on fatal errors. */
+  private async sendChunk(entries: Pending[]): Promise<ChunkOutcome> {
+    const outcome: ChunkOutcome = { sent: 0, failed: 0, reasons: [] };
     let lastReason = '';
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > this.maxAttempts) {
-        failed += pending.length;
-        reasons.push(`${lastReason} (gave up after ${this.maxAttempts} attempts)`);
-        break;
-      }
-      if (attempt > 1) await this.sleep(this.backoff(attempt - 1));
-      let output: SendMessageBatchCommandOutput;
-      try {
-        output = await this.client.send(
-          new SendMessageBatchCommand({
-            QueueUrl: this.queueUrl,
-            Entries: pending.map(
-              (entry): SendMessageBatchRequestEntry => ({ Id: entry.id, MessageBody: entry.body }),
-            ),
-          }),
-        );
-      } catch (error) {
-        const classified = this.classify(error);
-        if (classified.kind === 'fatal') throw classified.error;
-        if (classified.kind === 'failed') {
-          failed += pending.length;
-          reasons.push(classified.reason);
-          break;
+    const { left, attempts, interrupted } = await retryPartial(
+      entries,
+      async (pending) => {
+        let output: SendMessageBatchCommandOutput;
+        try {
+          output = await this.client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: this.queueUrl,
+              Entries: pending.map((entry) => ({ Id: entry.id, MessageBody: entry.body })),
+            }),
+          );
+        } catch (error) {
+          const reason = this.requestFailure(error);
+          outcome.failed += pending.length;
+          outcome.reasons.push(reason);
+          return [];
         }
-        lastReason = classified.reason;
-        continue;
-      }
-      const accepted = new Set((output.Successful ?? []).map((entry) => entry.Id));
-      const errors = new Map((output.Failed ?? []).map((entry) => [entry.Id, entry]));
-      const retry: Pending[] = [];
-      for (const entry of pending) {
-        if (accepted.has(entry.id)) {
-          sent++;
-          continue;
+        const accepted = new Set((output.Successful ?? []).map((entry) => entry.Id));
+        const errors = new Map((output.Failed ?? []).map((entry) => [entry.Id, entry]));
+        const again: Pending[] = [];
+        for (const entry of pending) {
+          if (accepted.has(entry.id)) {
+            outcome.sent++;
+            continue;
+          }
+          const error = errors.get(entry.id);
+          if (error && !isRetryableEntry(error)) {
+            outcome.failed++;
+            outcome.reasons.push(describeEntry(error));
+            continue;
+          }
+          lastReason = error ? describeEntry(error) : 'SQS returned no result for the message';
+          again.push(entry);
         }
-        const error = errors.get(entry.id);
-        if (error && !isRetryableEntry(error)) {
-          failed++;
-          reasons.push(describeEntry(error));
-          continue;
-        }
-        lastReason = error ? describeEntry(error) : 'SQS returned no result for the message';
-        retry.push(entry);
-      }
-      pending = retry;
+        return again;
+      },
+      this.retry,
+      { clock: this.clock, signal: this.signal, random: this.random },
+    );
+    if (left.length > 0) {
+      outcome.failed += left.length;
+      outcome.reasons.push(
+        `${lastReason} (${interrupted ? 'interrupted before it was sent again' : `gave up after ${attempts} attempts`})`,
+      );
     }
-    return { sent, failed, reasons };
+    return outcome;
   }
 
-  /** Full jitter: uniform in [0, min(max, base * 2^(retry-1))]. */
-  private backoff(retry: number): number {
-    const bound = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (retry - 1));
-    return Math.floor(this.random() * bound);
-  }
-
-  private classify(error: unknown): Classified {
-    const code = errorCode(error);
-    const queryCode = queryErrorCode(error);
-    if (CREDENTIAL_CODES.has(code) || CREDENTIAL_CODES.has(queryCode)) {
-      return {
-        kind: 'fatal',
-        error: new EnvironmentError(
-          `AWS refused the request (${code}): refresh your credentials (aws sso login, or new keys) and try again.`,
-          'AWS_CREDENTIALS',
-        ),
-      };
-    }
-    if (code === 'CredentialsProviderError') {
-      return {
-        kind: 'fatal',
-        error: new EnvironmentError(
-          'No AWS credentials found: run aws sso login, set AWS_PROFILE, or export access keys, and try again.',
-          'AWS_CREDENTIALS',
-        ),
-      };
-    }
-    if (MISSING_QUEUE_CODES.has(code) || MISSING_QUEUE_CODES.has(queryCode)) {
-      return {
-        kind: 'fatal',
-        error: new StackStateError(
-          `The queue ${this.queueUrl} does not exist: deploy the stack (sensorpipe deploy) or pass the right --queue-url.`,
-          'QUEUE_MISSING',
-        ),
-      };
-    }
-    const status = httpStatus(error);
-    const reason = `SendMessageBatch failed: ${code}${status ? ` (HTTP ${status})` : ''}`;
-    if (
-      TRANSIENT_CODES.has(code) ||
-      NETWORK_CODES.has(code) ||
-      NETWORK_CODES.has(systemCode(error)) ||
-      status === 429 ||
-      (status !== undefined && status >= 500) ||
-      faultOf(error) === 'server'
-    ) {
-      return { kind: 'transient', reason };
-    }
-    if (status !== undefined || faultOf(error) === 'client') {
-      // Any other refusal of the request (a bad parameter, a batch too long): retrying cannot help.
-      return { kind: 'failed', reason: `${reason}: ${oneLine(messageOf(error))}` };
-    }
+  /**
+   * The reason a whole request failed, to count its events as failed; or a throw, for what must stop
+   * the stream (credentials, permissions, a missing queue, and bugs). The SDK has already retried
+   * what can be retried, so the request is not sent again here.
+   */
+  private requestFailure(error: unknown): string {
+    const reason = `SendMessageBatch failed: ${describeFailure(error)}`;
+    if (isRetryable(error)) return reason;
+    const userError = toUserError(error, { queueUrl: this.queueUrl });
+    if (userError) throw userError;
+    // Any other refusal of the request (a bad parameter, a batch too long): retrying cannot help.
+    if (isRefused(error)) return `${reason}: ${oneLine(messageOf(error), 200)}`;
     // Not an AWS or network error: a bug or a misconfigured client; stop rather than fail every batch.
-    return { kind: 'fatal', error: error instanceof Error ? error : new Error(String(error)) };
+    throw error instanceof Error ? error : new Error(String(error));
   }
 }
 
@@ -291,15 +202,10 @@ function splitBySize(entries: Pending[]): Pending[][] {
   return chunks;
 }
 
-/** Server-side failures (SenderFault false) are worth retrying; sender faults such as invalid contents are not. */
-function isRetryableEntry(entry: BatchResultErrorEntry): boolean {
-  if (entry.SenderFault === true) return TRANSIENT_CODES.has(entry.Code ?? '');
-  return !['InvalidMessageContents', 'InvalidParameterValue', 'MissingParameter'].includes(entry.Code ?? '');
-}
-
 function describeEntry(entry: BatchResultErrorEntry): string {
   const code = entry.Code ?? 'UnknownError';
-  return entry.Message ? `${code}: ${oneLine(entry.Message)}` : code;
+  // AWS messages never contain the message body, but keep them short and on one line anyway.
+  return entry.Message ? `${code}: ${oneLine(entry.Message, 200)}` : code;
 }
 
 /** "3 of 10 events not sent: InternalError: ...; ..." with each distinct reason once. */
@@ -310,51 +216,7 @@ function summarize(failed: number, total: number, reasons: string[]): string {
   return `${failed} of ${total} events not sent: ${shown}${more}`;
 }
 
-/** AWS messages never contain the message body, but keep them short and on one line anyway. */
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
-}
-
-function field(error: unknown, key: string): unknown {
-  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[key] : undefined;
-}
-
-function errorCode(error: unknown): string {
-  for (const key of ['name', 'Code', 'code']) {
-    const value = field(error, key);
-    if (typeof value === 'string' && value !== '' && value !== 'Error') return value;
-  }
-  return systemCode(error) || 'UnknownError';
-}
-
-/** The query-protocol code (AWS.SimpleQueueService.NonExistentQueue) the SDK keeps next to the JSON one. */
-function queryErrorCode(error: unknown): string {
-  const value = field(error, 'Code');
-  return typeof value === 'string' ? value : '';
-}
-
-/** A Node system error code, on the error or its cause (the SDK wraps socket errors). */
-function systemCode(error: unknown): string {
-  for (let current = error, depth = 0; current !== undefined && depth < 5; depth++) {
-    const code = field(current, 'code');
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    current = field(current, 'cause');
-  }
-  return '';
-}
-
-function httpStatus(error: unknown): number | undefined {
-  const status = field(field(error, '$metadata'), 'httpStatusCode');
-  return typeof status === 'number' ? status : undefined;
-}
-
-function faultOf(error: unknown): string | undefined {
-  const fault = field(error, '$fault');
-  return typeof fault === 'string' ? fault : undefined;
-}
-
 function messageOf(error: unknown): string {
-  const message = field(error, 'message');
+  const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : '';
 }

@@ -1,7 +1,7 @@
 import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
@@ -32,6 +32,8 @@ function awsDetails<T extends { details: { kind: string } | null }>(
   return result.details as Extract<T['details'], { kind: 'aws' }>;
 }
 const MINUTE = 60_000;
+/** Waits that return at once. */
+const instantClock = { now: () => Date.now(), sleep: async () => {} };
 
 /** The environment with the emulators' clients in place of AWS's. */
 class EmulatedEnvironment extends AwsEnvironment {
@@ -39,7 +41,7 @@ class EmulatedEnvironment extends AwsEnvironment {
     private readonly emulated: {
       cloudformation: FakeCloudFormation;
       sqs: SQSClient;
-      dynamodb: DynamoDBClient;
+      dynamodb: DynamoDBDocumentClient;
       lambda: LambdaClient;
     },
   ) {
@@ -103,8 +105,8 @@ describe('targets/aws/aws-target', function () {
     lambdaMock = mockClient(lambda);
     // The aggregation function as deployed: the real handler over the emulated tables.
     const handler = createHandler({
-      events: new DynamoEventRepository(dynamo.client, tables.eventsTable),
-      snapshots: new DynamoSnapshotRepository(dynamo.client, tables.aggregatesTable),
+      events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
+      snapshots: new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable),
       windowMinutes: 5,
       now: () => now,
       log: () => {},
@@ -124,15 +126,15 @@ describe('targets/aws/aws-target', function () {
     const environment = new EmulatedEnvironment({
       cloudformation: cfn,
       sqs: sqs.client,
-      dynamodb: dynamo.client,
+      dynamodb: dynamo.documents,
       lambda,
     });
     return AwsTarget.open({
       stackName: STACK,
       environment,
-      deployer: new StackDeployer({ client: cfn.client, pollIntervalMs: 0, sleep: async () => {} }),
+      deployer: new StackDeployer({ client: cfn.client, pollIntervalMs: 0, clock: instantClock }),
       template: () => 'Resources: {}\n',
-      sleep: async () => {},
+      clock: instantClock,
       ...options,
     });
   }
@@ -275,7 +277,7 @@ describe('targets/aws/aws-target', function () {
     });
 
     it('aggregates by invoking the function, and show reads the same snapshot back', async () => {
-      const events = new DynamoEventRepository(dynamo.client, tables.eventsTable);
+      const events = new DynamoEventRepository(dynamo.documents, tables.eventsTable);
       await events.putEvents([
         storedEvent(now - 2 * MINUTE, 'Erie'),
         storedEvent(now - MINUTE, 'Erie'),
@@ -338,7 +340,7 @@ describe('targets/aws/aws-target', function () {
       expect((await aws.status()).queue?.deadLetters).to.equal(2);
     });
 
-    it('redrives with StartMessageMoveTask, followed to its end; --limit is refused on AWS', async () => {
+    it('redrives with StartMessageMoveTask, followed to its end, without --limit', async () => {
       await sqs.client.send(
         new SendMessageCommand({ QueueUrl: cfn.outputs.DeadLetterQueueUrl!, MessageBody: 'x' }),
       );
@@ -378,10 +380,141 @@ describe('targets/aws/aws-target', function () {
         expect(sent).to.deep.equal([{ SourceArn: 'arn:dlq', DestinationArn: 'arn:queue' }]);
         expect(result.moved).to.equal(1);
         expect(progress.at(-1)).to.deep.equal([1, 1]);
-        expect(await rejection(aws.redrive({ limit: 5 }))).to.include({ exitCode: ExitCode.usage });
       } finally {
         (sqs.client as unknown as { send: unknown }).send = realSend;
       }
+    });
+
+    it('stops following a move task on Ctrl-C, and says that SQS carries on', async () => {
+      await sqs.client.send(
+        new SendMessageCommand({ QueueUrl: cfn.outputs.DeadLetterQueueUrl!, MessageBody: 'x' }),
+      );
+      const controller = new AbortController();
+      const realSend = sqs.client.send.bind(sqs.client);
+      const send = async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'StartMessageMoveTaskCommand') return { TaskHandle: 'task-1' };
+        if (command.constructor.name === 'ListMessageMoveTasksCommand') {
+          controller.abort();
+          return { Results: [{ Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 0 }] };
+        }
+        return realSend(command as never);
+      };
+      (sqs.client as unknown as { send: typeof send }).send = send;
+      try {
+        const error = await rejection(aws.redrive({ signal: controller.signal }));
+        expect(error).to.include({ code: 'INTERRUPTED' });
+        expect(error.message).to.equal(
+          'Interrupted: SQS carries on moving the dead letters of stack "sensorpipe" back to its queue. Follow it with: aws sqs list-message-move-tasks --source-arn arn:dlq',
+        );
+      } finally {
+        (sqs.client as unknown as { send: unknown }).send = realSend;
+      }
+    });
+
+    describe('redrive --limit: by hand, on fauxqs', () => {
+      let requests: { name: string; entries: number }[];
+      let sentBodies: string[];
+      let refuse: (body: string) => boolean;
+      let realSend: SQSClient['send'];
+
+      /** Dead letters "dead 0".."dead n-1", sent in that order, a few ms apart. */
+      async function deadLetters(n: number): Promise<void> {
+        for (let i = 0; i < n; i++) {
+          await realSend(
+            new SendMessageCommand({ QueueUrl: cfn.outputs.DeadLetterQueueUrl!, MessageBody: `dead ${i}` }),
+          );
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      }
+
+      beforeEach(() => {
+        requests = [];
+        sentBodies = [];
+        refuse = () => false;
+        realSend = sqs.client.send.bind(sqs.client) as SQSClient['send'];
+        // Records the requests; SendMessageBatch refuses the entries `refuse` picks (SQS's Failed list).
+        const send = async (
+          command: SendMessageBatchCommand | { constructor: { name: string }; input: object },
+        ) => {
+          const input = command.input as { Entries?: { Id: string; MessageBody: string }[] };
+          requests.push({ name: command.constructor.name, entries: input.Entries?.length ?? 0 });
+          if (command.constructor.name === 'ReceiveMessageCommand') {
+            // A standard queue promises no order: hand the messages back newest first.
+            const out = (await realSend(command as never)) as { Messages?: unknown[] };
+            return { ...out, Messages: out.Messages?.reverse() };
+          }
+          if (!(command instanceof SendMessageBatchCommand)) return realSend(command as never);
+          const entries = input.Entries ?? [];
+          sentBodies.push(...entries.map((e) => e.MessageBody));
+          const kept = entries.filter((e) => !refuse(e.MessageBody ?? ''));
+          const out = kept.length
+            ? await realSend(new SendMessageBatchCommand({ ...command.input, Entries: kept }))
+            : { Successful: [], $metadata: {} };
+          const refused = entries.filter((e) => refuse(e.MessageBody ?? ''));
+          return {
+            ...out,
+            Failed: refused.map((e) => ({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' })),
+          };
+        };
+        (sqs.client as unknown as { send: typeof send }).send = send;
+      });
+      afterEach(() => {
+        (sqs.client as unknown as { send: unknown }).send = realSend;
+      });
+
+      const queued = async () => (await sqs.receiveAll(queueUrl)).sort();
+
+      it('moves at most --limit, oldest first, in one receive, one send and one delete per batch', async () => {
+        await deadLetters(5);
+        const progress: [number, number | null][] = [];
+        const result = await aws.redrive({
+          limit: 3,
+          onProgress: (moved, total) => progress.push([moved, total]),
+        });
+        expect(result).to.deep.equal({ moved: 3, remaining: 2 });
+        expect(requests.filter((r) => r.name !== 'GetQueueAttributesCommand')).to.deep.equal([
+          { name: 'ReceiveMessageCommand', entries: 0 },
+          { name: 'SendMessageBatchCommand', entries: 3 },
+          { name: 'DeleteMessageBatchCommand', entries: 3 },
+        ]);
+        expect(sentBodies).to.deep.equal(['dead 0', 'dead 1', 'dead 2']);
+        expect(await queued()).to.deep.equal(['dead 0', 'dead 1', 'dead 2']);
+        expect(progress).to.deep.equal([[3, 3]]);
+        const left = (await sqs.receiveAll(cfn.outputs.DeadLetterQueueUrl!)).sort();
+        expect(left).to.deep.equal(['dead 3', 'dead 4']);
+      });
+
+      it('moves in batches of 10 up to the limit', async () => {
+        await deadLetters(25);
+        expect(await aws.redrive({ limit: 23 })).to.deep.equal({ moved: 23, remaining: 2 });
+        const sends = requests.filter((r) => r.name === 'SendMessageBatchCommand').map((r) => r.entries);
+        expect(sends).to.deep.equal([10, 10, 3]);
+        expect(await queued()).to.have.length(23);
+      });
+
+      it('deletes from the dead-letter queue only the messages that were sent', async () => {
+        await deadLetters(4);
+        refuse = (body) => body === 'dead 1';
+        const result = await aws.redrive({ limit: 4 });
+        expect(result.moved).to.equal(3);
+        expect(await queued()).to.deep.equal(['dead 0', 'dead 2', 'dead 3']);
+        const deletes = requests.filter((r) => r.name === 'DeleteMessageBatchCommand').map((r) => r.entries);
+        expect(deletes).to.deep.equal([3]);
+        // The refused one is hidden for the visibility timeout, and then back in the dead letters.
+        expect((await aws.status()).queue?.deadLetters).to.equal(1);
+      });
+
+      it('stops between batches on Ctrl-C, with what it moved so far', async () => {
+        await deadLetters(25);
+        const controller = new AbortController();
+        const result = await aws.redrive({
+          limit: 25,
+          signal: controller.signal,
+          onProgress: () => controller.abort(),
+        });
+        expect(result).to.deep.equal({ moved: 10, remaining: 15 });
+        expect(await queued()).to.have.length(10);
+      });
     });
 
     it('says when a resource of the stack was deleted outside CloudFormation, and how to recover', async () => {

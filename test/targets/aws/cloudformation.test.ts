@@ -1,12 +1,24 @@
-import { CreateChangeSetCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteStackCommand,
+  DescribeChangeSetCommand,
+} from '@aws-sdk/client-cloudformation';
 import { expect } from 'chai';
-import { ExitCode } from '../../../src/core/errors.js';
+import { systemClock } from '../../../src/core/clock.js';
+import { ExitCode, InterruptedError } from '../../../src/core/errors.js';
 import {
   type DeployPlan,
   StackDeployer,
   StackNeedsRecreateError,
   type StackProgress,
 } from '../../../src/targets/aws/cloudformation.js';
+import {
+  describeStacksXml,
+  quickRetries,
+  STAND_IN_CLIENT,
+  startAwsStandIn,
+} from '../../helpers/aws-stand-in.js';
 import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../helpers/fake-cloudformation.js';
 import { rejection } from '../../helpers/rejection.js';
 
@@ -24,7 +36,7 @@ describe('targets/aws/cloudformation', () => {
     deployer = new StackDeployer({
       client: cfn.client,
       pollIntervalMs: 5,
-      sleep: async (ms) => void sleeps.push(ms),
+      clock: { now: () => Date.now(), sleep: async (ms: number) => void sleeps.push(ms) },
     });
   });
 
@@ -173,15 +185,91 @@ describe('targets/aws/cloudformation', () => {
     });
   });
 
-  it('keeps polling through throttling', async () => {
-    const plan: DeployPlan = await deployer.plan({
-      stackName: STACK,
-      templateBody: TEMPLATE,
-      parameters: {},
+  describe('throttling: the SDK retries it, the deployer does not', () => {
+    it('a throttled DescribeStacks is retried by the SDK, and the deployer sees the stack', async () => {
+      cfn.mock.restore(); // the fake mocks every CloudFormationClient; this one talks HTTP
+      let throttled = 0;
+      const proxy = await startAwsStandIn({
+        answer: () =>
+          throttled++ < 2
+            ? { kind: 'error', code: 'Throttling', message: 'Rate exceeded' }
+            : { kind: 'reply', body: describeStacksXml({ name: STACK, status: 'UPDATE_COMPLETE' }) },
+      });
+      const client = new CloudFormationClient({
+        ...STAND_IN_CLIENT,
+        endpoint: proxy.url,
+        retryStrategy: quickRetries(),
+      });
+      try {
+        const stack = await new StackDeployer({ client }).describe(STACK);
+        expect(stack).to.deep.include({ stackName: STACK, status: 'UPDATE_COMPLETE' });
+        expect(proxy.requests.map((r) => r.operation)).to.deep.equal([
+          'DescribeStacks',
+          'DescribeStacks',
+          'DescribeStacks',
+        ]);
+      } finally {
+        client.destroy();
+        await proxy.close();
+      }
     });
-    cfn.throttle(3);
-    expect((await deployer.execute(plan)).status).to.equal('CREATE_COMPLETE');
-    expect(sleeps.some((ms) => ms >= 1000)).to.equal(true);
+
+    it('throttling that outlasts the SDK ends the deploy: no retries stacked on top', async () => {
+      const plan: DeployPlan = await deployer.plan({
+        stackName: STACK,
+        templateBody: TEMPLATE,
+        parameters: {},
+      });
+      const reads = cfn.mock.commandCalls(DescribeChangeSetCommand).length;
+      cfn.throttle(1);
+      const error = await rejection(deployer.execute(plan));
+      expect(error.name).to.equal('Throttling');
+      expect(cfn.mock.commandCalls(DescribeChangeSetCommand)).to.have.length(reads + 1);
+      expect(sleeps.filter((ms) => ms >= 1000)).to.deep.equal([]);
+    });
+  });
+
+  describe('Ctrl-C', () => {
+    it('stops following a deploy at once, and says that CloudFormation carries on', async () => {
+      const patient = new StackDeployer({ client: cfn.client, pollIntervalMs: 60_000, clock: systemClock });
+      const plan = await deployer.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: {} });
+      const controller = new AbortController();
+      const following = rejection(patient.execute(plan, undefined, controller.signal));
+      setTimeout(() => controller.abort(), 20);
+      const started = Date.now();
+      const error = await following;
+      expect(Date.now() - started).to.be.below(5_000);
+      expect(error).to.be.instanceOf(InterruptedError);
+      expect(error.message).to.equal(
+        'Interrupted: CloudFormation carries on with the deploy of stack "sensorpipe". Follow it with: aws cloudformation describe-stack-events --stack-name sensorpipe',
+      );
+    });
+
+    it('stops waiting for a change set at once: nothing was deployed', async () => {
+      cfn.changeSetReads = 1_000;
+      const patient = new StackDeployer({ client: cfn.client, pollIntervalMs: 60_000, clock: systemClock });
+      const controller = new AbortController();
+      const planning = rejection(
+        patient.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: {} }, controller.signal),
+      );
+      setTimeout(() => controller.abort(), 20);
+      const error = await planning;
+      expect(error).to.be.instanceOf(InterruptedError);
+      expect(error.message).to.equal(
+        'Interrupted while CloudFormation planned the deploy of stack "sensorpipe": nothing was deployed.',
+      );
+    });
+
+    it('stops following a delete at once', async () => {
+      await deploy();
+      const patient = new StackDeployer({ client: cfn.client, pollIntervalMs: 60_000, clock: systemClock });
+      const controller = new AbortController();
+      const deleting = rejection(patient.deleteStack(STACK, undefined, controller.signal));
+      setTimeout(() => controller.abort(), 20);
+      expect((await deleting).message).to.match(
+        /^Interrupted: CloudFormation carries on with the delete of stack/,
+      );
+    });
   });
 
   describe('deleteStack', () => {

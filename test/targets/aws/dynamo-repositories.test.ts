@@ -1,30 +1,41 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteItemCommand,
-  type BatchWriteItemCommandOutput,
-  type DynamoDBClient,
+  BatchGetCommand,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
   QueryCommand,
-  ScanCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+} from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
+import type { Clock } from '../../../src/core/clock.js';
 import type { StoredEvent } from '../../../src/core/event.js';
 import { buildSnapshot } from '../../../src/core/snapshot.js';
 import { windowAt } from '../../../src/core/window.js';
 import {
+  countStored,
   DynamoEventRepository,
   type DynamoEventRepositoryOptions,
   DynamoSnapshotRepository,
+  documentClientOf,
 } from '../../../src/targets/aws/dynamo-repositories.js';
-import { EVENT_SHARDS } from '../../../src/targets/aws/keys.js';
+import { EVENT_SHARDS, type EventItem } from '../../../src/targets/aws/keys.js';
+import { quickRetries, STAND_IN_CLIENT, startAwsStandIn } from '../../helpers/aws-stand-in.js';
 import { type LocalDynamo, startDynalite, storedEvent } from '../../helpers/dynalite.js';
 
 const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
-const noWait = { sleep: async () => {}, random: () => 0.5 };
+
+/** A clock whose sleeps record their durations and return at once. */
+function recordingClock(): Clock & { sleeps: number[] } {
+  const sleeps: number[] = [];
+  return { sleeps, now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) };
+}
+const noWait = { clock: recordingClock(), random: () => 0.5 };
 
 type Send = (command: unknown) => Promise<unknown>;
+type PutRequest = { PutRequest: { Item: EventItem } };
 
 /** Replaces the client's `send` on this instance only; `wrap` gets the real one. */
-function interceptSend(client: DynamoDBClient, wrap: (real: Send) => Send): () => void {
+function interceptSend(client: DynamoDBDocumentClient, wrap: (real: Send) => Send): () => void {
   const real = client.send.bind(client) as Send;
   const mutable = client as unknown as { send: Send };
   mutable.send = wrap(real);
@@ -56,7 +67,7 @@ describe('DynamoDB repositories (dynalite)', () => {
   });
 
   const events = (options: DynamoEventRepositoryOptions = {}) =>
-    new DynamoEventRepository(dynamo.client, eventsTable, { ...noWait, ...options });
+    new DynamoEventRepository(dynamo.documents, eventsTable, { ...noWait, ...options });
 
   const scanAll = async () =>
     (await dynamo.client.send(new ScanCommand({ TableName: eventsTable }))).Items ?? [];
@@ -86,6 +97,20 @@ describe('DynamoDB repositories (dynalite)', () => {
       expect(await repo.putEvents([e])).to.deep.equal({ failedIds: [] });
       expect(await scanAll()).to.have.length(2);
       expect(asMap(await repo.countByCounty(windowAt(T, 5)))).to.deep.equal({ Kings: 1, Tioga: 1 });
+    });
+
+    it('sends each id once: 25 distinct events among 30 go in one BatchWriteItem of 25', async () => {
+      const distinct = Array.from({ length: 25 }, () => storedEvent(T, 'Tioga'));
+      const batch = [...distinct, ...distinct.slice(0, 5).map((e) => ({ ...e }))];
+      const writes: number[] = [];
+      restore = interceptSend(dynamo.documents, (real) => async (command) => {
+        if (command instanceof BatchWriteCommand)
+          writes.push(command.input.RequestItems?.[eventsTable]?.length ?? 0);
+        return real(command);
+      });
+      expect(await events().putEvents(batch)).to.deep.equal({ failedIds: [] });
+      expect(writes).to.deep.equal([25]);
+      expect(await scanAll()).to.have.length(25);
     });
 
     it('keeps events of the same millisecond apart, over many chunks', async () => {
@@ -121,7 +146,7 @@ describe('DynamoDB repositories (dynalite)', () => {
       const repo = events({ pageSize: 2 });
       const batch = Array.from({ length: 200 }, (_, i) => storedEvent(T - i * 7, `C${i % 5}`));
       await repo.putEvents(batch);
-      restore = interceptSend(dynamo.client, (real) => async (command) => {
+      restore = interceptSend(dynamo.documents, (real) => async (command) => {
         if (command instanceof QueryCommand) queries.push(command.input);
         return real(command);
       });
@@ -139,25 +164,25 @@ describe('DynamoDB repositories (dynalite)', () => {
     });
 
     it('retries UnprocessedItems with backoff until they are stored', async () => {
-      const delays: number[] = [];
-      const repo = events({ sleep: async (ms) => void delays.push(ms), random: () => 0.5, baseDelayMs: 100 });
+      const clock = recordingClock();
+      const repo = events({ clock, random: () => 0.5, retry: { baseDelayMs: 100 } });
       let calls = 0;
-      restore = interceptSend(dynamo.client, (real) => async (command) => {
-        if (!(command instanceof BatchWriteItemCommand)) return real(command);
+      restore = interceptSend(dynamo.documents, (real) => async (command) => {
+        if (!(command instanceof BatchWriteCommand)) return real(command);
         calls++;
         // The first two calls store only the first request of the batch and hand back the rest.
         if (calls > 2) return real(command);
         const requests = command.input.RequestItems?.[eventsTable] ?? [];
-        await real(new BatchWriteItemCommand({ RequestItems: { [eventsTable]: requests.slice(0, 1) } }));
+        await real(new BatchWriteCommand({ RequestItems: { [eventsTable]: requests.slice(0, 1) } }));
         return {
           UnprocessedItems: { [eventsTable]: requests.slice(1) },
           $metadata: {},
-        } satisfies BatchWriteItemCommandOutput;
+        } satisfies BatchWriteCommandOutput;
       });
       const batch = Array.from({ length: 10 }, () => storedEvent(T, 'Tioga'));
       expect(await repo.putEvents(batch)).to.deep.equal({ failedIds: [] });
       expect(calls).to.equal(3);
-      expect(delays).to.deep.equal([50, 100]); // full jitter: random 0.5 of 100, then of 200
+      expect(clock.sleeps).to.deep.equal([50, 100]); // full jitter: random 0.5 of 100, then of 200
       expect(await scanAll()).to.have.length(10);
       expect(asMap(await repo.countByCounty(windowAt(T, 5)))).to.deep.equal({ Tioga: 10 });
     });
@@ -166,46 +191,77 @@ describe('DynamoDB repositories (dynalite)', () => {
       const batch = Array.from({ length: 40 }, () => storedEvent(T, 'Tioga'));
       const stuck = new Set([batch[3]!.id, batch[30]!.id]);
       let calls = 0;
-      restore = interceptSend(dynamo.client, (real) => async (command) => {
-        if (!(command instanceof BatchWriteItemCommand)) return real(command);
+      restore = interceptSend(dynamo.documents, (real) => async (command) => {
+        if (!(command instanceof BatchWriteCommand)) return real(command);
         calls++;
-        const requests = command.input.RequestItems?.[eventsTable] ?? [];
-        const isStuck = (r: WriteRequest) => stuck.has(r.PutRequest?.Item?.id?.S ?? '');
+        const requests = (command.input.RequestItems?.[eventsTable] ?? []) as PutRequest[];
+        const isStuck = (r: PutRequest) => stuck.has(r.PutRequest.Item.id);
         const stored = requests.filter((r) => !isStuck(r));
-        if (stored.length > 0)
-          await real(new BatchWriteItemCommand({ RequestItems: { [eventsTable]: stored } }));
+        if (stored.length > 0) await real(new BatchWriteCommand({ RequestItems: { [eventsTable]: stored } }));
         const left = requests.filter(isStuck);
         return { UnprocessedItems: left.length ? { [eventsTable]: left } : {}, $metadata: {} };
       });
-      const { failedIds } = await events({ maxAttempts: 4 }).putEvents(batch);
+      const { failedIds } = await events({ retry: { maxAttempts: 4 } }).putEvents(batch);
       expect(failedIds.sort()).to.deep.equal([...stuck].sort());
       expect(calls).to.equal(2 * 4); // two chunks, each tried four times
       expect(await scanAll()).to.have.length(38);
     });
 
-    it('reports every id of a chunk whose request keeps failing, never dropping one', async () => {
+    it('fails every id of a chunk whose request failed as a whole, without retrying or splitting it', async () => {
       const batch = Array.from({ length: 30 }, () => storedEvent(T, 'Tioga'));
       let calls = 0;
-      restore = interceptSend(dynamo.client, (real) => async (command) => {
-        if (!(command instanceof BatchWriteItemCommand)) return real(command);
+      restore = interceptSend(dynamo.documents, (real) => async (command) => {
+        if (!(command instanceof BatchWriteCommand)) return real(command);
         calls++;
         const requests = command.input.RequestItems?.[eventsTable] ?? [];
         if (requests.length === 5) {
+          // What reaches the repository once the SDK has used up its attempts.
           const error = new Error('Rate exceeded');
           error.name = 'ProvisionedThroughputExceededException';
-          throw error;
+          throw Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
         }
         return real(command);
       });
-      const { failedIds } = await events({ maxAttempts: 3 }).putEvents(batch);
+      const { failedIds } = await events().putEvents(batch);
       expect(failedIds.sort()).to.deep.equal(
         batch
           .slice(25)
           .map((e) => e.id)
           .sort(),
       );
-      expect(calls).to.equal(1 + 3);
+      expect(calls).to.equal(2);
       expect(await scanAll()).to.have.length(25);
+    });
+
+    it('rides out throttling and a lost answer through the SDK (stand-in in front of dynalite)', async () => {
+      const faults = ['throttle', 'lose-answer', 'throttle'];
+      const proxy = await startAwsStandIn({
+        upstream: dynamo.endpoint,
+        answer: (request) => {
+          if (request.operation !== 'BatchWriteItem') return { kind: 'forward' };
+          const fault = faults.shift();
+          if (fault === 'throttle') return { kind: 'error', code: 'ProvisionedThroughputExceededException' };
+          return fault === 'lose-answer' ? { kind: 'lose-answer' } : { kind: 'forward' };
+        },
+      });
+      const client = new DynamoDBClient({
+        ...STAND_IN_CLIENT,
+        endpoint: proxy.url,
+        retryStrategy: quickRetries(),
+      });
+      try {
+        const batch = Array.from({ length: 50 }, () => storedEvent(T, 'Tioga'));
+        const repo = new DynamoEventRepository(documentClientOf(client), eventsTable, {
+          ...noWait,
+          writeConcurrency: 1,
+        });
+        expect(await repo.putEvents(batch)).to.deep.equal({ failedIds: [] });
+        expect(proxy.requests.filter((r) => r.operation === 'BatchWriteItem')).to.have.length(2 + 3);
+        expect(await scanAll()).to.have.length(50);
+      } finally {
+        client.destroy();
+        await proxy.close();
+      }
     });
 
     it('fails only the item DynamoDB rejects (over 400 KB), not its whole chunk', async () => {
@@ -222,18 +278,48 @@ describe('DynamoDB repositories (dynalite)', () => {
     });
   });
 
+  describe('countStored', () => {
+    it('counts the events the table holds by their keys, whatever else it holds', async () => {
+      const mine = Array.from({ length: 150 }, (_, i) => storedEvent(T - i, 'Tioga'));
+      const others = Array.from({ length: 20 }, () => storedEvent(T, 'Kings'));
+      await events().putEvents([...mine.slice(0, 120), ...others]);
+      expect(await countStored(dynamo.documents, eventsTable, mine)).to.equal(120);
+    });
+
+    it('looks up UnprocessedKeys again, with backoff', async () => {
+      const mine = Array.from({ length: 10 }, () => storedEvent(T, 'Tioga'));
+      await events().putEvents(mine);
+      let calls = 0;
+      restore = interceptSend(dynamo.documents, (real) => async (command) => {
+        if (!(command instanceof BatchGetCommand)) return real(command);
+        calls++;
+        const request = command.input.RequestItems?.[eventsTable];
+        const keys = request?.Keys ?? [];
+        if (calls > 1) return real(command);
+        const out = (await real(
+          new BatchGetCommand({ RequestItems: { [eventsTable]: { ...request, Keys: keys.slice(0, 4) } } }),
+        )) as object;
+        return { ...out, UnprocessedKeys: { [eventsTable]: { ...request, Keys: keys.slice(4) } } };
+      });
+      const clock = recordingClock();
+      expect(await countStored(dynamo.documents, eventsTable, mine, { clock, random: () => 1 })).to.equal(10);
+      expect(calls).to.equal(2);
+      expect(clock.sleeps).to.deep.equal([50]);
+    });
+  });
+
   describe('DynamoSnapshotRepository', () => {
     const snapshotAt = (updatedAt: number, counts: Record<string, number>) =>
       buildSnapshot(new Map(Object.entries(counts)), windowAt(updatedAt, 5), updatedAt);
 
     it('has no snapshot before the first aggregation', async () => {
-      expect(await new DynamoSnapshotRepository(dynamo.client, aggregatesTable).latestSnapshot()).to.equal(
+      expect(await new DynamoSnapshotRepository(dynamo.documents, aggregatesTable).latestSnapshot()).to.equal(
         undefined,
       );
     });
 
     it('replaces the snapshot whole with a newer one (or one of the same time)', async () => {
-      const repo = new DynamoSnapshotRepository(dynamo.client, aggregatesTable);
+      const repo = new DynamoSnapshotRepository(dynamo.documents, aggregatesTable);
       await repo.putSnapshot(snapshotAt(T, { Tioga: 3, Kings: 1 }));
       const newer = snapshotAt(T + 60_000, { Queens: 2 });
       await repo.putSnapshot(newer);
@@ -244,7 +330,7 @@ describe('DynamoDB repositories (dynalite)', () => {
     });
 
     it('never replaces a newer snapshot with an older one, and does not throw for it', async () => {
-      const repo = new DynamoSnapshotRepository(dynamo.client, aggregatesTable);
+      const repo = new DynamoSnapshotRepository(dynamo.documents, aggregatesTable);
       const newer = snapshotAt(T + 60_000, { Queens: 2 });
       await repo.putSnapshot(newer);
       await repo.putSnapshot(snapshotAt(T, { Tioga: 3 }));
@@ -252,7 +338,7 @@ describe('DynamoDB repositories (dynalite)', () => {
     });
 
     it('passes on other errors', async () => {
-      const repo = new DynamoSnapshotRepository(dynamo.client, 'no-such-table');
+      const repo = new DynamoSnapshotRepository(dynamo.documents, 'no-such-table');
       let error: unknown;
       await repo.putSnapshot(snapshotAt(T, { Tioga: 3 })).catch((e) => {
         error = e;

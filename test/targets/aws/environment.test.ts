@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { expect } from 'chai';
 import { ExitCode } from '../../../src/core/errors.js';
-import { AwsEnvironment, describeAwsError } from '../../../src/targets/aws/environment.js';
+import { AWS_RETRY_POLICY, AwsEnvironment } from '../../../src/targets/aws/environment.js';
 import { rejection } from '../../helpers/rejection.js';
 
 const AWS_VARIABLES = [
@@ -22,15 +21,6 @@ const AWS_VARIABLES = [
   'AWS_CONTAINER_CREDENTIALS_FULL_URI',
   'AWS_WEB_IDENTITY_TOKEN_FILE',
 ];
-
-function serviceError(name: string, message: string, requestId = 'req-123') {
-  return new CloudFormationServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: 403, requestId },
-    message,
-  });
-}
 
 describe('targets/aws/environment', () => {
   let dir: string;
@@ -123,7 +113,7 @@ describe('targets/aws/environment', () => {
   });
 
   describe('clients', () => {
-    it('share the region and --endpoint-url; SQS makes one attempt per request (the sender retries)', async () => {
+    it('share the region, --endpoint-url and one retry policy: adaptive, 5 attempts', async () => {
       isolate({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
       const env = environment({ endpointUrl: 'http://127.0.0.1:4566' });
       const [sqs, dynamodb, lambda, cloudformation] = await Promise.all([
@@ -138,86 +128,12 @@ describe('targets/aws/environment', () => {
         expect(endpoint?.hostname).to.equal('127.0.0.1');
         expect(endpoint?.port).to.equal(4566);
       }
-      expect(await sqs.config.maxAttempts()).to.equal(1);
-      expect(await dynamodb.config.maxAttempts()).to.be.greaterThan(1);
+      expect(AWS_RETRY_POLICY).to.deep.equal({ retryMode: 'adaptive', maxAttempts: 5 });
+      for (const client of [sqs, dynamodb, lambda, cloudformation]) {
+        expect(await client.config.maxAttempts()).to.equal(5);
+        expect(((await client.config.retryStrategy()) as { mode?: string }).mode).to.equal('adaptive');
+      }
       expect(await env.sqs()).to.equal(sqs);
-    });
-  });
-
-  describe('describeAwsError', () => {
-    const cases: Array<[string, unknown, string, RegExp]> = [
-      [
-        'access denied',
-        serviceError(
-          'AccessDenied',
-          'User: arn:aws:iam::123:user/dev is not authorized to perform: cloudformation:CreateChangeSet',
-        ),
-        'AWS_ACCESS_DENIED',
-        /^AWS denied the request: User: .* cloudformation:CreateChangeSet\. Your identity needs the permissions listed under "IAM permissions" in the README\.$/,
-      ],
-      [
-        'an expired token',
-        serviceError('ExpiredToken', 'The security token included in the request is expired'),
-        'AWS_EXPIRED_TOKEN',
-        /^Your AWS session has expired \(ExpiredToken\): refresh it/,
-      ],
-      [
-        'an unknown access key',
-        serviceError('InvalidClientTokenId', 'The security token included in the request is invalid.'),
-        'AWS_INVALID_CREDENTIALS',
-        /^AWS did not accept your credentials \(InvalidClientTokenId\)/,
-      ],
-      [
-        'no credentials',
-        Object.assign(new Error('Could not load credentials from any providers'), {
-          name: 'CredentialsProviderError',
-        }),
-        'AWS_NO_CREDENTIALS',
-        /^No AWS credentials found: .* To run without AWS, use --target local\.$/,
-      ],
-      [
-        'a refused connection, wrapped by the SDK',
-        Object.assign(new Error('socket hang up'), {
-          cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
-        }),
-        'AWS_UNREACHABLE',
-        /^Cannot reach AWS \(ECONNREFUSED\): check your network, and try again\.$/,
-      ],
-    ];
-    for (const [what, error, code, message] of cases) {
-      it(`turns ${what} into one line (${code}) with the request id kept for --debug`, () => {
-        const described = describeAwsError(error);
-        expect(described).to.include({ code, exitCode: ExitCode.environment });
-        expect(described?.message).to.match(message);
-        expect(described?.message).to.not.include('\n');
-        if ((error as { $metadata?: unknown }).$metadata)
-          expect(described?.suggestions).to.include('AWS request id: req-123');
-      });
-    }
-
-    it('keeps no cause for a signature mismatch, whose message holds the signed string and its token', () => {
-      const error = serviceError(
-        'SignatureDoesNotMatch',
-        'The request signature we calculated does not match. The String-to-Sign should have been AWS4-HMAC-SHA256 x-amz-security-token:SECRET-TOKEN',
-      );
-      const described = describeAwsError(error);
-      expect(described?.code).to.equal('AWS_INVALID_CREDENTIALS');
-      expect(described?.cause).to.equal(undefined);
-      expect(JSON.stringify(described)).to.not.include('SECRET-TOKEN');
-      expect(described?.message).to.not.include('SECRET-TOKEN');
-    });
-
-    it('names the endpoint when --endpoint-url is unreachable', () => {
-      const error = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
-      expect(describeAwsError(error, { endpointUrl: 'http://localhost:4566' })?.message).to.equal(
-        'Cannot reach http://localhost:4566 (ECONNREFUSED): check your network and --endpoint-url, and try again.',
-      );
-    });
-
-    it('leaves throttling and other service errors to the caller', () => {
-      expect(describeAwsError(serviceError('Throttling', 'Rate exceeded'))).to.equal(undefined);
-      expect(describeAwsError(serviceError('ValidationError', 'Template format error'))).to.equal(undefined);
-      expect(describeAwsError(new Error('boom'))).to.equal(undefined);
     });
   });
 });

@@ -2,14 +2,21 @@ import {
   type SendMessageBatchCommand,
   SendMessageBatchCommand as SendMessageBatchCommandClass,
   type SendMessageBatchCommandOutput,
+  SQSClient,
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
-import { systemClock } from '../../../src/core/clock.js';
-import { EnvironmentError, StackStateError } from '../../../src/core/errors.js';
-import type { OutgoingEvent, SensorEvent } from '../../../src/core/event.js';
+import { type Clock, systemClock } from '../../../src/core/clock.js';
+import { EnvironmentError, ExitCode, StackStateError } from '../../../src/core/errors.js';
+import { eventBody, type OutgoingEvent, type SensorEvent } from '../../../src/core/event.js';
 import { type SourceItem, streamEvents } from '../../../src/core/streamer.js';
 import { type SqsBatchClient, SqsEventSender } from '../../../src/targets/aws/sqs-sender.js';
+import {
+  type AwsStandIn,
+  quickRetries,
+  STAND_IN_CLIENT,
+  startAwsStandIn,
+} from '../../helpers/aws-stand-in.js';
 import { type LocalSqs, startFauxqs } from '../../helpers/fauxqs.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -102,10 +109,18 @@ async function* rows(n: number): AsyncGenerator<SourceItem[]> {
     ];
 }
 
-/** Sleeps that record their durations and return at once. */
-function recordSleeps() {
+/** A clock whose sleeps record their durations and return at once. */
+function recordSleeps(): { sleeps: number[]; clock: Clock } {
   const sleeps: number[] = [];
-  return { sleeps, sleep: async (ms: number) => void sleeps.push(ms) };
+  return { sleeps, clock: { now: () => Date.now(), sleep: async (ms: number) => void sleeps.push(ms) } };
+}
+
+/** Events whose bodies are exactly these sizes in bytes (ASCII). */
+function eventsOfBytes(sizes: number[]): OutgoingEvent[] {
+  return events(sizes.length).map((event, i) => {
+    const bare = eventBody({ ...event, dataJson: '{"b":""}' }).length;
+    return { ...event, dataJson: JSON.stringify({ b: 'x'.repeat(sizes[i]! - bare) }) };
+  });
 }
 
 describe('SqsEventSender', () => {
@@ -197,8 +212,8 @@ describe('SqsEventSender', () => {
         },
       };
       const client = new RecordingClient(partial);
-      const { sleeps, sleep } = recordSleeps();
-      const sender = new SqsEventSender({ client, queueUrl, sleep, random: () => 0.5 });
+      const { sleeps, clock } = recordSleeps();
+      const sender = new SqsEventSender({ client, queueUrl, clock, random: () => 0.5 });
       const outcome = await sender.send(events(10));
 
       expect(outcome).to.deep.equal({ sent: 10, failed: 0 });
@@ -250,14 +265,31 @@ describe('SqsEventSender', () => {
       expect(await sqs.receiveAll(queueUrl)).to.have.length(4);
     });
 
+    it('sends exactly 1 MiB in one request, and one byte more in two', async () => {
+      const half = 512 * 1024;
+      const exact = new RecordingClient(sqs.client);
+      const atLimit = await new SqsEventSender({ client: exact, queueUrl }).send(eventsOfBytes([half, half]));
+      expect(atLimit).to.deep.equal({ sent: 2, failed: 0 });
+      expect(exact.batches.map((b) => b.bytes)).to.deep.equal([1024 * 1024]);
+
+      const over = new RecordingClient(sqs.client);
+      const overLimit = await new SqsEventSender({ client: over, queueUrl }).send(
+        eventsOfBytes([half, half + 1]),
+      );
+      expect(overLimit).to.deep.equal({ sent: 2, failed: 0 });
+      expect(over.batches.map((b) => b.bytes)).to.deep.equal([half, half + 1]);
+      expect(await sqs.receiveAll(queueUrl)).to.have.length(4);
+    });
+
     it('rejects with StackStateError when the queue does not exist', async () => {
       const missing = queueUrl.replace(/events-\d+$/, 'no-such-queue');
-      const sender = new SqsEventSender({ client: sqs.client, queueUrl: missing, sleep: async () => {} });
+      const sender = new SqsEventSender({ client: sqs.client, queueUrl: missing });
       const error = await sender.send(events(3)).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(error).to.be.instanceOf(StackStateError);
+      expect(error).to.include({ code: 'AWS_RESOURCE_MISSING' });
       expect((error as Error).message).to.equal(
         `The queue ${missing} does not exist: deploy the stack (sensorpipe deploy) or pass the right --queue-url.`,
       );
@@ -274,8 +306,89 @@ describe('SqsEventSender', () => {
     });
   });
 
+  describe('whole requests: the SDK retries them, the sender does not (stand-in in front of fauxqs)', () => {
+    let sqs: LocalSqs;
+    let queueUrl: string;
+    let proxy: AwsStandIn;
+    let client: SQSClient;
+    let faults: ('throttle' | 'busy' | 'unavailable' | 'drop' | 'lose-answer')[];
+
+    before(async () => {
+      sqs = await startFauxqs();
+    });
+    after(async () => {
+      await sqs.close();
+    });
+    beforeEach(async () => {
+      queueUrl = await sqs.createQueue();
+      faults = [];
+      proxy = await startAwsStandIn({
+        upstream: sqs.endpoint,
+        answer: () => {
+          switch (faults.shift()) {
+            case 'throttle':
+              return { kind: 'error', code: 'ThrottlingException' };
+            case 'busy':
+              return { kind: 'error', code: 'RequestThrottled', status: 403 };
+            case 'unavailable':
+              return { kind: 'error', code: 'ServiceUnavailable', status: 503 };
+            case 'drop':
+              return { kind: 'drop' };
+            case 'lose-answer':
+              return { kind: 'lose-answer' };
+            default:
+              return { kind: 'forward' };
+          }
+        },
+      });
+      client = new SQSClient({ ...STAND_IN_CLIENT, endpoint: proxy.url, retryStrategy: quickRetries(5) });
+    });
+    afterEach(async () => {
+      client.destroy();
+      await proxy.close();
+    });
+
+    it('sends a request once; the SDK retries throttling and a 503 until it goes through', async () => {
+      faults.push('throttle', 'busy', 'unavailable');
+      const recording = new RecordingClient(client);
+      const { sleeps, clock } = recordSleeps();
+      const outcome = await new SqsEventSender({ client: recording, queueUrl, clock }).send(events(10));
+
+      expect(outcome).to.deep.equal({ sent: 10, failed: 0 });
+      expect(recording.batches).to.have.length(1);
+      expect(proxy.requests).to.have.length(4);
+      expect(sleeps).to.deep.equal([]);
+      expect(await sqs.receiveAll(queueUrl)).to.have.length(10);
+    });
+
+    it('counts the batch failed, without a retry of its own, when throttling outlasts the SDK', async () => {
+      faults.push(...Array.from({ length: 10 }, () => 'throttle' as const));
+      const recording = new RecordingClient(client);
+      const outcome = await new SqsEventSender({ client: recording, queueUrl }).send(events(10));
+
+      expect(outcome).to.deep.include({ sent: 0, failed: 10 });
+      expect(outcome.error).to.equal(
+        '10 of 10 events not sent: SendMessageBatch failed: ThrottlingException (HTTP 400)',
+      );
+      // Five attempts, all the SDK's: no retries stacked on top of them.
+      expect(recording.batches).to.have.length(1);
+      expect(proxy.requests).to.have.length(5);
+    });
+
+    it('gets through a dropped connection and a lost answer (SQS then holds the lost batch twice)', async () => {
+      faults.push('drop', 'lose-answer');
+      const outcome = await new SqsEventSender({ client, queueUrl }).send(events(10));
+
+      expect(outcome).to.deep.equal({ sent: 10, failed: 0 });
+      expect(proxy.requests).to.have.length(3);
+      const ids = (await sqs.receiveAll(queueUrl)).map((body) => (JSON.parse(body) as SensorEvent).id);
+      expect(ids).to.have.length(20);
+      expect(new Set(ids).size).to.equal(10);
+    });
+  });
+
   describe('with a fake client', () => {
-    it('counts an entry that always fails as failed after maxAttempts, with its code', async () => {
+    it('counts an entry that always fails as failed after the retry attempts, with its code', async () => {
       const client = fakeClient(async (command) => {
         const output = acceptAll(command);
         return {
@@ -284,8 +397,14 @@ describe('SqsEventSender', () => {
           Failed: [{ Id: '3', SenderFault: false, Code: 'InternalError', Message: 'internal' }],
         };
       });
-      const { sleeps, sleep } = recordSleeps();
-      const sender = new SqsEventSender({ client, queueUrl: 'q', sleep, random: () => 1, maxAttempts: 4 });
+      const { sleeps, clock } = recordSleeps();
+      const sender = new SqsEventSender({
+        client,
+        queueUrl: 'q',
+        clock,
+        random: () => 1,
+        retry: { maxAttempts: 4 },
+      });
       const outcome = await sender.send(events(8));
 
       expect(outcome.sent).to.equal(7);
@@ -294,6 +413,27 @@ describe('SqsEventSender', () => {
       expect(outcome.error).to.include('gave up after 4 attempts');
       expect(client.calls).to.equal(4);
       expect(sleeps).to.deep.equal([100, 200, 400]);
+    });
+
+    it('waits full jitter before sending failed entries again: random() times the bound', async () => {
+      const client = fakeClient(async (command, call) => {
+        const output = acceptAll(command);
+        if (call > 2) return output;
+        return {
+          ...output,
+          Successful: [],
+          Failed: (command.input.Entries ?? []).map((e) => ({
+            Id: e.Id,
+            SenderFault: false,
+            Code: 'InternalError',
+          })),
+        };
+      });
+      const { sleeps, clock } = recordSleeps();
+      const values = [0.25, 0.75];
+      const sender = new SqsEventSender({ client, queueUrl: 'q', clock, random: () => values.shift() ?? 0 });
+      expect(await sender.send(events(2))).to.deep.equal({ sent: 2, failed: 0 });
+      expect(sleeps).to.deep.equal([25, 150]);
     });
 
     it('does not retry an entry that cannot succeed (invalid contents)', async () => {
@@ -307,8 +447,8 @@ describe('SqsEventSender', () => {
           ],
         };
       });
-      const { sleeps, sleep } = recordSleeps();
-      const sender = new SqsEventSender({ client, queueUrl: 'q', sleep });
+      const { sleeps, clock } = recordSleeps();
+      const sender = new SqsEventSender({ client, queueUrl: 'q', clock });
       const outcome = await sender.send(events(3));
 
       expect(outcome).to.deep.equal({
@@ -320,108 +460,85 @@ describe('SqsEventSender', () => {
       expect(sleeps).to.deep.equal([]);
     });
 
-    it('retries throttling with growing backoff bounds, then sends everything', async () => {
-      const client = fakeClient(async (command, call) => {
-        if (call === 1) throw awsError('ThrottlingException', 400);
-        if (call === 2) throw awsError('RequestThrottled', 403);
-        if (call === 3) throw awsError('ServiceUnavailable', 503);
-        return acceptAll(command);
-      });
-      const { sleeps, sleep } = recordSleeps();
-      const randoms: number[] = [];
+    it('stops waiting to send failed entries again on Ctrl-C, and counts them failed', async () => {
+      const client = fakeClient(async (command) => ({
+        ...acceptAll(command),
+        Successful: [],
+        Failed: (command.input.Entries ?? []).map((e) => ({
+          Id: e.Id,
+          SenderFault: false,
+          Code: 'InternalError',
+        })),
+      }));
+      const controller = new AbortController();
       const sender = new SqsEventSender({
         client,
         queueUrl: 'q',
-        sleep,
-        random: () => {
-          randoms.push(1);
-          return 1;
-        },
+        clock: systemClock,
+        signal: controller.signal,
+        random: () => 1,
+        retry: { baseDelayMs: 60_000 },
       });
-      const outcome = await sender.send(events(10));
+      const sending = sender.send(events(3));
+      setTimeout(() => controller.abort(), 20);
+      const started = Date.now();
+      const outcome = await sending;
 
-      expect(outcome).to.deep.equal({ sent: 10, failed: 0 });
-      expect(client.calls).to.equal(4);
-      expect(sleeps).to.deep.equal([100, 200, 400]);
-      expect(randoms).to.have.length(3);
+      expect(Date.now() - started).to.be.below(5_000);
+      expect(outcome).to.deep.equal({
+        sent: 0,
+        failed: 3,
+        error: '3 of 3 events not sent: InternalError (interrupted before it was sent again)',
+      });
+      expect(client.calls).to.equal(1);
     });
 
-    it('uses full jitter: the sleep is random() times the bound', async () => {
-      const client = fakeClient(async (command, call) => {
-        if (call <= 2) throw awsError('InternalError', 500);
-        return acceptAll(command);
-      });
-      const { sleeps, sleep } = recordSleeps();
-      const values = [0.25, 0.75];
-      const sender = new SqsEventSender({ client, queueUrl: 'q', sleep, random: () => values.shift() ?? 0 });
-      expect(await sender.send(events(2))).to.deep.equal({ sent: 2, failed: 0 });
-      expect(sleeps).to.deep.equal([25, 150]);
-    });
-
-    it('counts the batch failed (does not throw) when throttling outlasts the retries', async () => {
+    it('counts a batch failed, and does not send it again, when a whole request fails', async () => {
       const client = fakeClient(async () => {
         throw awsError('ThrottlingException', 400);
       });
-      const { sleeps, sleep } = recordSleeps();
-      const sender = new SqsEventSender({ client, queueUrl: 'q', sleep, random: () => 1, maxAttempts: 3 });
-      const outcome = await sender.send(events(10));
+      const { sleeps, clock } = recordSleeps();
+      const outcome = await new SqsEventSender({ client, queueUrl: 'q', clock }).send(events(10));
 
-      expect(outcome.sent).to.equal(0);
-      expect(outcome.failed).to.equal(10);
+      expect(outcome).to.deep.include({ sent: 0, failed: 10 });
       expect(outcome.error).to.include('ThrottlingException');
-      expect(client.calls).to.equal(3);
-      expect(sleeps).to.deep.equal([100, 200]);
+      expect(client.calls).to.equal(1);
+      expect(sleeps).to.deep.equal([]);
     });
 
-    it('retries a dropped connection and a timeout', async () => {
-      const client = fakeClient(async (command, call) => {
+    it('counts a dropped connection or a timeout failed: the SDK has already retried them', async () => {
+      const client = fakeClient(async (_command, call) => {
         if (call === 1) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-        if (call === 2) throw Object.assign(new Error('Connection timed out'), { name: 'TimeoutError' });
-        return acceptAll(command);
+        throw Object.assign(new Error('Connection timed out'), { name: 'TimeoutError' });
       });
-      const { sleep } = recordSleeps();
-      const sender = new SqsEventSender({ client, queueUrl: 'q', sleep });
-      expect(await sender.send(events(5))).to.deep.equal({ sent: 5, failed: 0 });
-      expect(client.calls).to.equal(3);
+      const sender = new SqsEventSender({ client, queueUrl: 'q' });
+      expect(await sender.send(events(5))).to.deep.include({ sent: 0, failed: 5 });
+      expect((await sender.send(events(5))).error).to.include('TimeoutError');
+      expect(client.calls).to.equal(2);
     });
 
-    it('retries a dropped connection against fauxqs', async () => {
-      const sqs = await startFauxqs();
-      try {
-        const queueUrl = await sqs.createQueue();
-        let dropped = false;
-        const client: SqsBatchClient = {
-          send(command) {
-            if (!dropped) {
-              dropped = true;
-              return Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
-            }
-            return sqs.client.send(command);
-          },
-        };
-        const sender = new SqsEventSender({ client, queueUrl, sleep: async () => {} });
-        expect(await sender.send(events(10))).to.deep.equal({ sent: 10, failed: 0 });
-        expect(await sqs.receiveAll(queueUrl)).to.have.length(10);
-      } finally {
-        await sqs.close();
-      }
-    });
-
-    for (const code of ['AccessDenied', 'AccessDeniedException', 'ExpiredToken', 'InvalidClientTokenId']) {
-      it(`rejects with a one-line EnvironmentError on ${code}, without the message body`, async () => {
+    const refusals: [string, number, string][] = [
+      ['AccessDenied', 403, 'AWS_ACCESS_DENIED'],
+      ['AccessDeniedException', 400, 'AWS_ACCESS_DENIED'],
+      ['ExpiredToken', 403, 'AWS_EXPIRED_TOKEN'],
+      ['ExpiredTokenException', 400, 'AWS_EXPIRED_TOKEN'],
+      ['InvalidClientTokenId', 403, 'AWS_INVALID_CREDENTIALS'],
+      ['InvalidSecurity', 403, 'AWS_INVALID_CREDENTIALS'],
+    ];
+    for (const [name, status, code] of refusals) {
+      it(`rejects with a one-line EnvironmentError on ${name} (${code}), without the message body`, async () => {
         const client = fakeClient(async () => {
-          throw awsError(code, 403);
+          throw awsError(name, status);
         });
-        const sender = new SqsEventSender({ client, queueUrl: 'q', sleep: async () => {} });
+        const sender = new SqsEventSender({ client, queueUrl: 'q' });
         const error = await sender.send(events(3, 'SECRET-COUNTY')).then(
           () => undefined,
           (e: unknown) => e,
         );
         expect(error).to.be.instanceOf(EnvironmentError);
+        expect(error).to.include({ code, exitCode: ExitCode.environment });
         const message = (error as Error).message;
-        expect(message).to.equal(
-          `AWS refused the request (${code}): refresh your credentials (aws sso login, or new keys) and try again.`,
-        );
+        expect(message).to.include(name);
         expect(message).not.to.include('\n');
         expect(message).not.to.include('SECRET-COUNTY');
         expect(client.calls).to.equal(1);
@@ -434,11 +551,7 @@ describe('SqsEventSender', () => {
           Code: 'AWS.SimpleQueueService.NonExistentQueue',
         });
       });
-      const sender = new SqsEventSender({
-        client,
-        queueUrl: 'https://sqs.example/1/q',
-        sleep: async () => {},
-      });
+      const sender = new SqsEventSender({ client, queueUrl: 'https://sqs.example/1/q' });
       const error = await sender.send(events(1)).then(
         () => undefined,
         (e: unknown) => e,
@@ -451,14 +564,27 @@ describe('SqsEventSender', () => {
       const client = fakeClient(async () => {
         throw awsError('InvalidParameterValue', 400);
       });
-      const { sleeps, sleep } = recordSleeps();
-      const sender = new SqsEventSender({ client, queueUrl: 'q', sleep });
+      const { sleeps, clock } = recordSleeps();
+      const sender = new SqsEventSender({ client, queueUrl: 'q', clock });
       const outcome = await sender.send(events(4));
       expect(outcome.sent).to.equal(0);
       expect(outcome.failed).to.equal(4);
-      expect(outcome.error).to.include('InvalidParameterValue');
+      expect(outcome.error).to.equal(
+        '4 of 4 events not sent: SendMessageBatch failed: InvalidParameterValue (HTTP 400): InvalidParameterValue happened',
+      );
       expect(client.calls).to.equal(1);
       expect(sleeps).to.deep.equal([]);
+    });
+
+    it('stops the stream on an error that is not AWS’s (a bug), rather than failing every batch', async () => {
+      const client = fakeClient(async () => {
+        throw new TypeError('client is broken');
+      });
+      const error = await new SqsEventSender({ client, queueUrl: 'q' }).send(events(1)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(TypeError);
     });
 
     it('has the SendMessageBatch limits and the default in-flight count', () => {
