@@ -316,7 +316,7 @@ export async function lambdaPath(options: {
     import('@aws-sdk/client-sqs'),
     import('../src/targets/aws/dynamo-repositories.js'),
   ]);
-  const { createHandler } = createRequire(import.meta.url)(
+  const { createStoringHandler } = createRequire(import.meta.url)(
     options.bundle,
   ) as typeof import('../lambdas/storing.js');
   const [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
@@ -383,7 +383,7 @@ export async function lambdaPath(options: {
       sleep: async () => {},
       maxAttempts: 3,
     });
-    const storing = createHandler({ events, ttlMinutes: 60, log: () => {} });
+    const storing = createStoringHandler({ events, ttlMinutes: 60, log: () => {} });
 
     const time = Date.now();
     const goodEvents = Array.from({ length: good }, (_, i) => ({
@@ -407,8 +407,8 @@ export async function lambdaPath(options: {
     for (let idle = 0; idle < 3; ) {
       const invocation = await invokeFromQueue(sqs.client, queueUrl, 100, async (event) => {
         // Redelivery: the function runs on the same batch again before it is deleted.
-        for (let extra = 1; extra < deliveries; extra++) await storing(event as never);
-        return storing(event as never);
+        for (let extra = 1; extra < deliveries; extra++) await storing(event);
+        return storing(event);
       });
       if (invocation.received > 0) idle = 0;
       else {
