@@ -13,7 +13,7 @@ import type { Clock } from '../src/core/clock.js';
 import { eventBody } from '../src/core/event.js';
 import { uuidv7 } from '../src/core/id.js';
 import { storeRecords } from '../src/core/storing.js';
-import { databasePath, openExisting } from '../src/targets/local/database.js';
+import { databasePath, openExisting, WriteTransactions } from '../src/targets/local/database.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import { LocalQueue } from '../src/targets/local/queue.js';
 import { SqliteEventRepository } from '../src/targets/local/repositories.js';
@@ -106,7 +106,7 @@ export function poison(good: number, bad: number): Promise<FaultRow> {
     for (const [i, body] of poisonBodies.entries())
       bodies.splice(Math.floor((i * bodies.length) / bad), 0, body);
     const db = openExisting(target.location, 'faults');
-    new LocalQueue(db).send(bodies, clock.now());
+    db.transaction(() => new LocalQueue(db).send(bodies, clock.now())).immediate();
     db.close();
     for (let round = 0; round <= maxReceives; round++) {
       await target.aggregate(); // drains: stores what it can, fails the poison
@@ -144,7 +144,9 @@ export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
     try {
       const queue = new LocalQueue(db);
       const events = new SqliteEventRepository(db);
-      queue.send(goodBodies(n, clock.now()), clock.now());
+      // Each step its own transaction, as separate invocations would be.
+      const step = new WriteTransactions(db);
+      await step.run(() => queue.send(goodBodies(n, clock.now()), clock.now()));
       const options = {
         maxMessages: batchSize,
         visibilityTimeoutMs: 1000,
@@ -152,16 +154,18 @@ export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
         batchingWindowMs: 0,
       };
       for (;;) {
-        let last = queue.receive({ ...options, now: clock.now() });
+        let last = await step.run(() => queue.receive({ ...options, now: clock.now() }));
         if (last.length === 0) break;
         for (let delivery = 1; delivery <= 3; delivery++) {
-          await storeRecords(last, { events, ttlMinutes: 60 });
+          const batch = last;
+          await step.run(() => storeRecords(batch, { events, ttlMinutes: 60 }));
           if (delivery < 3) {
             clock.advance(1001); // the visibility timeout runs out: the batch comes back
-            last = queue.receive({ ...options, now: clock.now() });
+            last = await step.run(() => queue.receive({ ...options, now: clock.now() }));
           }
         }
-        queue.delete(last);
+        const processed = last;
+        await step.run(() => queue.delete(processed));
       }
     } finally {
       db.close();
