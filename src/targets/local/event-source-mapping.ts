@@ -1,6 +1,6 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import type { LocalFunctions } from './functions.js';
 import { sqsEventOf } from './lambda-events.js';
+import type { LocalFunctions } from './local-functions.js';
 import type { LocalQueue, ReceivedMessage, ReceiveOptions } from './queue.js';
 
 export interface BatchResult {

@@ -7,7 +7,7 @@ import {
   aggregationEnvironment,
   LOCAL_TABLES,
   storingEnvironment,
-} from '../../../src/targets/local/functions.js';
+} from '../../../src/targets/local/local-functions.js';
 import { params } from '../../helpers/local.js';
 import { parseTemplate } from '../../helpers/template-parser.js';
 
