@@ -146,7 +146,7 @@ export class LocalRuntime {
    */
   async processBatches(options: { immediate?: boolean; maxBatches?: number } = {}): Promise<number> {
     const { parameters: p, queue, clock } = this.deps;
-    const maxBatches = options.maxBatches ?? Math.max(1, Math.floor(GROUP_COMMIT_MESSAGES / p.BatchSize));
+    const maxBatches = options.maxBatches ?? this.groupCommitBatches();
     const batches = await this.withTransaction(async () => {
       const done: BatchResult[] = [];
       for (let i = 0; i < maxBatches; i++) {
@@ -171,6 +171,10 @@ export class LocalRuntime {
       for (const l of this.listeners) l.onBatch?.(batch);
     }
     return batches.reduce((n, b) => n + b.received, 0);
+  }
+
+  private groupCommitBatches(): number {
+    return Math.max(1, Math.floor(GROUP_COMMIT_MESSAGES / this.deps.parameters.BatchSize));
   }
 
   /** Processes every message visible now, full batches or not (a stream's end, or before aggregating). */
@@ -252,13 +256,16 @@ export class LocalRuntime {
   }
 
   private async processReadyBatches(): Promise<void> {
+    const { BatchSize } = this.deps.parameters;
+    const groupCapacity = this.groupCommitBatches() * BatchSize;
     while (this.running) {
       const enqueuedBefore = this.pending;
       const received = await this.processBatches();
-      if (received === 0) {
-        // What was enqueued before this receive is not ready: another process took it, or it waits
-        // for its batching window. Either way it no longer holds the sender back.
-        this.pending = Math.max(0, this.pending - enqueuedBefore);
+      if (received < groupCapacity) {
+        // A group that is not full took all that was ready. What this process enqueued before it was
+        // taken, by this receive or another process's, or waits for its batching window: either way
+        // it no longer holds the sender back.
+        this.pending = Math.max(0, this.pending - Math.max(received, enqueuedBefore));
         if (!this.batchReady()) this.roomMade.notify();
         return;
       }
