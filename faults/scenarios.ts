@@ -13,7 +13,7 @@ import type { Clock } from '../src/core/clock.js';
 import { eventBody } from '../src/core/event.js';
 import { uuidv7 } from '../src/core/id.js';
 import { storeRecords } from '../src/core/storing.js';
-import { databasePath, openExisting } from '../src/targets/local/database.js';
+import { databasePath, openExisting, WriteTransactions } from '../src/targets/local/database.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import { LocalQueue } from '../src/targets/local/queue.js';
 import { SqliteEventRepository } from '../src/targets/local/repositories.js';
@@ -106,7 +106,7 @@ export function poison(good: number, bad: number): Promise<FaultRow> {
     for (const [i, body] of poisonBodies.entries())
       bodies.splice(Math.floor((i * bodies.length) / bad), 0, body);
     const db = openExisting(target.location, 'faults');
-    new LocalQueue(db).send(bodies, clock.now());
+    db.transaction(() => new LocalQueue(db).send(bodies, clock.now())).immediate();
     db.close();
     for (let round = 0; round <= maxReceives; round++) {
       await target.aggregate(); // drains: stores what it can, fails the poison
@@ -144,7 +144,9 @@ export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
     try {
       const queue = new LocalQueue(db);
       const events = new SqliteEventRepository(db);
-      queue.send(goodBodies(n, clock.now()), clock.now());
+      // Each step its own transaction, as separate invocations would be.
+      const step = new WriteTransactions(db);
+      await step.run(() => queue.send(goodBodies(n, clock.now()), clock.now()));
       const options = {
         maxMessages: batchSize,
         visibilityTimeoutMs: 1000,
@@ -152,16 +154,18 @@ export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
         batchingWindowMs: 0,
       };
       for (;;) {
-        let last = queue.receive({ ...options, now: clock.now() });
+        let last = await step.run(() => queue.receive({ ...options, now: clock.now() }));
         if (last.length === 0) break;
         for (let delivery = 1; delivery <= 3; delivery++) {
-          await storeRecords(last, { events, ttlMinutes: 60 });
+          const batch = last;
+          await step.run(() => storeRecords(batch, { events, ttlMinutes: 60 }));
           if (delivery < 3) {
             clock.advance(1001); // the visibility timeout runs out: the batch comes back
-            last = queue.receive({ ...options, now: clock.now() });
+            last = await step.run(() => queue.receive({ ...options, now: clock.now() }));
           }
         }
-        queue.delete(last);
+        const processed = last;
+        await step.run(() => queue.delete(processed));
       }
     } finally {
       db.close();
@@ -327,7 +331,7 @@ export async function lambdaPath(options: {
     import('@aws-sdk/lib-dynamodb'),
     import('../src/targets/aws/dynamo-repositories.js'),
   ]);
-  const { createHandler } = createRequire(import.meta.url)(
+  const { createStoringHandler } = createRequire(import.meta.url)(
     options.bundle,
   ) as typeof import('../lambdas/storing.js');
   const [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
@@ -391,7 +395,7 @@ export async function lambdaPath(options: {
     const events = new repos.DynamoEventRepository(partly as typeof documents, eventsTable, {
       clock: { now: () => Date.now(), sleep: async () => {} },
     });
-    const storing = createHandler({ events, ttlMinutes: 60, log: () => {} });
+    const storing = createStoringHandler({ events, ttlMinutes: 60, log: () => {} });
 
     const time = Date.now();
     const goodEvents = Array.from({ length: good }, (_, i) => ({
@@ -415,8 +419,8 @@ export async function lambdaPath(options: {
     for (let idle = 0; idle < 3; ) {
       const invocation = await invokeFromQueue(sqs.client, queueUrl, 100, async (event) => {
         // Redelivery: the function runs on the same batch again before it is deleted.
-        for (let extra = 1; extra < deliveries; extra++) await storing(event as never);
-        return storing(event as never);
+        for (let extra = 1; extra < deliveries; extra++) await storing(event);
+        return storing(event);
       });
       if (invocation.received > 0) idle = 0;
       else {

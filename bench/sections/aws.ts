@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createHandler } from '../../lambdas/storing.js';
 import type { OutgoingEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { windowAt } from '../../src/core/window.js';
+import { createStoringHandler } from '../../src/functions/storing.js';
 import { DynamoEventRepository, eventItem } from '../../src/targets/aws/dynamo-repositories.js';
 import { EVENT_SHARDS, windowPartitions } from '../../src/targets/aws/keys.js';
 import { SqsEventSender } from '../../src/targets/aws/sqs-sender.js';
@@ -103,7 +103,7 @@ export const aws: Section = {
 
       // The event source mapping at the default BatchSize, with the storing function as shipped.
       ctx.log(`consuming them at BatchSize ${DEFAULT_PARAMETERS.BatchSize} through the storing handler...`);
-      const storing = createHandler({
+      const storing = createStoringHandler({
         events: new DynamoEventRepository(dynamo.documents, eventsTable),
         ttlMinutes: DEFAULT_PARAMETERS.EventTtlMinutes,
         log: () => {},
@@ -112,12 +112,7 @@ export const aws: Section = {
       let stored = 0;
       let emptyReceives = 0;
       for (;;) {
-        const invocation = await invokeFromQueue(
-          sqs.client,
-          queueUrl,
-          DEFAULT_PARAMETERS.BatchSize,
-          (event) => storing(event as never),
-        );
+        const invocation = await invokeFromQueue(sqs.client, queueUrl, DEFAULT_PARAMETERS.BatchSize, storing);
         if (invocation.emptyReceive) emptyReceives++;
         if (invocation.received === 0) break;
         invocations++;

@@ -1,19 +1,13 @@
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { InvalidEventError } from './errors.js';
 import { expiryOf, parseEvent, type StoredEvent } from './event.js';
 import type { EventRepository } from './repositories.js';
 
 /** The part of an SQS record the storing function reads. */
-export interface QueueRecord {
-  messageId: string;
-  body: string;
-}
+export type QueueRecord = Pick<SQSRecord, 'messageId' | 'body'>;
 
-/** Lambda's partial batch response (ReportBatchItemFailures). */
-export interface BatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
-export interface StoringResult extends BatchResponse {
+/** Lambda's partial batch response (ReportBatchItemFailures), with why each record failed. */
+export interface StoringResult extends SQSBatchResponse {
   stored: number;
   /** Why each failed record failed, for logs and the dead-letter view; never sent back to Lambda. */
   errors: { messageId: string; error: string }[];

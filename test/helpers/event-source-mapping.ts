@@ -4,11 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { BatchResponse } from '../../src/core/storing.js';
-
-export interface SqsEvent {
-  Records: { messageId: string; body: string }[];
-}
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface Invocation {
   /** Messages in the batch (0: the queue had none visible, and nothing was invoked). */
@@ -28,13 +24,18 @@ export async function invokeFromQueue(
   sqs: Pick<SQSClient, 'send'>,
   queueUrl: string,
   batchSize: number,
-  invoke: (event: SqsEvent) => Promise<BatchResponse>,
+  invoke: (event: SQSEvent) => Promise<SQSBatchResponse>,
 ): Promise<Invocation> {
   const batch: Message[] = [];
   let emptyReceive = false;
   while (batch.length < batchSize) {
     const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     if (!out.Messages?.length) {
       emptyReceive = true;
@@ -43,9 +44,7 @@ export async function invokeFromQueue(
     batch.push(...out.Messages);
   }
   if (batch.length === 0) return { received: 0, deleted: 0, emptyReceive };
-  const response = await invoke({
-    Records: batch.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' })),
-  });
+  const response = await invoke({ Records: batch.map((m) => sqsRecord(m, queueUrl)) });
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const done = batch.filter((m) => !failed.has(m.MessageId ?? ''));
   for (let i = 0; i < done.length; i += 10) {
@@ -57,4 +56,26 @@ export async function invokeFromQueue(
     );
   }
   return { received: batch.length, deleted: done.length, emptyReceive };
+}
+
+/** A received message as Lambda hands it to the function; the queue's ARN from its URL (…/account/name). */
+function sqsRecord(m: Message, queueUrl: string): SQSRecord {
+  const [account = '', name = ''] = new URL(queueUrl).pathname.split('/').filter(Boolean);
+  const attribute = (key: string) => m.Attributes?.[key as keyof typeof m.Attributes] ?? '';
+  return {
+    messageId: m.MessageId ?? '',
+    receiptHandle: m.ReceiptHandle ?? '',
+    body: m.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attribute('ApproximateReceiveCount'),
+      SentTimestamp: attribute('SentTimestamp'),
+      SenderId: attribute('SenderId'),
+      ApproximateFirstReceiveTimestamp: attribute('ApproximateFirstReceiveTimestamp'),
+    },
+    messageAttributes: {},
+    md5OfBody: m.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:${account}:${name}`,
+    awsRegion: 'us-east-1',
+  };
 }

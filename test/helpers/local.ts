@@ -5,7 +5,7 @@ import type { Clock } from '../../src/core/clock.js';
 import type { OutgoingEvent, SensorEvent, StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../../src/core/parameters.js';
-import { type Db, databasePath, openOrCreate } from '../../src/targets/local/database.js';
+import { type Db, databasePath, openOrCreate, WriteTransactions } from '../../src/targets/local/database.js';
 import { LocalQueue } from '../../src/targets/local/queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from '../../src/targets/local/repositories.js';
 
@@ -64,6 +64,10 @@ export interface LocalStack {
   queue: LocalQueue;
   events: SqliteEventRepository;
   snapshots: SqliteSnapshotRepository;
+  /** Runs synchronous storage calls in one IMMEDIATE transaction, as the runtime runs them. */
+  tx<T>(work: () => T): T;
+  /** Runs storage calls that await (putEvents, putSnapshot) in a write transaction. */
+  write<T>(work: () => T | Promise<T>): Promise<T>;
 }
 
 /** A stack database with the full schema and the local repositories on one connection. */
@@ -74,11 +78,14 @@ export function openStack(dir: string, stackName = 'test-stack'): LocalStack {
 }
 
 export function connectTo(file: string, db: Db): LocalStack {
+  const transactions = new WriteTransactions(db);
   return {
     path: file,
     db,
     queue: new LocalQueue(db),
     events: new SqliteEventRepository(db),
     snapshots: new SqliteSnapshotRepository(db),
+    tx: (work) => db.transaction(work).immediate(),
+    write: (work) => transactions.run(work),
   };
 }

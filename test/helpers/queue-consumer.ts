@@ -20,13 +20,17 @@ while (!existsSync(goFile) && Date.now() < deadline) {
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const received: string[] = [];
 for (;;) {
-  const batch = queue.receive({
-    now: Number(nowText),
-    maxMessages: Number(maxText),
-    visibilityTimeoutMs: 3_600_000,
-    maxReceiveCount: 5,
-    batchingWindowMs: 0,
-  });
+  const batch = db
+    .transaction(() =>
+      queue.receive({
+        now: Number(nowText),
+        maxMessages: Number(maxText),
+        visibilityTimeoutMs: 3_600_000,
+        maxReceiveCount: 5,
+        batchingWindowMs: 0,
+      }),
+    )
+    .immediate();
   if (batch.length === 0 || received.length > 100_000) break;
   for (const m of batch) received.push(m.messageId);
   // A moment of "processing" between receives, as a real consumer has; otherwise one process can

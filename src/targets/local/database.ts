@@ -203,3 +203,40 @@ export function setMeta(db: Db, key: string, value: string): void {
     'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   ).run(key, value);
 }
+
+/**
+ * For storage methods that run inside their caller's transaction: outside one, each statement
+ * would commit on its own, and a receive, a store or a delete would no longer be all or nothing.
+ */
+export function requireTransaction(db: Db, method: string): void {
+  if (!db.inTransaction) throw new Error(`${method} runs inside the caller's transaction; none is open`);
+}
+
+/**
+ * This process's write transactions on one connection, one at a time. A connection has one
+ * transaction, and a storing invocation awaits inside it: without this queue, a second writer on the
+ * connection would join that transaction (and be rolled back or committed with it) instead of
+ * waiting. Other processes wait on SQLite's lock (IMMEDIATE, with the connection's busy timeout).
+ */
+export class WriteTransactions {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly db: Db) {}
+
+  /** Runs `work` in an IMMEDIATE transaction once the previous one ended; commits, or rolls back on a throw. */
+  run<T>(work: () => T | Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await work();
+        this.db.exec('COMMIT');
+        return value;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

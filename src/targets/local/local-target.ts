@@ -26,7 +26,7 @@ import { notDeployedStatus, truncatedBody } from '../target.js';
 import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
-import { LocalRuntime, Serial } from './runtime.js';
+import { LocalRuntime } from './runtime.js';
 
 export interface LocalTargetOptions {
   dataDir: string;
@@ -45,7 +45,7 @@ interface OpenStack {
   queue: LocalQueue;
   events: SqliteEventRepository;
   snapshots: SqliteSnapshotRepository;
-  serial: Serial;
+  runtime: LocalRuntime;
 }
 
 /** The whole pipeline on one SQLite file: queue, tables, and a runtime that plays Lambda and EventBridge. */
@@ -150,49 +150,42 @@ export class LocalTarget implements Target {
   }
 
   async openStream(): Promise<StreamSession> {
-    const stack = this.open();
+    const { runtime, queue } = this.open();
     // A failure in the background runtime (storage gone, disk full) stops the stream, never silently.
     let backgroundError: unknown;
-    const runtime = new LocalRuntime(
-      { ...stack, clock: this.clock },
-      { onError: (error) => (backgroundError ??= error) },
-    );
+    const session = { stored: 0, failedDeliveries: 0 };
+    const unsubscribe = runtime.subscribe({
+      onBatch: (batch) => {
+        session.stored += batch.stored;
+        session.failedDeliveries += batch.failed;
+      },
+      onError: (error) => {
+        backgroundError ??= error;
+      },
+    });
     runtime.start();
-    const { queue, parameters } = stack;
-    let pending = 0;
     const sender: EventSender = {
       maxBatchSize: LOCAL_SEND_BATCH,
       maxInFlight: 1,
       send: async (events) => {
         if (backgroundError !== undefined) throw backgroundError;
+        // Returns once the runtime's consumer took the full batches waiting: the queue does not grow.
         await runtime.enqueue(events.map(eventBody));
-        // Backpressure: once a full batch waits, process it here instead of letting the queue grow.
-        pending += events.length;
-        while (pending >= parameters.BatchSize) {
-          const received = await runtime.processBatches();
-          if (received === 0) {
-            pending = 0;
-            break;
-          }
-          pending -= received;
-        }
         return { sent: events.length, failed: 0 };
       },
     };
     return {
       sender,
       finish: async () => {
-        await runtime.stop();
-        if (backgroundError !== undefined) throw backgroundError;
-        await runtime.drain();
+        try {
+          await runtime.stop();
+          if (backgroundError !== undefined) throw backgroundError;
+          await runtime.drain();
+        } finally {
+          unsubscribe();
+        }
         const depths = queue.depths(this.clock.now());
-        return {
-          stored: runtime.totals.stored,
-          failedDeliveries: runtime.totals.failed,
-          inFlight: depths.inFlight,
-          deadLetters: depths.deadLetters,
-          approximate: false,
-        };
+        return { ...session, inFlight: depths.inFlight, deadLetters: depths.deadLetters, approximate: false };
       },
     };
   }
@@ -200,7 +193,7 @@ export class LocalTarget implements Target {
   async aggregate(): Promise<Snapshot> {
     // Locally the queue is consumed only while a sensorpipe process runs; catch up first, as the
     // storing Lambda would have done by now on AWS.
-    const runtime = this.runtime(this.open());
+    const runtime = this.runtime();
     await runtime.drain();
     return runtime.aggregateNow();
   }
@@ -245,20 +238,30 @@ export class LocalTarget implements Target {
   }
 
   async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {
-    const { queue } = this.open();
+    const { queue, runtime } = this.open();
     const total = queue.depths(this.clock.now()).deadLetters;
-    const moved = queue.redrive(this.clock.now(), options.limit);
+    const moved = await runtime.withTransaction(() => queue.redrive(this.clock.now(), options.limit));
     options.onProgress?.(moved, Math.min(total, options.limit ?? total));
     return { moved, remaining: queue.depths(this.clock.now()).deadLetters };
   }
 
   async close(): Promise<void> {
-    this.stack?.db.close();
+    const stack = this.stack;
     this.stack = undefined;
+    if (!stack) return;
+    try {
+      await stack.runtime.stop();
+    } finally {
+      stack.db.close();
+    }
   }
 
-  private runtime(stack: OpenStack): LocalRuntime {
-    return new LocalRuntime({ ...stack, clock: this.clock });
+  /**
+   * The stack's one runtime, on this target's connection: streams, aggregate and redrive all go
+   * through it, so this process's writes take turns. Listeners subscribe to it (onLog, onBatch...).
+   */
+  runtime(): LocalRuntime {
+    return this.open().runtime;
   }
 
   private open(): OpenStack {
@@ -266,14 +269,11 @@ export class LocalTarget implements Target {
     if (!existsSync(this.location)) throw notDeployedError(this);
     const db = openExisting(this.location, this.stackName);
     const parameters = readParameters(db) ?? (decodeParameters('local', {}) as StackParameters);
-    this.stack = {
-      db,
-      parameters,
-      queue: new LocalQueue(db),
-      events: new SqliteEventRepository(db),
-      snapshots: new SqliteSnapshotRepository(db),
-      serial: new Serial(),
-    };
+    const queue = new LocalQueue(db);
+    const events = new SqliteEventRepository(db);
+    const snapshots = new SqliteSnapshotRepository(db);
+    const runtime = new LocalRuntime({ db, parameters, queue, events, snapshots, clock: this.clock });
+    this.stack = { db, parameters, queue, events, snapshots, runtime };
     return this.stack;
   }
 }

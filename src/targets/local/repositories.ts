@@ -2,13 +2,15 @@ import type { StoredEvent } from '../../core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
 import { type Snapshot, tally } from '../../core/snapshot.js';
 import type { TimeWindow } from '../../core/window.js';
-import type { Db } from './database.js';
+import { type Db, requireTransaction } from './database.js';
 
 const SECOND = 1000;
 
 /**
  * Raw events in SQLite, idempotent on the event id. Each insert that stores a new event also adds
  * one to its county's count for that second, in the same transaction, so counts stay exact.
+ * Writes run inside the caller's transaction (LocalRuntime.withTransaction), so that storing a
+ * batch and deleting its messages commit together.
  */
 export class SqliteEventRepository implements EventRepository {
   private readonly insert;
@@ -31,27 +33,30 @@ export class SqliteEventRepository implements EventRepository {
     );
   }
 
+  /**
+   * All or nothing inside the caller's transaction (a savepoint): the storing function turns a
+   * failure into batch item failures and goes on, so a half-stored batch must not stay behind.
+   */
   async putEvents(events: StoredEvent[]): Promise<{ failedIds: string[] }> {
-    this.db
-      .transaction(() => {
-        // New events per second, then per county: a batch's events mostly share a second or two.
-        const added = new Map<number, Map<string, number>>();
-        for (const e of events) {
-          // A redelivered event is ignored by the primary key and so is not counted again.
-          if (this.insert.run(e.id, e.time, e.county, e.expiresAt, JSON.stringify(e.data)).changes === 0)
-            continue;
-          const second = Math.floor(e.time / SECOND);
-          let counties = added.get(second);
-          if (!counties) {
-            counties = new Map();
-            added.set(second, counties);
-          }
-          counties.set(e.county, (counties.get(e.county) ?? 0) + 1);
+    requireTransaction(this.db, 'SqliteEventRepository.putEvents');
+    this.db.transaction(() => {
+      // New events per second, then per county: a batch's events mostly share a second or two.
+      const added = new Map<number, Map<string, number>>();
+      for (const e of events) {
+        // A redelivered event is ignored by the primary key and so is not counted again.
+        if (this.insert.run(e.id, e.time, e.county, e.expiresAt, JSON.stringify(e.data)).changes === 0)
+          continue;
+        const second = Math.floor(e.time / SECOND);
+        let counties = added.get(second);
+        if (!counties) {
+          counties = new Map();
+          added.set(second, counties);
         }
-        for (const [second, counties] of added)
-          for (const [county, n] of counties) this.addCounts.run(second, county, n);
-      })
-      .immediate();
+        counties.set(e.county, (counties.get(e.county) ?? 0) + 1);
+      }
+      for (const [second, counties] of added)
+        for (const [county, n] of counties) this.addCounts.run(second, county, n);
+    })();
     return { failedIds: [] };
   }
 
@@ -85,22 +90,17 @@ export class SqliteEventRepository implements EventRepository {
    * ids are time-ordered (UUIDv7), so the expired ones sit at the start: look at most `max` rows.
    */
   expire(nowSeconds: number, max = 10_000): number {
-    return this.db
-      .transaction(() => {
-        const deleted = this.db
-          .prepare(
-            'DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, expires_at FROM events ORDER BY id LIMIT ?) WHERE expires_at <= ?)',
-          )
-          .run(max, nowSeconds).changes;
-        // Counts older than every stored event can no longer be in any window that holds events.
-        this.db
-          .prepare(
-            'DELETE FROM county_seconds WHERE second < COALESCE((SELECT MIN(time) FROM events) / 1000, ?)',
-          )
-          .run(nowSeconds);
-        return deleted;
-      })
-      .immediate();
+    requireTransaction(this.db, 'SqliteEventRepository.expire');
+    const deleted = this.db
+      .prepare(
+        'DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, expires_at FROM events ORDER BY id LIMIT ?) WHERE expires_at <= ?)',
+      )
+      .run(max, nowSeconds).changes;
+    // Counts older than every stored event can no longer be in any window that holds events.
+    this.db
+      .prepare('DELETE FROM county_seconds WHERE second < COALESCE((SELECT MIN(time) FROM events) / 1000, ?)')
+      .run(nowSeconds);
+    return deleted;
   }
 
   /** How many of these ids are stored. */
@@ -119,8 +119,12 @@ export class SqliteEventRepository implements EventRepository {
 export class SqliteSnapshotRepository implements SnapshotRepository {
   constructor(private readonly db: Db) {}
 
-  /** A slower aggregation that finishes late never replaces a newer snapshot. */
+  /**
+   * A slower aggregation that finishes late never replaces a newer snapshot. Runs inside the
+   * caller's transaction, with the reads of the window it counts.
+   */
   async putSnapshot(snapshot: Snapshot): Promise<void> {
+    requireTransaction(this.db, 'SqliteSnapshotRepository.putSnapshot');
     this.db
       .prepare(
         `INSERT INTO aggregates (name, updated_at, snapshot) VALUES ('latest', ?, ?)

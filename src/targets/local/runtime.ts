@@ -1,23 +1,32 @@
-import { aggregate } from '../../core/aggregation.js';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import type { StackParameters } from '../../core/parameters.js';
 import { parseSchedule, type Schedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { storeRecords } from '../../core/storing.js';
-import { type Db, getMeta, setMeta } from './database.js';
+import type { AggregationTrigger } from '../../functions/aggregation.js';
+import type { FunctionLogEntry } from '../../functions/log.js';
+import { type Db, getMeta, setMeta, WriteTransactions } from './database.js';
+import { type BatchResult, invokeStoringFromQueue } from './event-source-mapping.js';
+import { scheduledEventAt } from './lambda-events.js';
+import { LocalFunctions } from './local-functions.js';
 import type { LocalQueue } from './queue.js';
 import type { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
+import { Signal } from './signal.js';
 
-interface BatchResult {
-  received: number;
-  stored: number;
-  failed: number;
-}
+export type { BatchResult };
 
 export interface RuntimeEvents {
+  /** A storing invocation, once its transaction committed. */
   onBatch?(result: BatchResult): void;
   onAggregation?(snapshot: Snapshot): void;
+  /** A failure of the background consumer (start()); it keeps polling. */
   onError?(error: unknown): void;
+  /**
+   * Each structured entry a function logs (one per storing invocation, one per aggregation run), as
+   * it logs it: inside the runtime's transaction, so a listener may write it to the stack there.
+   */
+  onLog?(entry: FunctionLogEntry): void;
 }
 
 export interface RuntimeDeps {
@@ -27,45 +36,98 @@ export interface RuntimeDeps {
   snapshots: SqliteSnapshotRepository;
   parameters: StackParameters;
   clock: Clock;
-  /** Serializes this process's use of the connection, so a batch's transaction can span its await. */
-  serial: Serial;
 }
 
-/** Runs async tasks one after another. */
-export class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
+export interface RuntimeTotals {
+  received: number;
+  stored: number;
+  failed: number;
+  aggregations: number;
 }
 
+/** How often the background consumer looks at the queue when nothing wakes it. */
 const POLL_MS = 50;
 /** Messages per commit when a backlog is drained. */
 const GROUP_COMMIT_MESSAGES = 1000;
 const HOUSEKEEPING_MS = 60_000;
 
 /**
- * Plays Lambda's SQS event source mapping and EventBridge's schedule on a local stack: polls the
- * queue in batches through the storing function, and runs the aggregation function when the
- * schedule is due. Any number of processes may run one on the same stack: receives are exclusive,
- * storing is idempotent, and a scheduled run is claimed in the database so it fires once.
+ * Plays Lambda's SQS event source mapping and EventBridge's schedule on a local stack, running the
+ * same function handlers as Lambda: consumes the queue in batches through the storing function, and
+ * runs the aggregation function when the schedule is due. One per connection: it owns the
+ * connection's write transactions (withTransaction). Any number of processes may run one on the same
+ * stack: receives are exclusive, storing is idempotent, and a scheduled run is claimed in the
+ * database so it fires once.
  */
 export class LocalRuntime {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private ticking: Promise<void> | undefined;
+  private readonly transactions: WriteTransactions;
+  private readonly functions: LocalFunctions;
   private readonly schedule: Schedule;
+  private readonly listeners = new Set<RuntimeEvents>();
+  private readonly counts: RuntimeTotals = { received: 0, stored: 0, failed: 0, aggregations: 0 };
+  private running = false;
+  private consumer: Promise<void> | undefined;
+  /** Messages this process enqueued that, as far as it knows, no receive has taken yet. */
+  private pending = 0;
+  /** Rung when a full batch waits: the consumer takes it at once instead of on its next poll. */
+  private readonly batchWaiting = new Signal();
+  /** Rung when the consumer took what was ready: an enqueue waiting for room goes on. */
+  private readonly roomMade = new Signal();
   private lastHousekeeping = 0;
-  totals = { received: 0, stored: 0, failed: 0, aggregations: 0 };
+  private lastScheduleCheck = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: RuntimeDeps,
-    private readonly listeners: RuntimeEvents = {},
+    listeners: RuntimeEvents = {},
   ) {
+    this.transactions = new WriteTransactions(deps.db);
     this.schedule = parseSchedule(deps.parameters.ScheduleExpression);
+    this.functions = new LocalFunctions({
+      ...deps,
+      log: (entry) => {
+        for (const l of this.listeners) l.onLog?.(entry);
+      },
+    });
+    this.subscribe(listeners);
+  }
+
+  /** What this runtime has done since it was created (a copy). */
+  get totals(): Readonly<RuntimeTotals> {
+    return { ...this.counts };
+  }
+
+  /** Adds listeners; returns what removes them. */
+  subscribe(listeners: RuntimeEvents): () => void {
+    this.listeners.add(listeners);
+    return () => this.listeners.delete(listeners);
+  }
+
+  /**
+   * Runs `work` in a write transaction on this runtime's connection, after the ones before it: the
+   * one place a transaction may span an await. Commits when `work` returns, rolls back when it throws.
+   */
+  withTransaction<T>(work: () => T | Promise<T>): Promise<T> {
+    return this.transactions.run(work);
+  }
+
+  /**
+   * Enqueues message bodies; they are accepted once this returns. While the consumer runs (start()),
+   * it waits until the consumer took the full batches waiting, so the queue does not grow while a
+   * large file streams in.
+   */
+  async enqueue(bodies: readonly string[]): Promise<string[]> {
+    const ids = await this.withTransaction(() => this.deps.queue.send(bodies, this.deps.clock.now()));
+    this.pending += ids.length;
+    while (this.running && this.batchReady()) {
+      this.batchWaiting.notify();
+      await this.roomMade.wait(POLL_MS, { keepAlive: true });
+    }
+    return ids;
+  }
+
+  private batchReady(): boolean {
+    const p = this.deps.parameters;
+    return this.pending >= p.BatchSize || (this.pending > 0 && p.MaximumBatchingWindowInSeconds === 0);
   }
 
   /**
@@ -82,61 +144,37 @@ export class LocalRuntime {
    * stored and acknowledged atomically, and a backlog costs one commit per ~1,000 messages instead
    * of one per batch (group commit; each invocation still sees exactly one batch).
    */
-  processBatches(options: { immediate?: boolean; maxBatches?: number } = {}): Promise<number> {
-    const { parameters: p } = this.deps;
-    const maxBatches = options.maxBatches ?? Math.max(1, Math.floor(GROUP_COMMIT_MESSAGES / p.BatchSize));
-    return this.deps.serial.run(async () => {
-      const { db } = this.deps;
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const batches: BatchResult[] = [];
-        for (let i = 0; i < maxBatches; i++) {
-          const batch = await this.invokeStoring(options.immediate ?? false);
-          if (batch.received === 0) break;
-          batches.push(batch);
-        }
-        db.exec('COMMIT');
-        // Counted only once committed: a rolled-back group stored nothing.
-        for (const batch of batches) {
-          this.totals.received += batch.received;
-          this.totals.stored += batch.stored;
-          this.totals.failed += batch.failed;
-          this.listeners.onBatch?.(batch);
-        }
-        return batches.reduce((n, b) => n + b.received, 0);
-      } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw error;
+  async processBatches(options: { immediate?: boolean; maxBatches?: number } = {}): Promise<number> {
+    const { parameters: p, queue, clock } = this.deps;
+    const maxBatches = options.maxBatches ?? this.groupCommitBatches();
+    const batches = await this.withTransaction(async () => {
+      const done: BatchResult[] = [];
+      for (let i = 0; i < maxBatches; i++) {
+        const batch = await invokeStoringFromQueue(queue, this.functions, {
+          now: clock.now(),
+          maxMessages: p.BatchSize,
+          visibilityTimeoutMs: p.VisibilityTimeoutSeconds * 1000,
+          maxReceiveCount: p.MaxReceiveCount,
+          batchingWindowMs: p.MaximumBatchingWindowInSeconds * 1000,
+          immediate: options.immediate ?? false,
+        });
+        if (batch.received === 0) break;
+        done.push(batch);
       }
+      return done;
     });
+    // Counted only once committed: a rolled-back group stored nothing.
+    for (const batch of batches) {
+      this.counts.received += batch.received;
+      this.counts.stored += batch.stored;
+      this.counts.failed += batch.failed;
+      for (const l of this.listeners) l.onBatch?.(batch);
+    }
+    return batches.reduce((n, b) => n + b.received, 0);
   }
 
-  /** One storing invocation; runs inside the caller's transaction. */
-  private async invokeStoring(immediate: boolean): Promise<BatchResult> {
-    const { queue, parameters: p, clock } = this.deps;
-    const messages = queue.receive({
-      now: clock.now(),
-      maxMessages: p.BatchSize,
-      visibilityTimeoutMs: p.VisibilityTimeoutSeconds * 1000,
-      maxReceiveCount: p.MaxReceiveCount,
-      batchingWindowMs: p.MaximumBatchingWindowInSeconds * 1000,
-      immediate,
-    });
-    if (messages.length === 0) return { received: 0, stored: 0, failed: 0 };
-    const result = await storeRecords(messages, { events: this.deps.events, ttlMinutes: p.EventTtlMinutes });
-    const failed = new Map(result.errors.map((e) => [e.messageId, e.error]));
-    queue.delete(messages.filter((m) => !failed.has(m.messageId)));
-    queue.recordFailures(
-      messages
-        .filter((m) => failed.has(m.messageId))
-        .map((m) => ({ message: m, error: failed.get(m.messageId) ?? '' })),
-    );
-    return { received: messages.length, stored: result.stored, failed: failed.size };
-  }
-
-  /** Enqueues message bodies (serialized with the batches this process runs on the connection). */
-  enqueue(bodies: readonly string[]): Promise<string[]> {
-    return this.deps.serial.run(async () => this.deps.queue.send(bodies, this.deps.clock.now()));
+  private groupCommitBatches(): number {
+    return Math.max(1, Math.floor(GROUP_COMMIT_MESSAGES / this.deps.parameters.BatchSize));
   }
 
   /** Processes every message visible now, full batches or not (a stream's end, or before aggregating). */
@@ -148,18 +186,15 @@ export class LocalRuntime {
       n = await this.processBatches({ immediate: true })
     )
       total += n;
+    this.tookEverything();
     return total;
   }
 
-  /** Runs the aggregation now; used by `aggregate` and by the schedule. */
-  async aggregateNow(): Promise<Snapshot> {
-    const snapshot = await aggregate(this.deps.clock.now(), {
-      events: this.deps.events,
-      snapshots: this.deps.snapshots,
-      windowMinutes: this.deps.parameters.WindowMinutes,
-    });
-    this.totals.aggregations++;
-    this.listeners.onAggregation?.(snapshot);
+  /** Runs the aggregation function now; used by `aggregate` (no payload, as Invoke sends) and by the schedule. */
+  async aggregateNow(trigger: AggregationTrigger = {}): Promise<Snapshot> {
+    const snapshot = await this.withTransaction(() => this.functions.aggregate(trigger));
+    this.counts.aggregations++;
+    for (const l of this.listeners) l.onAggregation?.(snapshot);
     return snapshot;
   }
 
@@ -171,57 +206,95 @@ export class LocalRuntime {
     const { db, clock, parameters } = this.deps;
     if (!parameters.ScheduleEnabled) return false;
     const now = clock.now();
-    const claimed = db
-      .transaction(() => {
-        const stored = Number(getMeta(db, 'schedule_next') ?? Number.NaN);
-        const due = Number.isFinite(stored) ? stored : this.schedule.next(now);
-        const next = this.schedule.next(Math.max(now, due));
-        if (now < due) {
-          if (!Number.isFinite(stored)) setMeta(db, 'schedule_next', String(due));
-          return false;
-        }
-        setMeta(db, 'schedule_next', String(next));
-        return true;
-      })
-      .immediate();
-    if (claimed) await this.aggregateNow();
+    const claimed = await this.withTransaction(() => {
+      const stored = Number(getMeta(db, 'schedule_next') ?? Number.NaN);
+      const due = Number.isFinite(stored) ? stored : this.schedule.next(now);
+      const next = this.schedule.next(Math.max(now, due));
+      if (now < due) {
+        if (!Number.isFinite(stored)) setMeta(db, 'schedule_next', String(due));
+        return false;
+      }
+      setMeta(db, 'schedule_next', String(next));
+      return true;
+    });
+    if (claimed) await this.aggregateNow(scheduledEventAt(now));
     return claimed;
   }
 
-  /** Starts polling in the background (timers are unref'd: they never keep the process alive). */
+  /**
+   * Starts consuming in the background: a batch is taken as soon as it is ready (a full one enqueued
+   * here wakes the consumer), otherwise on a short poll, which also sees other processes' messages,
+   * the end of a batching window and the schedule. Its timers never keep the process alive.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.schedulePoll(0);
+    // From the next turn of the event loop, as a poll would: start() returns before any work.
+    this.consumer = nextTurn().then(() => this.consume());
   }
 
-  /** Stops polling and waits for the batch in progress. */
+  /** Stops consuming and waits for the batch in progress. */
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    await this.ticking;
+    this.batchWaiting.notify();
+    this.roomMade.notify();
+    await this.consumer;
+    this.consumer = undefined;
   }
 
-  private schedulePoll(delayMs: number): void {
-    if (!this.running) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick()
-        .catch((error: unknown) => this.listeners.onError?.(error))
-        .finally(() => this.schedulePoll(POLL_MS));
-    }, delayMs);
-    this.timer.unref();
+  private async consume(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.processReadyBatches();
+        if (this.running) await this.backgroundChores();
+      } catch (error) {
+        for (const l of this.listeners) l.onError?.(error);
+        this.tookEverything(); // never leave the sender waiting on a consumer that failed
+      }
+      if (this.running && !this.batchReady()) await this.batchWaiting.wait(POLL_MS, { keepAlive: false });
+    }
   }
 
-  private async tick(): Promise<void> {
-    // A bounded number of batches per tick keeps the event loop responsive for the producer.
-    for (let i = 0; i < 5 && this.running; i++) if ((await this.processBatches()) === 0) break;
-    if (!this.running) return;
+  private async processReadyBatches(): Promise<void> {
+    const { BatchSize } = this.deps.parameters;
+    const groupCapacity = this.groupCommitBatches() * BatchSize;
+    while (this.running) {
+      const enqueuedBefore = this.pending;
+      const received = await this.processBatches();
+      if (received < groupCapacity) {
+        // A group that is not full took all that was ready. What this process enqueued before it was
+        // taken, by this receive or another process's, or waits for its batching window: either way
+        // it no longer holds the sender back.
+        this.pending = Math.max(0, this.pending - Math.max(received, enqueuedBefore));
+        if (!this.batchReady()) this.roomMade.notify();
+        return;
+      }
+      this.pending = Math.max(0, this.pending - received);
+      if (!this.batchReady()) this.roomMade.notify();
+      // Timers, I/O and signals get their turn between commits, however long the backlog.
+      await nextTurn();
+    }
+  }
+
+  private tookEverything(): void {
+    this.pending = 0;
+    this.roomMade.notify();
+  }
+
+  /** The schedule and housekeeping, at most once per poll interval however often the consumer wakes. */
+  private async backgroundChores(): Promise<void> {
+    const at = performance.now();
+    if (at - this.lastScheduleCheck < POLL_MS) return;
+    this.lastScheduleCheck = at;
     await this.runScheduleIfDue();
     const now = this.deps.clock.now();
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
-      this.deps.queue.expire(now, this.deps.parameters.MessageRetentionSeconds * 1000);
-      this.deps.events.expire(Math.floor(now / 1000));
+      const { queue, events, parameters } = this.deps;
+      await this.withTransaction(() => {
+        queue.expire(now, parameters.MessageRetentionSeconds * 1000);
+        events.expire(Math.floor(now / 1000));
+      });
     }
   }
 }

@@ -5,10 +5,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { createHandler } from '../../../lambdas/aggregation.js';
 import { ExitCode } from '../../../src/core/errors.js';
 import { eventBody } from '../../../src/core/event.js';
 import { defaultParameters, parameterNames } from '../../../src/core/parameters.js';
+import { createAggregationHandler } from '../../../src/functions/aggregation.js';
 import { AwsTarget } from '../../../src/targets/aws/aws-target.js';
 import { StackDeployer, StackNeedsRecreateError } from '../../../src/targets/aws/cloudformation.js';
 import {
@@ -104,7 +104,7 @@ describe('targets/aws/aws-target', function () {
     });
     lambdaMock = mockClient(lambda);
     // The aggregation function as deployed: the real handler over the emulated tables.
-    const handler = createHandler({
+    const handler = createAggregationHandler({
       events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
       snapshots: new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable),
       windowMinutes: 5,

@@ -107,18 +107,22 @@ describe('local database', () => {
       expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
       const queue = new LocalQueue(db);
       expect(queue.depths(0)).to.include({ visible: 1, inFlight: 1 });
-      const received = queue.receive({
-        now: 1000,
-        maxMessages: 10,
-        visibilityTimeoutMs: 1000,
-        maxReceiveCount: 5,
-        batchingWindowMs: 0,
-      });
+      const received = db
+        .transaction(() =>
+          queue.receive({
+            now: 1000,
+            maxMessages: 10,
+            visibilityTimeoutMs: 1000,
+            maxReceiveCount: 5,
+            batchingWindowMs: 0,
+          }),
+        )
+        .immediate();
       expect(received.map((m) => [m.body, m.receiveCount])).to.deep.equal([
         ['in flight', 2],
         ['waiting', 1],
       ]);
-      expect(queue.delete(received)).to.equal(2);
+      expect(db.transaction(() => queue.delete(received)).immediate()).to.equal(2);
       expect(queue.depths(1000)).to.include({ visible: 0, inFlight: 0 });
     });
 

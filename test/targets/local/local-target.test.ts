@@ -53,7 +53,7 @@ describe('local target', () => {
   function enqueueRaw(bodies: string[]): void {
     const db = openExisting(target.location, STACK);
     try {
-      new LocalQueue(db).send(bodies, clock.now());
+      db.transaction(() => new LocalQueue(db).send(bodies, clock.now())).immediate();
     } finally {
       db.close();
     }
@@ -404,6 +404,48 @@ describe('local target', () => {
       expect(status.parameters).to.deep.equal({ ...DEFAULT_PARAMETERS });
       expect(status.eventsStored).to.equal(0);
       expect(status.lastAggregation).to.equal(null);
+    });
+  });
+
+  describe('runtime', () => {
+    it('is one per target: streams and aggregate run on it, and its log reaches listeners', async () => {
+      await target.deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0, MaxReceiveCount: 1 });
+      const runtime = target.runtime();
+      expect(target.runtime()).to.equal(runtime);
+      const seen: string[] = [];
+      runtime.subscribe({
+        onBatch: (b) => seen.push(`batch ${b.received}`),
+        onAggregation: (s) => seen.push(`aggregation ${s.total}`),
+        onLog: (entry) => seen.push(`log ${entry.function}`),
+      });
+
+      const first = await target.openStream();
+      await first.sender.send(events(10));
+      expect(await first.finish()).to.include({ stored: 10 });
+      const second = await target.openStream();
+      await second.sender.send([...events(4), outgoing({ ...makeEvent(T0, 'Albany'), county: '' })]);
+      // The second session counts its own batches only.
+      expect(await second.finish()).to.include({ stored: 4, failedDeliveries: 1, inFlight: 1 });
+      expect((await target.aggregate()).total).to.equal(14);
+      expect(seen).to.deep.equal([
+        'log storing',
+        'batch 10',
+        'log storing',
+        'batch 5',
+        'log aggregation',
+        'aggregation 14',
+      ]);
+      expect(target.runtime()).to.equal(runtime);
+
+      // Redrive writes through it too: the dead letter goes back to the queue.
+      clock.advance(DEFAULT_PARAMETERS.VisibilityTimeoutSeconds * 1000);
+      await target.aggregate();
+      expect(await target.redrive()).to.deep.equal({ moved: 1, remaining: 0 });
+      expect((await target.status()).queue).to.include({ visible: 1, deadLetters: 0 });
+
+      // After close, the next use opens the stack again, with a runtime of its own.
+      await target.close();
+      expect(target.runtime()).to.not.equal(runtime);
     });
   });
 

@@ -42,12 +42,12 @@ describe('local queue', () => {
   let queue: LocalQueue;
   const others: LocalStack[] = [];
 
-  function receive(options: Partial<ReceiveOptions> = {}, q: LocalQueue = queue): ReceivedMessage[] {
-    return q.receive({ ...DEFAULTS, now: clock.now(), ...options });
+  function receive(options: Partial<ReceiveOptions> = {}, on: LocalStack = stack): ReceivedMessage[] {
+    return on.tx(() => on.queue.receive({ ...DEFAULTS, now: clock.now(), ...options }));
   }
 
   function send(...bodies: string[]): string[] {
-    return queue.send(bodies, clock.now());
+    return stack.tx(() => queue.send(bodies, clock.now()));
   }
 
   beforeEach(() => {
@@ -132,11 +132,31 @@ describe('local queue', () => {
     });
   });
 
+  describe('transactions', () => {
+    it("runs its writes inside the caller's transaction, and refuses to run outside one", () => {
+      const outside = /runs inside the caller's transaction; none is open/;
+      expect(() => queue.send(['a'], clock.now())).to.throw(outside);
+      expect(() => queue.receive({ ...DEFAULTS, now: clock.now() })).to.throw(outside);
+      expect(() => queue.delete([{ messageId: '1', receipt: 'r' }])).to.throw(outside);
+      expect(() => queue.expire(clock.now(), 1000)).to.throw(outside);
+      expect(() => queue.redrive(clock.now())).to.throw(outside);
+      expect(rowCount(stack, 'queue')).to.equal(0);
+      // A caller's rollback takes back what the queue did in its transaction.
+      expect(() =>
+        stack.tx(() => {
+          queue.send(['a'], clock.now());
+          throw new Error('caller failed');
+        }),
+      ).to.throw('caller failed');
+      expect(queue.depths(clock.now())).to.include({ visible: 0 });
+    });
+  });
+
   describe('delete', () => {
     it('removes a message with the receipt of its latest receive', () => {
       send('a', 'b');
       const messages = receive();
-      expect(queue.delete(messages)).to.equal(2);
+      expect(stack.tx(() => queue.delete(messages))).to.equal(2);
       expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0, deadLetters: 0 });
       clock.advance(VISIBILITY_MS * 10);
       expect(receive()).to.deep.equal([]);
@@ -151,7 +171,7 @@ describe('local queue', () => {
       send('later');
       expect(bodiesOf(batch)).to.deep.equal(['a', 'b', 'c']);
 
-      expect(queue.delete(batch)).to.equal(3);
+      expect(stack.tx(() => queue.delete(batch))).to.equal(3);
       expect(queue.depths(clock.now())).to.include({ visible: 1, inFlight: 1 });
       expect(bodiesOf(receive())).to.deep.equal(['later']);
       clock.advance(VISIBILITY_MS);
@@ -165,7 +185,7 @@ describe('local queue', () => {
       send('a', 'b', 'c', 'd');
       const batch = receive();
       const [a, b, c, d] = batch.sort((x, y) => x.body.localeCompare(y.body));
-      expect(queue.delete([a!, c!])).to.equal(2);
+      expect(stack.tx(() => queue.delete([a!, c!]))).to.equal(2);
       // THEN the other two stay in flight until the visibility timeout
       expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 2 });
       clock.advance(VISIBILITY_MS - 1);
@@ -178,8 +198,8 @@ describe('local queue', () => {
         ['d', 2],
       ]);
       // AND the first receipt can no longer delete them
-      expect(queue.delete([b!, d!])).to.equal(0);
-      expect(queue.delete(again)).to.equal(2);
+      expect(stack.tx(() => queue.delete([b!, d!]))).to.equal(0);
+      expect(stack.tx(() => queue.delete(again))).to.equal(2);
       expect(rowCount(stack, 'queue')).to.equal(0);
     });
 
@@ -188,7 +208,7 @@ describe('local queue', () => {
       const batch = receive();
       clock.advance(VISIBILITY_MS * 2);
       expect(queue.depths(clock.now())).to.include({ visible: 2, inFlight: 0 });
-      expect(queue.delete(batch)).to.equal(2);
+      expect(stack.tx(() => queue.delete(batch))).to.equal(2);
       expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0 });
     });
 
@@ -199,15 +219,15 @@ describe('local queue', () => {
       const [latest] = receive();
       expect(latest?.messageId).to.equal(stale?.messageId);
 
-      expect(queue.delete([stale!])).to.equal(0);
+      expect(stack.tx(() => queue.delete([stale!]))).to.equal(0);
       expect(queue.depths(clock.now())).to.include({ inFlight: 1 });
       clock.advance(VISIBILITY_MS);
       // Still there: it comes back once more.
       const [third] = receive();
       expect(third?.receiveCount).to.equal(3);
 
-      expect(queue.delete([latest!])).to.equal(0); // stale now too
-      expect(queue.delete([third!])).to.equal(1);
+      expect(stack.tx(() => queue.delete([latest!]))).to.equal(0); // stale now too
+      expect(stack.tx(() => queue.delete([third!]))).to.equal(1);
       expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0 });
       clock.advance(VISIBILITY_MS);
       expect(receive()).to.deep.equal([]);
@@ -216,10 +236,10 @@ describe('local queue', () => {
     it('deletes a message only once, and deletes nothing for unknown ids', () => {
       send('a');
       const messages = receive();
-      expect(queue.delete(messages)).to.equal(1);
-      expect(queue.delete(messages)).to.equal(0);
-      expect(queue.delete([{ messageId: '999', receipt: 'nope' }])).to.equal(0);
-      expect(queue.delete([])).to.equal(0);
+      expect(stack.tx(() => queue.delete(messages))).to.equal(1);
+      expect(stack.tx(() => queue.delete(messages))).to.equal(0);
+      expect(stack.tx(() => queue.delete([{ messageId: '999', receipt: 'nope' }]))).to.equal(0);
+      expect(stack.tx(() => queue.delete([]))).to.equal(0);
     });
 
     it('deletes the messages acknowledged on the next receive', () => {
@@ -263,7 +283,7 @@ describe('local queue', () => {
         const messages = receive({ maxReceiveCount: 3 });
         expect(messages).to.have.length(1);
         expect(messages[0]?.receiveCount).to.equal(n);
-        queue.recordFailures([{ message: messages[0]!, error: `boom ${n}` }]);
+        stack.tx(() => queue.recordFailures([{ message: messages[0]!, error: `boom ${n}` }]));
         clock.advance(VISIBILITY_MS);
       }
       expect(queue.depths(clock.now())).to.include({ visible: 1, deadLetters: 0 });
@@ -294,16 +314,16 @@ describe('local queue', () => {
       receive({ maxReceiveCount: 1 });
       expect(queue.deadLetters(10).map((d) => d.body)).to.deep.equal(['a', 'b', 'c']);
       // WHEN two are redriven THEN they are visible again with a fresh receive count, the third stays
-      expect(queue.redrive(clock.now(), 2)).to.equal(2);
+      expect(stack.tx(() => queue.redrive(clock.now(), 2))).to.equal(2);
       expect(queue.depths(clock.now())).to.include({ visible: 2, deadLetters: 1 });
       const again = receive();
       expect(again.map((m) => [m.body, m.receiveCount])).to.deep.equal([
         ['a', 1],
         ['b', 1],
       ]);
-      expect(queue.delete(again)).to.equal(2);
-      expect(queue.redrive(clock.now())).to.equal(1);
-      expect(queue.redrive(clock.now())).to.equal(0);
+      expect(stack.tx(() => queue.delete(again))).to.equal(2);
+      expect(stack.tx(() => queue.redrive(clock.now()))).to.equal(1);
+      expect(stack.tx(() => queue.redrive(clock.now()))).to.equal(0);
       expect(bodiesOf(receive())).to.deep.equal(['c']);
     });
 
@@ -322,8 +342,8 @@ describe('local queue', () => {
       const [first] = receive({ maxReceiveCount: 2 });
       clock.advance(VISIBILITY_MS);
       const [second] = receive({ maxReceiveCount: 2 });
-      queue.recordFailures([{ message: second!, error: 'latest' }]);
-      queue.recordFailures([{ message: first!, error: 'stale' }]);
+      stack.tx(() => queue.recordFailures([{ message: second!, error: 'latest' }]));
+      stack.tx(() => queue.recordFailures([{ message: first!, error: 'stale' }]));
       clock.advance(VISIBILITY_MS);
       receive({ maxReceiveCount: 2 });
       expect(queue.deadLetters(10)[0]?.lastError).to.equal('latest');
@@ -392,16 +412,16 @@ describe('local queue', () => {
     it('drops messages (waiting, in flight or dead-lettered) older than the retention period', () => {
       const t0 = clock.now();
       const young = t0 + 20_000;
-      queue.send(['old-dead'], t0);
-      queue.send(['young-dead'], young);
+      stack.tx(() => queue.send(['old-dead'], t0));
+      stack.tx(() => queue.send(['young-dead'], young));
       expect(receive({ maxReceiveCount: 1 })).to.have.length(2);
       clock.advance(VISIBILITY_MS);
       expect(receive({ maxReceiveCount: 1 })).to.deep.equal([]); // both dead-lettered
-      queue.send(['old-in-flight'], t0);
-      queue.send(['young-in-flight'], young);
+      stack.tx(() => queue.send(['old-in-flight'], t0));
+      stack.tx(() => queue.send(['young-in-flight'], young));
       expect(receive()).to.have.length(2);
-      queue.send(['old-waiting'], t0);
-      queue.send(['young-waiting'], young);
+      stack.tx(() => queue.send(['old-waiting'], t0));
+      stack.tx(() => queue.send(['young-waiting'], young));
       expect(queue.depths(clock.now())).to.deep.equal({
         visible: 2,
         inFlight: 2,
@@ -410,7 +430,7 @@ describe('local queue', () => {
       });
 
       clock.set(t0 + RETENTION_MS + 1);
-      expect(queue.expire(clock.now(), RETENTION_MS)).to.equal(3);
+      expect(stack.tx(() => queue.expire(clock.now(), RETENTION_MS))).to.equal(3);
       expect(queue.depths(clock.now())).to.deep.equal({
         visible: 2,
         inFlight: 0,
@@ -420,15 +440,15 @@ describe('local queue', () => {
       expect(queue.deadLetters(10).map((d) => d.body)).to.deep.equal(['young-dead']);
       const left = receive();
       expect(bodiesOf(left)).to.deep.equal(['young-in-flight', 'young-waiting']);
-      expect(queue.expire(clock.now(), RETENTION_MS)).to.equal(0);
+      expect(stack.tx(() => queue.expire(clock.now(), RETENTION_MS))).to.equal(0);
     });
 
     it('keeps a message until it is strictly older than the retention period', () => {
       send('a');
       clock.advance(RETENTION_MS);
-      expect(queue.expire(clock.now(), RETENTION_MS)).to.equal(0);
+      expect(stack.tx(() => queue.expire(clock.now(), RETENTION_MS))).to.equal(0);
       clock.advance(1);
-      expect(queue.expire(clock.now(), RETENTION_MS)).to.equal(1);
+      expect(stack.tx(() => queue.expire(clock.now(), RETENTION_MS))).to.equal(1);
       expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0 });
       expect(receive({ immediate: true })).to.deep.equal([]);
     });
@@ -439,7 +459,7 @@ describe('local queue', () => {
       send('young');
       receive();
       clock.set(clock.now() + RETENTION_MS - 500);
-      expect(queue.expire(clock.now(), RETENTION_MS)).to.equal(1);
+      expect(stack.tx(() => queue.expire(clock.now(), RETENTION_MS))).to.equal(1);
       clock.advance(VISIBILITY_MS);
       expect(bodiesOf(receive())).to.deep.equal(['young']);
       expect(queue.depths(clock.now())).to.include({ visible: 0, inFlight: 1 });
@@ -470,7 +490,7 @@ describe('local queue', () => {
         deadLetters: 2,
         oldestDeadLetterSentAt: firstSent,
       });
-      queue.delete(inFlight.slice(0, 1));
+      stack.tx(() => queue.delete(inFlight.slice(0, 1)));
       clock.advance(VISIBILITY_MS);
       expect(queue.depths(clock.now())).to.deep.equal({
         visible: 4,
@@ -486,13 +506,13 @@ describe('local queue', () => {
       const second = connectTo(stack.path, openExisting(stack.path, 'test-stack'));
       others.push(second);
       const bodies = Array.from({ length: 50 }, (_, i) => `m${i}`);
-      queue.send(bodies, clock.now());
+      stack.tx(() => queue.send(bodies, clock.now()));
 
       const seen = new Map<string, string>();
       for (let turn = 0; ; turn++) {
         expect(turn, 'the queue never ran dry').to.be.below(100);
-        const q = turn % 2 === 0 ? queue : second.queue;
-        const batch = receive({ maxMessages: 3 }, q);
+        const on = turn % 2 === 0 ? stack : second;
+        const batch = receive({ maxMessages: 3 }, on);
         if (batch.length === 0) break;
         for (const m of batch) {
           expect(seen.has(m.messageId), `message ${m.messageId} delivered twice`).to.equal(false);
@@ -500,29 +520,31 @@ describe('local queue', () => {
         }
       }
       expect([...seen.values()].sort()).to.deep.equal([...bodies].sort());
-      expect(receive({}, second.queue)).to.deep.equal([]);
+      expect(receive({}, second)).to.deep.equal([]);
 
       // Once visible again, each goes to exactly one of them, as a second receive; one consumer's
       // receipt deletes it for both.
       clock.advance(VISIBILITY_MS);
-      const a = receive({ maxMessages: 30 }, queue);
-      const b = receive({ maxMessages: 30 }, second.queue);
+      const a = receive({ maxMessages: 30 }, stack);
+      const b = receive({ maxMessages: 30 }, second);
       expect(a.length + b.length).to.equal(50);
       const ids = [...a, ...b].map((m) => m.messageId);
       expect(new Set(ids).size).to.equal(50);
       for (const m of [...a, ...b]) expect(m.receiveCount).to.equal(2);
-      expect(second.queue.delete(b)).to.equal(b.length);
-      expect(queue.delete(b)).to.equal(0);
-      expect(queue.delete(a)).to.equal(a.length);
+      expect(second.tx(() => second.queue.delete(b))).to.equal(b.length);
+      expect(stack.tx(() => queue.delete(b))).to.equal(0);
+      expect(stack.tx(() => queue.delete(a))).to.equal(a.length);
       expect(second.queue.depths(clock.now())).to.include({ visible: 0, inFlight: 0 });
     });
 
     it('never gives the same message to two processes receiving at the same time', async function () {
       this.timeout(60_000);
       const total = 1_000;
-      queue.send(
-        Array.from({ length: total }, (_, i) => `m${i}`),
-        clock.now(),
+      stack.tx(() =>
+        queue.send(
+          Array.from({ length: total }, (_, i) => `m${i}`),
+          clock.now(),
+        ),
       );
       const script = fileURLToPath(new URL('../../helpers/queue-consumer.ts', import.meta.url));
       const go = path.join(dir, 'go');

@@ -62,17 +62,45 @@ describe('local repositories', () => {
   describe('SqliteEventRepository', () => {
     it('stores an event once however often it is put (idempotent on the id)', async () => {
       const e = stored(makeEvent(T0, 'Albany'));
-      expect(await events.putEvents([e])).to.deep.equal({ failedIds: [] });
-      expect(await events.putEvents([e])).to.deep.equal({ failedIds: [] });
-      await events.putEvents([e, e, { ...e, county: 'Changed on redelivery' }]);
+      expect(await stack.write(() => events.putEvents([e]))).to.deep.equal({ failedIds: [] });
+      expect(await stack.write(() => events.putEvents([e]))).to.deep.equal({ failedIds: [] });
+      await stack.write(() => events.putEvents([e, e, { ...e, county: 'Changed on redelivery' }]));
       expect(events.countAll()).to.equal(1);
       const counts = await events.countByCounty(windowAt(T0 + MINUTE, 5));
       expect(sorted(counts)).to.deep.equal([['Albany', 1]]);
     });
 
+    it("stores inside the caller's transaction, and refuses to without one", async () => {
+      const e = stored(makeEvent(T0, 'Albany'));
+      const error = await events.putEvents([e]).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(String(error)).to.match(/putEvents runs inside the caller's transaction; none is open/);
+      expect(() => events.expire(0)).to.throw(/none is open/);
+      expect(events.countAll()).to.equal(0);
+    });
+
+    it("puts a batch all or nothing, without failing the caller's transaction", async () => {
+      // GIVEN counts that cannot be written for one county
+      stack.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON county_seconds WHEN NEW.county = 'Refused'
+        BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+      const good = stored(makeEvent(T0, 'Albany'));
+      // WHEN one put fails half-way and the caller goes on, as the storing function does
+      await stack.write(async () => {
+        const failed = await events.putEvents([good, stored(makeEvent(T0, 'Refused'))]).catch(String);
+        expect(failed).to.match(/refused/);
+        await events.putEvents([stored(makeEvent(T0, 'Bronx'))]);
+      });
+      // THEN none of the failed put stays, not even its first event, and the rest commits
+      expect(events.countAll()).to.equal(1);
+      const counts = await events.countByCounty(windowAt(T0 + MINUTE, 5));
+      expect(sorted(counts)).to.deep.equal([['Bronx', 1]]);
+    });
+
     it('keeps the event data', async () => {
       const e = stored(makeEvent(T0, 'Albany', { River: 'Hudson', Fish: 'Bass' }));
-      await events.putEvents([e]);
+      await stack.write(() => events.putEvents([e]));
       const row = stack.db.prepare('SELECT data FROM events WHERE id = ?').pluck().get(e.id) as string;
       expect(JSON.parse(row)).to.deep.equal({ County: 'Albany', River: 'Hudson', Fish: 'Bass' });
     });
@@ -80,17 +108,19 @@ describe('local repositories', () => {
     it('counts per county only the events in (start, end]', async () => {
       const window = windowAt(T0 + 10 * MINUTE, 5);
       const at = (time: number, county: string) => stored(makeEvent(time, county));
-      await events.putEvents([
-        at(window.start, 'Albany'), // exactly W old: out
-        at(window.start - 1, 'Albany'),
-        at(window.start + 1, 'Albany'), // in
-        at(window.start + 1, 'Bronx'), // in
-        at(window.start + 2 * MINUTE, 'Bronx'), // in
-        at(window.end, 'Bronx'), // stamped now: in
-        at(window.end + 1, 'Bronx'), // in the future: out
-        at(window.end - 1, 'Cayuga'), // in
-        at(window.start - MINUTE, 'Delaware'), // out, county absent from the result
-      ]);
+      await stack.write(() =>
+        events.putEvents([
+          at(window.start, 'Albany'), // exactly W old: out
+          at(window.start - 1, 'Albany'),
+          at(window.start + 1, 'Albany'), // in
+          at(window.start + 1, 'Bronx'), // in
+          at(window.start + 2 * MINUTE, 'Bronx'), // in
+          at(window.end, 'Bronx'), // stamped now: in
+          at(window.end + 1, 'Bronx'), // in the future: out
+          at(window.end - 1, 'Cayuga'), // in
+          at(window.start - MINUTE, 'Delaware'), // out, county absent from the result
+        ]),
+      );
       const counts = await events.countByCounty(window);
       expect(sorted(counts)).to.deep.equal([
         ['Albany', 1],
@@ -100,7 +130,7 @@ describe('local repositories', () => {
     });
 
     it('returns an empty map when no event is in the window', async () => {
-      await events.putEvents([stored(makeEvent(T0, 'Albany'))]);
+      await stack.write(() => events.putEvents([stored(makeEvent(T0, 'Albany'))]));
       expect((await events.countByCounty(windowAt(T0 + 10 * MINUTE, 5))).size).to.equal(0);
       expect((await events.countByCounty(windowAt(T0 - 1, 5))).size).to.equal(0);
       expect((await events.countByCounty(windowAt(T0, 5))).get('Albany')).to.equal(1);
@@ -126,7 +156,8 @@ describe('local repositories', () => {
         all.push(stored(makeEvent(time, counties[Math.floor(random() * counties.length)] ?? 'Albany')));
       }
       // Stored in several batches, with redeliveries.
-      for (let i = 0; i < all.length; i += 37) await events.putEvents(all.slice(i, i + 50));
+      for (let i = 0; i < all.length; i += 37)
+        await stack.write(() => events.putEvents(all.slice(i, i + 50)));
       expect(events.countAll()).to.equal(new Set(all.map((e) => e.id)).size);
 
       const times = all.map((e) => e.time);
@@ -154,13 +185,13 @@ describe('local repositories', () => {
       const old = [0, 1, 2].map((i) => stored(makeEvent(T0 + i * 1000, 'Albany'), 10));
       const young = [3, 4].map((i) => stored(makeEvent(T0 + i * 1000, 'Bronx'), 10));
       const later = stored(makeEvent(T0 + 1500, 'Cayuga'), 60); // older than some expired ones, longer TTL
-      await events.putEvents([...old, ...young, later]);
+      await stack.write(() => events.putEvents([...old, ...young, later]));
       const now = old[2]?.expiresAt ?? 0; // exactly the last old one's expiry: it goes too
-      expect(events.expire(now - 1)).to.equal(2);
+      expect(stack.tx(() => events.expire(now - 1))).to.equal(2);
       expect(events.countAll()).to.equal(4);
-      expect(events.expire(now)).to.equal(1);
+      expect(stack.tx(() => events.expire(now))).to.equal(1);
       expect(events.countAll()).to.equal(3);
-      expect(events.expire(now)).to.equal(0);
+      expect(stack.tx(() => events.expire(now))).to.equal(0);
       const ids = stack.db.prepare('SELECT id FROM events').pluck().all() as string[];
       expect(ids.sort()).to.deep.equal([...young, later].map((e) => e.id).sort());
       // The remaining events are still counted. (Whether an expired event is still counted is left
@@ -172,10 +203,10 @@ describe('local repositories', () => {
 
     it('counts an event redelivered after it expired once', async () => {
       const e = stored(makeEvent(T0, 'Albany'), 10);
-      await events.putEvents([e]);
-      expect(events.expire(e.expiresAt)).to.equal(1);
+      await stack.write(() => events.putEvents([e]));
+      expect(stack.tx(() => events.expire(e.expiresAt))).to.equal(1);
       expect(events.countAll()).to.equal(0);
-      await events.putEvents([e]);
+      await stack.write(() => events.putEvents([e]));
       expect(events.countAll()).to.equal(1);
       const counts = await events.countByCounty(windowAt(T0 + MINUTE, 5));
       expect(counts.get('Albany')).to.equal(1);
@@ -193,29 +224,29 @@ describe('local repositories', () => {
 
     it('replaces the whole latest snapshot: a county absent from the new one is gone', async () => {
       const first = snapshotAt(T0, { Albany: 3, Bronx: 1 });
-      await snapshots.putSnapshot(first);
+      await stack.write(() => snapshots.putSnapshot(first));
       expect(await snapshots.latestSnapshot()).to.deep.equal(first);
 
       const second = snapshotAt(T0 + MINUTE, { Bronx: 2, Cayuga: 5 });
-      await snapshots.putSnapshot(second);
+      await stack.write(() => snapshots.putSnapshot(second));
       const latest = await snapshots.latestSnapshot();
       expect(latest).to.deep.equal(second);
       expect(latest?.counties.map((c) => c.county)).to.deep.equal(['Cayuga', 'Bronx']);
       expect(latest?.total).to.equal(7);
 
       const empty = snapshotAt(T0 + 2 * MINUTE, {});
-      await snapshots.putSnapshot(empty);
+      await stack.write(() => snapshots.putSnapshot(empty));
       expect(await snapshots.latestSnapshot()).to.deep.equal(empty);
     });
 
     it('never lets an older snapshot (earlier updated) replace a newer one', async () => {
       const newer = snapshotAt(T0 + MINUTE, { Albany: 9 });
       const older = snapshotAt(T0, { Bronx: 4 });
-      await snapshots.putSnapshot(newer);
-      await snapshots.putSnapshot(older);
+      await stack.write(() => snapshots.putSnapshot(newer));
+      await stack.write(() => snapshots.putSnapshot(older));
       expect(await snapshots.latestSnapshot()).to.deep.equal(newer);
       const newest = snapshotAt(T0 + MINUTE + 1, { Cayuga: 1 });
-      await snapshots.putSnapshot(newest);
+      await stack.write(() => snapshots.putSnapshot(newest));
       expect(await snapshots.latestSnapshot()).to.deep.equal(newest);
     });
   });

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { SensorEvent } from '../../../src/core/event.js';
 import type { StackParameters } from '../../../src/core/parameters.js';
+import type { FunctionLogEntry } from '../../../src/functions/log.js';
 import { openExisting } from '../../../src/targets/local/database.js';
-import { LocalRuntime, type RuntimeEvents, Serial } from '../../../src/targets/local/runtime.js';
+import { LocalRuntime, type RuntimeEvents } from '../../../src/targets/local/runtime.js';
 import {
   connectTo,
   type FakeClock,
@@ -45,10 +46,7 @@ describe('local runtime', () => {
     changes: Partial<StackParameters> = {},
     listeners: RuntimeEvents = {},
   ): LocalRuntime {
-    const runtime = new LocalRuntime(
-      { ...on, parameters: params(changes), clock, serial: new Serial() },
-      listeners,
-    );
+    const runtime = new LocalRuntime({ ...on, parameters: params(changes), clock }, listeners);
     runtimes.push(runtime);
     return runtime;
   }
@@ -61,10 +59,8 @@ describe('local runtime', () => {
   }
 
   function send(...items: (SensorEvent | string)[]): void {
-    stack.queue.send(
-      items.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))),
-      clock.now(),
-    );
+    const bodies = items.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+    stack.tx(() => stack.queue.send(bodies, clock.now()));
   }
 
   function goodEvents(n: number, county = 'Albany'): SensorEvent[] {
@@ -75,6 +71,100 @@ describe('local runtime', () => {
   const POISON_NO_COUNTY = JSON.stringify({ id: 'no-county', time: T0, data: {} });
   const FAST = { BatchSize: 10, MaximumBatchingWindowInSeconds: 0, MaxReceiveCount: 3 } as const;
   const VISIBILITY_MS = params().VisibilityTimeoutSeconds * 1000;
+
+  describe('withTransaction', () => {
+    it('rolls back all the work did when it throws after an await, and runs the next one', async () => {
+      const runtime = runtimeOn(stack);
+      // GIVEN a transaction that writes, awaits, writes again and fails
+      const failing = runtime.withTransaction(async () => {
+        stack.queue.send(['lost'], clock.now());
+        await sleep(5);
+        stack.queue.send(['lost too'], clock.now());
+        throw new Error('boom');
+      });
+      // AND another one asked for while it is open
+      const next = runtime.withTransaction(() => stack.queue.send(['kept'], clock.now()));
+      // THEN the first rolls back whole, and the second runs after it, on its own, and commits
+      const error = await failing.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(String(error)).to.equal('Error: boom');
+      expect(await next).to.have.length(1);
+      expect(stack.db.inTransaction).to.equal(false);
+      const bodies = secondConnection().db.prepare('SELECT body FROM queue').pluck().all();
+      expect(bodies).to.deep.equal(['kept']);
+    });
+
+    it('runs transactions one at a time, in the order asked, even when they await', async () => {
+      const runtime = runtimeOn(stack);
+      const steps: string[] = [];
+      const work = (name: string, ms: number) => async () => {
+        steps.push(`${name} begins`);
+        await sleep(ms);
+        steps.push(`${name} ends`);
+      };
+      await Promise.all([
+        runtime.withTransaction(work('a', 20)),
+        runtime.withTransaction(work('b', 1)),
+        runtime.withTransaction(work('c', 5)),
+      ]);
+      expect(steps).to.deep.equal(['a begins', 'a ends', 'b begins', 'b ends', 'c begins', 'c ends']);
+    });
+  });
+
+  describe('functions', () => {
+    it('runs the Lambda storing handler: its log entry reaches onLog with the reasons, kept on the failures', async () => {
+      const log: FunctionLogEntry[] = [];
+      const runtime = runtimeOn(
+        stack,
+        { ...FAST, MaxReceiveCount: 1 },
+        { onLog: (entry) => log.push(entry) },
+      );
+      send(...goodEvents(3), POISON_NOT_JSON, POISON_NO_COUNTY);
+      const ids = (stack.db.prepare('SELECT id FROM queue ORDER BY id').pluck().all() as number[]).map(
+        String,
+      );
+
+      await runtime.processBatch();
+      expect(log).to.deep.equal([
+        {
+          function: 'storing',
+          records: 5,
+          stored: 3,
+          failed: 2,
+          failures: {
+            'message body is not JSON': [ids[3]],
+            'event county is missing or empty': [ids[4]],
+          },
+        },
+      ]);
+      clock.advance(VISIBILITY_MS);
+      await runtime.drain(); // the next receive dead-letters them, with the handler's reasons
+      expect(stack.queue.deadLetters(10).map((d) => [d.messageId, d.lastError])).to.deep.equal([
+        [ids[3], 'message body is not JSON'],
+        [ids[4], 'event county is missing or empty'],
+      ]);
+
+      const snapshot = await runtime.aggregateNow();
+      expect(log.at(-1)).to.deep.equal({
+        function: 'aggregation',
+        windowEnd: snapshot.windowEnd,
+        total: 3,
+        counties: 1,
+      });
+    });
+
+    it('configures the functions from the environment the template gives them (EVENT_TTL_MINUTES, WINDOW_MINUTES)', async () => {
+      const runtime = runtimeOn(stack, { ...FAST, EventTtlMinutes: 90, WindowMinutes: 15 });
+      const event = makeEvent(T0 - 10 * MINUTE, 'Albany');
+      send(event);
+      await runtime.drain();
+      const expiresAt = stack.db.prepare('SELECT expires_at FROM events').pluck().get();
+      expect(expiresAt).to.equal(Math.floor(event.time / 1000) + 90 * 60);
+      expect(await runtime.aggregateNow()).to.deep.include({ windowMinutes: 15, total: 1 });
+    });
+  });
 
   describe('processBatch', () => {
     it('stores the good messages, removes them from the queue, and leaves poison messages in flight', async () => {
@@ -138,15 +228,17 @@ describe('local runtime', () => {
       const events = goodEvents(6, 'Cayuga');
       // A consumer that stored a batch and crashed before deleting it.
       send(...events.slice(0, 3));
-      const crashed = stack.queue.receive({
-        now: clock.now(),
-        maxMessages: 10,
-        visibilityTimeoutMs: VISIBILITY_MS,
-        maxReceiveCount: 3,
-        batchingWindowMs: 0,
-      });
+      const crashed = stack.tx(() =>
+        stack.queue.receive({
+          now: clock.now(),
+          maxMessages: 10,
+          visibilityTimeoutMs: VISIBILITY_MS,
+          maxReceiveCount: 3,
+          batchingWindowMs: 0,
+        }),
+      );
       expect(crashed).to.have.length(3);
-      await stack.events.putEvents(events.slice(0, 3).map((e) => stored(e)));
+      await stack.write(() => stack.events.putEvents(events.slice(0, 3).map((e) => stored(e))));
       // And the same event sent twice (at-least-once delivery), in one batch and in two.
       send(...events.slice(3), events[3]!);
       await runtime.drain();
@@ -288,6 +380,19 @@ describe('local runtime', () => {
   });
 
   describe('start and stop', () => {
+    it('takes a full batch as soon as it is enqueued: enqueue returns once it is taken', async () => {
+      const runtime = runtimeOn(stack, { BatchSize: 10, MaximumBatchingWindowInSeconds: 1 });
+      runtime.start();
+      for (let round = 1; round <= 20; round++) {
+        await runtime.enqueue(goodEvents(25).map((e) => JSON.stringify(e)));
+        // Only what is short of a full batch waits, for its batching window: the queue does not grow.
+        expect(stack.queue.depths(clock.now()).visible, `after enqueue ${round}`).to.be.below(10);
+      }
+      await runtime.stop();
+      expect(await runtime.drain()).to.be.below(10);
+      expect(stack.events.countAll()).to.equal(500);
+    });
+
     it('consumes the queue in the background until stopped', async () => {
       const runtime = runtimeOn(stack, FAST);
       runtime.start();

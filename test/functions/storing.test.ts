@@ -1,13 +1,14 @@
 import { expect } from 'chai';
-import { createHandler, positiveIntegerEnv } from '../../lambdas/storing.js';
 import { MAX_MESSAGE_BYTES, type SensorEvent } from '../../src/core/event.js';
 import { windowAt } from '../../src/core/window.js';
+import { positiveIntegerEnv } from '../../src/functions/environment.js';
+import { createStoringHandler, parseStoringConfig } from '../../src/functions/storing.js';
 import { DynamoEventRepository } from '../../src/targets/aws/dynamo-repositories.js';
 import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../helpers/dynalite.js';
 
 const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
 
-describe('storing Lambda (dynalite)', () => {
+describe('storing function (dynalite)', () => {
   let dynamo: LocalDynamo;
   let eventsTable: string;
   let lines: string[];
@@ -23,13 +24,14 @@ describe('storing Lambda (dynalite)', () => {
     lines = [];
   });
 
+  // As the Lambda entry point logs them: one JSON line per entry.
   const handler = () =>
-    createHandler({
+    createStoringHandler({
       events: new DynamoEventRepository(dynamo.documents, eventsTable, {
         clock: { now: () => Date.now(), sleep: async () => {} },
       }),
       ttlMinutes: 60,
-      log: (line) => lines.push(line),
+      log: (entry) => lines.push(JSON.stringify(entry)),
     });
   const count = async () =>
     Object.fromEntries(
@@ -85,12 +87,12 @@ describe('storing Lambda (dynalite)', () => {
   });
 
   it('fails every record, rather than losing one, when the table cannot be written', async () => {
-    const h = createHandler({
+    const h = createStoringHandler({
       events: new DynamoEventRepository(dynamo.documents, 'no-such-table', {
         clock: { now: () => Date.now(), sleep: async () => {} },
       }),
       ttlMinutes: 60,
-      log: (line) => lines.push(line),
+      log: (entry) => lines.push(JSON.stringify(entry)),
     });
     const event = sqsEvent([
       JSON.stringify(sensorEvent(T, 'Tioga')),
@@ -106,5 +108,14 @@ describe('storing Lambda (dynalite)', () => {
     expect(positiveIntegerEnv({}, 'X', 5)).to.equal(5);
     expect(() => positiveIntegerEnv({ X: '0' }, 'X', 5)).to.throw('X must be a positive integer');
     expect(() => positiveIntegerEnv({ X: 'abc' }, 'X', 5)).to.throw('X must be a positive integer');
+    expect(parseStoringConfig({ EVENTS_TABLE: 'events-1', EVENT_TTL_MINUTES: '90' })).to.deep.equal({
+      eventsTable: 'events-1',
+      ttlMinutes: 90,
+    });
+    expect(parseStoringConfig({ EVENTS_TABLE: 'events-1' }).ttlMinutes).to.equal(60);
+    expect(() => parseStoringConfig({ EVENT_TTL_MINUTES: '90' })).to.throw('EVENTS_TABLE is not set');
+    expect(() => parseStoringConfig({ EVENTS_TABLE: 'e', EVENT_TTL_MINUTES: '1.5' })).to.throw(
+      'EVENT_TTL_MINUTES must be a positive integer',
+    );
   });
 });

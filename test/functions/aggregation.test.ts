@@ -1,6 +1,7 @@
+import type { ScheduledEvent } from 'aws-lambda';
 import { expect } from 'chai';
-import { createHandler as createAggregation } from '../../lambdas/aggregation.js';
-import { createHandler as createStoring } from '../../lambdas/storing.js';
+import { createAggregationHandler, parseAggregationConfig } from '../../src/functions/aggregation.js';
+import { createStoringHandler } from '../../src/functions/storing.js';
 import {
   DynamoEventRepository,
   DynamoSnapshotRepository,
@@ -10,7 +11,20 @@ import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../helpe
 const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
 const MINUTE = 60_000;
 
-describe('aggregation Lambda (dynalite)', () => {
+/** What EventBridge sends on the schedule. */
+const SCHEDULED: ScheduledEvent = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2025-01-01T12:00:30Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:123456789012:rule/sensorpipe-AggregationSchedule'],
+  detail: {},
+};
+
+describe('aggregation function (dynalite)', () => {
   let dynamo: LocalDynamo;
   let tables: { eventsTable: string; aggregatesTable: string };
   let now: number;
@@ -29,19 +43,19 @@ describe('aggregation Lambda (dynalite)', () => {
   });
 
   const storing = () =>
-    createStoring({
+    createStoringHandler({
       events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
       ttlMinutes: 60,
       log: () => {},
     });
   const snapshots = () => new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable);
   const aggregation = () =>
-    createAggregation({
+    createAggregationHandler({
       events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
       snapshots: snapshots(),
       windowMinutes: 5,
       now: () => now,
-      log: (line) => lines.push(line),
+      log: (entry) => lines.push(JSON.stringify(entry)),
     });
 
   it('counts what the storing function stored, per county, and returns the snapshot it wrote', async () => {
@@ -58,7 +72,7 @@ describe('aggregation Lambda (dynalite)', () => {
       batchItemFailures: [],
     });
 
-    const snapshot = await aggregation()({ source: 'aws.events' });
+    const snapshot = await aggregation()(SCHEDULED);
     expect(snapshot).to.deep.equal({
       updated: new Date(T).toISOString(),
       windowStart: new Date(T - 5 * MINUTE).toISOString(),
@@ -85,6 +99,22 @@ describe('aggregation Lambda (dynalite)', () => {
     const later = await aggregation()();
     expect(later.counties).to.deep.equal([{ county: 'Kings', count: 1 }]);
     expect(await snapshots().latestSnapshot()).to.deep.equal(later);
+  });
+
+  it('reads its settings from the environment', () => {
+    const env = { EVENTS_TABLE: 'events-1', AGGREGATES_TABLE: 'aggregates-1', WINDOW_MINUTES: '15' };
+    expect(parseAggregationConfig(env)).to.deep.equal({
+      eventsTable: 'events-1',
+      aggregatesTable: 'aggregates-1',
+      windowMinutes: 15,
+    });
+    expect(parseAggregationConfig({ ...env, WINDOW_MINUTES: '' }).windowMinutes).to.equal(5);
+    expect(() => parseAggregationConfig({ ...env, AGGREGATES_TABLE: '' })).to.throw(
+      'AGGREGATES_TABLE is not set',
+    );
+    expect(() => parseAggregationConfig({ ...env, WINDOW_MINUTES: '-5' })).to.throw(
+      'WINDOW_MINUTES must be a positive integer',
+    );
   });
 
   it('writes an empty snapshot for an empty window', async () => {
