@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import { ROOT } from '../bench/lib/dataset.js';
+import { ROOT } from '../testkit/paths.js';
 import {
   concurrency,
   crash,

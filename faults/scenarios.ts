@@ -3,13 +3,10 @@
  * the events the queue accepted, stored, lost and counted twice. Run by `npm run faults` at larger
  * counts (a table) and by `npm test` at small ones (test/faults/scenarios.test.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import type { Clock } from '../src/core/clock.js';
 import { eventBody } from '../src/core/event.js';
 import { uuidv7 } from '../src/core/id.js';
 import { storeRecords } from '../src/core/storing.js';
@@ -17,7 +14,10 @@ import { databasePath, openExisting, WriteTransactions } from '../src/targets/lo
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import { LocalQueue } from '../src/targets/local/queue.js';
 import { SqliteEventRepository } from '../src/targets/local/repositories.js';
-import { invokeFromQueue } from '../test/helpers/event-source-mapping.js';
+import { invokeFromQueue } from '../testkit/aws/event-source-mapping.js';
+import { type Running, start } from '../testkit/cli.js';
+import { fakeClock, instantClock } from '../testkit/clock.js';
+import { auditLocalStack } from '../testkit/local.js';
 
 export interface FaultRow {
   scenario: string;
@@ -36,17 +36,6 @@ export const passed = (row: FaultRow) => row.lost === 0 && row.countedTwice === 
 
 const COUNTIES = ['Albany', 'Erie', 'Kings', 'Tioga', 'St. Lawrence'];
 
-function fakeClock(start = Date.UTC(2026, 10, 28, 12)): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: async () => {},
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
-
 function goodBodies(n: number, time: number): string[] {
   return Array.from({ length: n }, (_, i) => {
     const county = COUNTIES[i % COUNTIES.length] as string;
@@ -59,24 +48,25 @@ function goodBodies(n: number, time: number): string[] {
   });
 }
 
-/** Events stored, and what the per-second counts (what aggregation reads) say minus that. */
-function tally(file: string): {
+/**
+ * What a local stack holds, through the target's own audit: events stored, how many more the counts
+ * that aggregation reads hold (counted twice), dead letters, and SQLite's integrity check.
+ */
+async function tally(dir: string): Promise<{
   stored: number;
   countedTwice: number;
   deadLetters: number;
+  queued: number;
   integrity: string;
-} {
-  const db = new Database(file, { readonly: true });
-  try {
-    const stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
-    const counted =
-      (db.prepare('SELECT COALESCE(SUM(n), 0) FROM county_seconds').pluck().get() as number) ?? 0;
-    const deadLetters = db.prepare('SELECT COUNT(*) FROM dead_letters').pluck().get() as number;
-    const integrity = db.pragma('integrity_check', { simple: true }) as string;
-    return { stored, countedTwice: Math.max(0, counted - stored), deadLetters, integrity };
-  } finally {
-    db.close();
-  }
+}> {
+  const audit = await auditLocalStack(dir, 'faults');
+  return {
+    stored: audit.eventsStored,
+    countedTwice: Math.max(0, audit.eventsCounted - audit.eventsStored),
+    deadLetters: audit.deadLetters,
+    queued: audit.queued,
+    integrity: audit.integrity,
+  };
 }
 
 function withStackDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
@@ -90,7 +80,7 @@ function withStackDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
  */
 export function poison(good: number, bad: number): Promise<FaultRow> {
   return withStackDir(async (dir) => {
-    const clock = fakeClock();
+    const clock = fakeClock(Date.UTC(2026, 10, 28, 12));
     const target = new LocalTarget({ dataDir: dir, stackName: 'faults', clock });
     const maxReceives = 3;
     await target.deploy({ MaxReceiveCount: maxReceives, ScheduleEnabled: false });
@@ -114,7 +104,7 @@ export function poison(good: number, bad: number): Promise<FaultRow> {
     }
     await target.aggregate();
     await target.close();
-    const t = tally(target.location);
+    const t = await tally(dir);
     return {
       scenario: `poison: ${bad} bad among ${good} good`,
       target: 'local',
@@ -136,7 +126,7 @@ export function poison(good: number, bad: number): Promise<FaultRow> {
 /** 2. Redelivery: every batch delivered three times (the storing function runs each time), then deleted. */
 export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
   return withStackDir(async (dir) => {
-    const clock = fakeClock();
+    const clock = fakeClock(Date.UTC(2026, 10, 28, 12));
     const target = new LocalTarget({ dataDir: dir, stackName: 'faults', clock });
     await target.deploy({ ScheduleEnabled: false });
     await target.close();
@@ -170,7 +160,7 @@ export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
     } finally {
       db.close();
     }
-    const t = tally(databasePath(dir, 'faults'));
+    const t = await tally(dir);
     return {
       scenario: `redelivery: every batch of ${batchSize} delivered 3 times`,
       target: 'local',
@@ -184,26 +174,9 @@ export function redelivery(n: number, batchSize = 100): Promise<FaultRow> {
   });
 }
 
-function runCli(
-  bin: string,
-  args: string[],
-): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, CI: 'true', SENSORPIPE_TARGET: 'local' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += String(chunk);
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  return {
-    child,
-    done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
-  };
+/** The CLI on a local stack, through the test kit's runner and environment policy. */
+function runCli(bin: string, args: string[]): Running {
+  return start(args, { bin, env: { SENSORPIPE_TARGET: 'local' }, timeoutMs: 10 * 60_000 });
 }
 
 function csvFile(dir: string, rows: number): string {
@@ -226,7 +199,6 @@ export function crash(bin: string, kills: number, random: () => number = Math.ra
     const stack = ['--data-dir', dir, '--stack-name', 'faults'];
     await runCli(bin, ['deploy', ...stack]).done;
     const file = csvFile(dir, 500);
-    const file2 = databasePath(dir, 'faults');
     let accepted = 0;
     const problems: string[] = [];
     for (let k = 0; k < kills; k++) {
@@ -235,17 +207,14 @@ export function crash(bin: string, kills: number, random: () => number = Math.ra
       run.child.kill('SIGKILL');
       await run.done;
       // Accepted so far: committed to the queue, whether stored yet or not.
-      const db = new Database(file2, { readonly: true });
-      const inQueue = db.prepare('SELECT COUNT(*) FROM queue').pluck().get() as number;
-      const stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
-      db.close();
+      const { queued: inQueue, stored } = await tally(dir);
       // A message leaves the queue only in the transaction that stores it: the sum never goes down.
       if (inQueue + stored < accepted)
         problems.push(`after kill ${k + 1}, ${accepted - inQueue - stored} accepted events vanished`);
       accepted = inQueue + stored;
     }
     await runCli(bin, ['aggregate', ...stack]).done; // restart: drains the queue
-    const t = tally(file2);
+    const t = await tally(dir);
     return {
       scenario: `crash: stream killed with SIGKILL ${kills} times`,
       target: 'local',
@@ -274,7 +243,7 @@ export function concurrency(bin: string, rowsPerStream: number): Promise<FaultRo
     const results = await Promise.all(streams.map((s) => s.done));
     watch.child.kill('SIGINT');
     const watched = await watch.done;
-    const t = tally(databasePath(dir, 'faults'));
+    const t = await tally(dir);
     const stderr = [...results.map((r) => r.stderr), watched.stderr].join('\n');
     const failedRuns = results.filter((r) => r.code !== 0).length + (watched.code === 0 ? 0 : 1);
     const accepted = 4 * rowsPerStream;
@@ -324,9 +293,9 @@ export async function lambdaPath(options: {
     docs,
     repos,
   ] = await Promise.all([
-    import('../test/helpers/fauxqs.js'),
-    import('../test/helpers/dynalite.js'),
-    import('../test/helpers/aws-stand-in.js'),
+    import('../testkit/aws/fauxqs.js'),
+    import('../testkit/aws/dynalite.js'),
+    import('../testkit/aws/stand-in.js'),
     import('@aws-sdk/client-sqs'),
     import('@aws-sdk/lib-dynamodb'),
     import('../src/targets/aws/dynamo-repositories.js'),
@@ -393,7 +362,7 @@ export async function lambdaPath(options: {
       },
     };
     const events = new repos.DynamoEventRepository(partly as typeof documents, eventsTable, {
-      clock: { now: () => Date.now(), sleep: async () => {} },
+      clock: instantClock(),
     });
     const storing = createStoringHandler({ events, ttlMinutes: 60, log: () => {} });
 
@@ -469,8 +438,8 @@ export async function producer(events: number, faultRate = 0.2, random = Math.ra
     { SqsEventSender },
     { streamEvents },
   ] = await Promise.all([
-    import('../test/helpers/fauxqs.js'),
-    import('../test/helpers/aws-stand-in.js'),
+    import('../testkit/aws/fauxqs.js'),
+    import('../testkit/aws/stand-in.js'),
     import('@aws-sdk/client-sqs'),
     import('../src/targets/aws/sqs-sender.js'),
     import('../src/core/streamer.js'),
@@ -517,7 +486,7 @@ export async function producer(events: number, faultRate = 0.2, random = Math.ra
         };
       },
     };
-    const clock = { now: () => Date.now(), sleep: async () => {} };
+    const clock = instantClock();
     const sender = new SqsEventSender({ client: partly, queueUrl, clock });
     const rows = Array.from({ length: events }, (_, i) => ({
       kind: 'row' as const,
@@ -577,7 +546,7 @@ export function signals(bin: string, rounds: number, random: () => number = Math
     watch.child.kill('SIGTERM');
     const watched = await watch.done;
     if (watched.code !== 0) problems.push(`aggregate --watch exited ${watched.code} on SIGTERM`);
-    const t = tally(databasePath(dir, 'faults'));
+    const t = await tally(dir);
     return {
       scenario: `signals: SIGINT / SIGTERM during ${rounds} streams and aggregate --watch`,
       target: 'local',

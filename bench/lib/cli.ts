@@ -1,25 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { ROOT } from './dataset.js';
-
-export interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** From just before the spawn to the process's exit. */
-  wallMs: number;
-}
-
-export interface StartedCli {
-  child: ChildProcess;
-  done: Promise<CliRun>;
-}
+import { lastJson, type Running, type RunResult, start } from '../../testkit/cli.js';
+import { ROOT } from '../../testkit/paths.js';
 
 /** What `stream --json` prints. */
 export type { StreamJson as StreamSummary } from '../../src/cli/contracts.js';
+export { childEnv } from '../../testkit/env.js';
+export type CliRun = RunResult;
 
 const running = new Set<ChildProcess>();
 
@@ -37,19 +25,11 @@ export function killRunningChildren(): void {
   }
 }
 
-/** The environment of a child: no inherited sensorpipe settings, CI on (no spinners). */
-export function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1' };
-  for (const key of Object.keys(env)) {
-    if (key.startsWith('SENSORPIPE_') || key === 'DEBUG' || key === 'NODE_OPTIONS') delete env[key];
-  }
-  return env;
-}
-
 /**
  * Runs the built CLI from a copy of the build (bin, dist, manifest, package.json; node_modules
  * linked), so that a rebuild in the working tree while the benchmark runs cannot pull dist/ from
- * under a measurement or mix two builds in one run.
+ * under a measurement or mix two builds in one run. Children run through the test kit's runner,
+ * with its environment policy: never the engineer's AWS identity.
  */
 export class Cli {
   readonly bin: string;
@@ -77,36 +57,17 @@ export class Cli {
   }
 
   /** Starts `[prefix...] node bin/run.js args...`; `prefix` wraps it (e.g. /usr/bin/time). */
-  start(args: readonly string[], prefix: readonly string[] = []): StartedCli {
-    const command = [...prefix, process.execPath, this.bin, ...args];
-    const startedAt = performance.now();
-    const child = spawn(command[0]!, command.slice(1), {
+  start(args: readonly string[], prefix: readonly string[] = []): Running {
+    const started = start(args, {
+      bin: this.bin,
       cwd: this.root,
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      prefix,
       detached: true,
+      timeoutMs: 60 * 60_000,
     });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    let exitedAt = 0;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('exit', () => {
-      exitedAt = performance.now();
-    });
-    const done = new Promise<CliRun>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        running.delete(child);
-        resolve({ code, signal, stdout, stderr, wallMs: (exitedAt || performance.now()) - startedAt });
-      });
-    });
-    return { child, done };
+    running.add(started.child);
+    void started.done.then(() => running.delete(started.child));
+    return started;
   }
 
   run(args: readonly string[]): Promise<CliRun> {
@@ -116,20 +77,12 @@ export class Cli {
   /** Runs a command with --json and returns what it printed; throws on a non-zero exit. */
   async json<T>(args: readonly string[]): Promise<{ value: T; run: CliRun }> {
     const run = await this.run([...args, '--json']);
-    return { value: parseOutput<T>(args, run), run };
+    return { value: lastJson<T>(args, run), run };
   }
 }
 
 /** The JSON document a successful `--json` run printed last. */
-export function parseOutput<T>(args: readonly string[], run: CliRun): T {
-  const last = run.stdout.trim().split('\n').at(-1) ?? '';
-  if (run.code !== 0) {
-    throw new Error(
-      `sensorpipe ${args.join(' ')} exited with ${run.code ?? run.signal}: ${run.stderr.trim() || last}`,
-    );
-  }
-  return JSON.parse(last) as T;
-}
+export const parseOutput = lastJson;
 
 /** A local stack in a data directory, driven through the CLI. */
 export class LocalStack {

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { findCountyColumn } from '../../src/source/header.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { ROOT, SHARED_DATASET } from '../../testkit/paths.js';
 
+export { ROOT };
 /** The real dataset, kept beside the project (never copied into it). */
-export const DATASET_PATH = resolve(ROOT, '../shared/data/Recommended_Fishing_Rivers_And_Streams.csv');
+export const DATASET_PATH = SHARED_DATASET;
 
 export interface DatasetRow {
   county: string;

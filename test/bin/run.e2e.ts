@@ -4,7 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import { buildRoot, childEnv, ensureBuilt, ROOT, type RunResult, run } from '../helpers/e2e.js';
+import { buildRoot, ensureBuilt } from '../../testkit/build.js';
+import { type RunResult, run } from '../../testkit/cli.js';
+import { childEnv } from '../../testkit/env.js';
+import { ROOT } from '../../testkit/paths.js';
 
 /** The CLI run the plain way: @oclif/core from node_modules, no fast path of bin/run.js. */
 async function runWithOclif(args: string[]): Promise<RunResult> {
@@ -16,7 +19,7 @@ async function runWithOclif(args: string[]): Promise<RunResult> {
       ['--input-type=module', '-e', script],
       { cwd: ROOT, env: childEnv() },
       (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, signal: null, stdout, stderr });
+        resolve({ code: error ? Number(error.code ?? 1) : 0, signal: null, stdout, stderr, wallMs: 0 });
       },
     );
   });

@@ -7,8 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { ensureBuilt, lines, type RunResult, Sandbox, STACK_LINE } from '../helpers/e2e.js';
-import { type FakeAwsMode, startFakeAwsEndpoint } from '../helpers/fake-aws-endpoint.js';
+import { type FakeAwsMode, startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { lines, type RunResult, STACK_LINE } from '../../testkit/cli.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 const AWS_CREDENTIALS = {
   AWS_REGION: 'us-east-1',

@@ -6,7 +6,7 @@ import sinon from 'sinon';
 import { resolveDatasetWithProgress } from '../../src/cli/dataset.js';
 import { EnvironmentError } from '../../src/core/errors.js';
 import { DATASET_FILE } from '../../src/source/dataset.js';
-import { rejection } from '../helpers/rejection.js';
+import { rejection } from '../../testkit/rejection.js';
 
 const CSV = 'Waterbody_Name,County\nCayuta Creek,Chemung\nOwego Creek,Tioga\n';
 

@@ -8,7 +8,7 @@ import {
   type ParameterDefinition,
   type ParameterName,
 } from '../../src/core/parameters.js';
-import { rejection } from '../helpers/rejection.js';
+import { rejection } from '../../testkit/rejection.js';
 
 async function parse<F extends Parameters<typeof Parser.parse>[1]['flags']>(argv: string[], flags: F) {
   return (await Parser.parse(argv, { flags, strict: true })).flags;

@@ -1,15 +1,10 @@
 import { expect } from 'chai';
-import {
-  countsOf,
-  ensureBuilt,
-  expectedCounts,
-  expectOneLineError,
-  jsonLines,
-  lines,
-  Sandbox,
-  total,
-} from '../helpers/e2e.js';
-import { tableRows } from '../helpers/table.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { jsonLines, lines } from '../../testkit/cli.js';
+import { expectOneLineError } from '../../testkit/expect.js';
+import { countsOf, expectedCounts, total } from '../../testkit/fixtures.js';
+import { Sandbox } from '../../testkit/sandbox.js';
+import { tableRows } from '../../testkit/table.js';
 
 const SNAPSHOT_KEYS = ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties'];
 

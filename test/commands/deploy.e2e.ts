@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
-import { ensureBuilt, lines, type RunResult, Sandbox, STACK_LINE } from '../helpers/e2e.js';
-import { startFakeAwsEndpoint } from '../helpers/fake-aws-endpoint.js';
-import { tableRows } from '../helpers/table.js';
+import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { lines, type RunResult, STACK_LINE } from '../../testkit/cli.js';
+import { Sandbox } from '../../testkit/sandbox.js';
+import { tableRows } from '../../testkit/table.js';
 
 /** A user error: the exit code, one line on stderr that matches, no stack trace, nothing on stdout. */
 function expectUsageError(result: RunResult, pattern: RegExp, code = 2): void {

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { ensureBuilt, expectOneLineError, jsonLines, Sandbox } from '../helpers/e2e.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { jsonLines } from '../../testkit/cli.js';
+import { expectOneLineError } from '../../testkit/expect.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/destroy', function () {
   this.timeout(60_000);

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { addDeadLetters, goodBody } from '../helpers/dead-letters.js';
-import { ensureBuilt, expectOneLineError, Sandbox } from '../helpers/e2e.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { addDeadLetters, goodBody } from '../../testkit/dead-letters.js';
+import { expectOneLineError } from '../../testkit/expect.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/redrive', function () {
   this.timeout(60_000);

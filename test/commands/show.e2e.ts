@@ -1,12 +1,9 @@
 import { expect } from 'chai';
-import {
-  ensureBuilt,
-  expectedCounts,
-  expectOneLineError,
-  jsonLines,
-  Sandbox,
-  total,
-} from '../helpers/e2e.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { jsonLines } from '../../testkit/cli.js';
+import { expectOneLineError } from '../../testkit/expect.js';
+import { expectedCounts, total } from '../../testkit/fixtures.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/show', function () {
   this.timeout(60_000);

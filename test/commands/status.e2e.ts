@@ -1,14 +1,10 @@
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
-import {
-  ensureBuilt,
-  expectedCounts,
-  expectOneLineError,
-  jsonLines,
-  lines,
-  Sandbox,
-  total,
-} from '../helpers/e2e.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { jsonLines, lines } from '../../testkit/cli.js';
+import { expectOneLineError } from '../../testkit/expect.js';
+import { expectedCounts, total } from '../../testkit/fixtures.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/status', function () {
   this.timeout(60_000);

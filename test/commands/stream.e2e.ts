@@ -1,20 +1,12 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import {
-  countsOf,
-  ensureBuilt,
-  expectedCounts,
-  jsonLines,
-  lines,
-  type RunResult,
-  Sandbox,
-  SHARED_DATASET,
-  STACK_LINE,
-  sleep,
-  total,
-} from '../helpers/e2e.js';
-import { startFakeAwsEndpoint } from '../helpers/fake-aws-endpoint.js';
+import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { jsonLines, lines, type RunResult, STACK_LINE, sleep } from '../../testkit/cli.js';
+import { countsOf, expectedCounts, total } from '../../testkit/fixtures.js';
+import { SHARED_DATASET } from '../../testkit/paths.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 const SUMMARY_KEYS = ['sent', 'skipped', 'failed', 'elapsedMs', 'ratePerSecond'];
 const SNAPSHOT_KEYS = ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties'];

@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { buildRoot, ensureBuilt, expectOneLineError, run, Sandbox } from '../helpers/e2e.js';
+import { buildRoot, ensureBuilt } from '../../testkit/build.js';
+import { run } from '../../testkit/cli.js';
+import { expectOneLineError } from '../../testkit/expect.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 /** The ZipFile of each function in a printed template. */
 function zipFiles(body: string): Record<string, unknown> {

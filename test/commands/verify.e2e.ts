@@ -1,17 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import {
-  ensureBuilt,
-  expectedCounts,
-  expectOneLineError,
-  jsonLines,
-  lines,
-  Sandbox,
-  SHARED_DATASET,
-  STACK_LINE,
-  total,
-} from '../helpers/e2e.js';
+import { ensureBuilt } from '../../testkit/build.js';
+import { jsonLines, lines, STACK_LINE } from '../../testkit/cli.js';
+import { expectOneLineError } from '../../testkit/expect.js';
+import { expectedCounts, total } from '../../testkit/fixtures.js';
+import { SHARED_DATASET } from '../../testkit/paths.js';
+import { Sandbox } from '../../testkit/sandbox.js';
 
 interface VerifyJson {
   match: boolean;

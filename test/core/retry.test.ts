@@ -1,17 +1,12 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { type Clock, systemClock } from '../../src/core/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { ExitCode, InterruptedError } from '../../src/core/errors.js';
 import { backoffDelay, pause, type RetryPolicy, retryPartial } from '../../src/core/retry.js';
-import { rejection } from '../helpers/rejection.js';
+import { instantClock as recordingClock } from '../../testkit/clock.js';
+import { rejection } from '../../testkit/rejection.js';
 
 const POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
-
-/** A clock whose sleeps record their durations and return at once (or at the abort). */
-function recordingClock(): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return { sleeps, now: () => 0, sleep: async (ms) => void sleeps.push(ms) };
-}
 
 describe('core/retry', () => {
   describe('backoffDelay', () => {

@@ -6,7 +6,7 @@ import {
   DynamoEventRepository,
   DynamoSnapshotRepository,
 } from '../../src/targets/aws/dynamo-repositories.js';
-import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../helpers/dynalite.js';
+import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../../testkit/aws/dynalite.js';
 
 const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
 const MINUTE = 60_000;

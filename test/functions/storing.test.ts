@@ -4,7 +4,8 @@ import { windowAt } from '../../src/core/window.js';
 import { positiveIntegerEnv } from '../../src/functions/environment.js';
 import { createStoringHandler, parseStoringConfig } from '../../src/functions/storing.js';
 import { DynamoEventRepository } from '../../src/targets/aws/dynamo-repositories.js';
-import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../helpers/dynalite.js';
+import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../../testkit/aws/dynalite.js';
+import { instantClock } from '../../testkit/clock.js';
 
 const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
 
@@ -28,7 +29,7 @@ describe('storing function (dynalite)', () => {
   const handler = () =>
     createStoringHandler({
       events: new DynamoEventRepository(dynamo.documents, eventsTable, {
-        clock: { now: () => Date.now(), sleep: async () => {} },
+        clock: instantClock(),
       }),
       ttlMinutes: 60,
       log: (entry) => lines.push(JSON.stringify(entry)),
@@ -89,7 +90,7 @@ describe('storing function (dynalite)', () => {
   it('fails every record, rather than losing one, when the table cannot be written', async () => {
     const h = createStoringHandler({
       events: new DynamoEventRepository(dynamo.documents, 'no-such-table', {
-        clock: { now: () => Date.now(), sleep: async () => {} },
+        clock: instantClock(),
       }),
       ttlMinutes: 60,
       log: (entry) => lines.push(JSON.stringify(entry)),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { bar, formatShare, renderSnapshot } from '../../src/render/snapshot.js';
-import { tableRows } from '../helpers/table.js';
+import { tableRows } from '../../testkit/table.js';
 
 const END = Date.UTC(2025, 0, 1, 12, 5, 0);
 const window = { start: END - 5 * 60_000, end: END, minutes: 5 };

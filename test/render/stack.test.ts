@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { renderDeploy, renderStatus } from '../../src/render/stack.js';
 import type { DeployResult, StackStatus } from '../../src/targets/target.js';
-import { tableRows } from '../helpers/table.js';
+import { tableRows } from '../../testkit/table.js';
 
 const deployBase: Omit<DeployResult, 'action' | 'changes'> = {
   stackName: 'demo',

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { renderVerify } from '../../src/render/verify.js';
 import type { VerifyReport } from '../../src/services/verify.js';
-import { tableRows } from '../helpers/table.js';
+import { tableRows } from '../../testkit/table.js';
 
 const good: VerifyReport = {
   match: true,

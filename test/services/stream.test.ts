@@ -5,8 +5,8 @@ import { expect } from 'chai';
 import { InputError, StackStateError } from '../../src/core/errors.js';
 import { runStream } from '../../src/services/stream.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
-import { expectedCounts, fixtureCsv, total } from '../helpers/e2e.js';
-import { rejection } from '../helpers/rejection.js';
+import { expectedCounts, fixtureCsv, total } from '../../testkit/fixtures.js';
+import { rejection } from '../../testkit/rejection.js';
 
 describe('services/stream', () => {
   let dir: string;

@@ -2,15 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Clock } from '../../src/core/clock.js';
 import { InputError } from '../../src/core/errors.js';
 import type { OutgoingEvent } from '../../src/core/event.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { checkPipeline, compare, type VerifyRequest } from '../../src/services/verify.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { Pipeline } from '../../src/targets/target.js';
-import { expectedCounts, fixtureCsv, total } from '../helpers/e2e.js';
-import { rejection } from '../helpers/rejection.js';
+import { fakeClock } from '../../testkit/clock.js';
+import { expectedCounts, fixtureCsv, total } from '../../testkit/fixtures.js';
+import { rejection } from '../../testkit/rejection.js';
 
 const START = Date.UTC(2025, 0, 1, 12, 0, 0);
 const END = START + 5 * 60_000;
@@ -27,17 +27,6 @@ function snapshot(counties: { county: string; count: number }[]): Snapshot {
 }
 
 const stats = { sent: 0, skipped: 0, failed: 0 };
-
-/** A clock whose sleeps pass at once and move time on by what they slept. */
-function passingClock(): Clock {
-  let now = END;
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-    },
-  };
-}
 
 describe('services/verify', () => {
   describe('compare', () => {
@@ -283,7 +272,7 @@ describe('services/verify: checkPipeline on a shared stack (AWS)', () => {
   const run = (waitMs = 60_000) =>
     checkPipeline(
       { pipeline: stack as unknown as Pipeline, exclusive: false, dispose: async () => {} },
-      { file, intervalMs: 0, waitMs, pollMs: 1, clock: passingClock() },
+      { file, intervalMs: 0, waitMs, pollMs: 1, clock: fakeClock(END) },
     );
 
   beforeEach(() => {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { InputError } from '../../src/core/errors.js';
 import type { SourceItem } from '../../src/core/streamer.js';
 import { CHUNK_ITEMS, csvSource, MAX_RECORD_BYTES, readCsv } from '../../src/source/csv.js';
-import { itemsOf } from '../helpers/source.js';
+import { itemsOf } from '../../testkit/source.js';
 
 const DATASET = path.resolve(process.cwd(), '../shared/data/Recommended_Fishing_Rivers_And_Streams.csv');
 

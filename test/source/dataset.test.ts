@@ -11,7 +11,7 @@ import {
   type DownloadProgress,
   resolveDataset,
 } from '../../src/source/dataset.js';
-import { rejection } from '../helpers/rejection.js';
+import { rejection } from '../../testkit/rejection.js';
 
 const CSV = 'Waterbody_Name,County\r\nCayuta Creek,Chemung\r\nOwego Creek,Tioga\r\n';
 

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { expect } from 'chai';
 import { InputError } from '../../src/core/errors.js';
 import { Utf8Check } from '../../src/source/utf8.js';
-import { rejection } from '../helpers/rejection.js';
+import { rejection } from '../../testkit/rejection.js';
 
 /** Pushes the chunks through the check; resolves with what came out. */
 async function check(chunks: Buffer[]): Promise<Buffer> {

@@ -9,7 +9,7 @@ import {
 } from '../../src/core/parameters.js';
 import { AGGREGATE_ATTRIBUTES, EVENT_ATTRIBUTES } from '../../src/targets/aws/keys.js';
 import { CODE_PLACEHOLDERS, loadTemplate } from '../../src/targets/aws/template.js';
-import { type ParsedTemplate, parseTemplate, type TemplateResource } from '../helpers/template-parser.js';
+import { type ParsedTemplate, parseTemplate, type TemplateResource } from '../../testkit/template-parser.js';
 
 /** The published CloudFormation resource schemas, as far as these checks read them. */
 interface SpecType {

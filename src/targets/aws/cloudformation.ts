@@ -18,6 +18,7 @@ import {
 import { type Clock, systemClock } from '../../core/clock.js';
 import { OperationError, StackStateError } from '../../core/errors.js';
 import { pause, type WaitContext } from '../../core/retry.js';
+import type { ResourceChange, StackEvent, StackProgress } from '../target.js';
 import { busyStateOf, isMissingStack } from './errors.js';
 
 /** The part of CloudFormationClient the deployer uses. */
@@ -34,14 +35,6 @@ export interface StackInfo {
   updatedAt?: Date;
 }
 
-export interface ResourceChange {
-  action: string;
-  logicalId: string;
-  resourceType: string;
-  /** CloudFormation's Replacement: True, False or Conditional (for modifications). */
-  replacement?: string;
-}
-
 export interface DeployPlan {
   stackName: string;
   kind: 'create' | 'update';
@@ -50,21 +43,6 @@ export interface DeployPlan {
   changes: ResourceChange[];
   /** Tables and queues that the change would replace or remove: their data would be lost. */
   dataLoss: ResourceChange[];
-}
-
-export interface StackEvent {
-  timestamp: Date;
-  logicalId: string;
-  resourceType: string;
-  status: string;
-  reason?: string;
-}
-
-/** One step of a deploy or delete: resources done of those the operation touches, and the latest event. */
-export interface StackProgress {
-  done: number;
-  total: number;
-  event: StackEvent;
 }
 
 export interface PlanRequest {

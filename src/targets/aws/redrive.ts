@@ -1,4 +1,5 @@
 import {
+  type BatchResultErrorEntry,
   DeleteMessageBatchCommand,
   ListMessageMoveTasksCommand,
   type Message,
@@ -64,46 +65,55 @@ export async function moveByHand(limit: number, context: RedriveContext, total: 
   return moved;
 }
 
-/** Sends the messages' bodies to the queue, again for the entries SQS fails on its side; returns those sent. */
-async function sendAll(messages: Message[], context: RedriveContext): Promise<Message[]> {
-  const sent: Message[] = [];
-  await retryPartial(
-    messages,
-    async (pending) => {
-      const out = await context.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: context.queues.queueUrl,
-          Entries: pending.map((message, i) => ({ Id: String(i), MessageBody: message.Body ?? '' })),
-        }),
-      );
-      const accepted = new Set((out.Successful ?? []).map((entry) => entry.Id));
-      sent.push(...pending.filter((_, i) => accepted.has(String(i))));
-      const again = new Set((out.Failed ?? []).filter(isRetryableEntry).map((entry) => entry.Id));
-      return pending.filter((_, i) => again.has(String(i)));
-    },
-    ENTRY_RETRY,
-    context,
+/** Sends the messages' bodies to the queue; returns those sent. */
+function sendAll(messages: Message[], context: RedriveContext): Promise<Message[]> {
+  return eachEntry(messages, context, (entries) =>
+    context.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: context.queues.queueUrl,
+        Entries: entries.map(({ id, message }) => ({ Id: id, MessageBody: message.Body ?? '' })),
+      }),
+    ),
   );
-  return sent;
 }
 
 /** Deletes the moved messages from the dead-letter queue; one left behind is only moved twice later. */
 async function deleteAll(messages: Message[], context: RedriveContext): Promise<void> {
+  await eachEntry(messages, context, (entries) =>
+    context.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: context.queues.deadLetterUrl,
+        Entries: entries.map(({ id, message }) => ({ Id: id, ReceiptHandle: message.ReceiptHandle })),
+      }),
+    ),
+  );
+}
+
+/**
+ * One SQS batch request over the messages, sent again for the entries SQS fails on its side (the
+ * others are final); returns the messages it succeeded for.
+ */
+async function eachEntry(
+  messages: Message[],
+  context: RedriveContext,
+  request: (
+    entries: { id: string; message: Message }[],
+  ) => Promise<{ Successful?: { Id?: string }[]; Failed?: BatchResultErrorEntry[] }>,
+): Promise<Message[]> {
+  const done: Message[] = [];
   await retryPartial(
     messages,
     async (pending) => {
-      const out = await context.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: context.queues.deadLetterUrl,
-          Entries: pending.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
-        }),
-      );
+      const out = await request(pending.map((message, i) => ({ id: String(i), message })));
+      const succeeded = new Set((out.Successful ?? []).map((entry) => entry.Id));
+      done.push(...pending.filter((_, i) => succeeded.has(String(i))));
       const again = new Set((out.Failed ?? []).filter(isRetryableEntry).map((entry) => entry.Id));
       return pending.filter((_, i) => again.has(String(i)));
     },
     ENTRY_RETRY,
     context,
   );
+  return done;
 }
 
 function sentAt(message: Message): number {

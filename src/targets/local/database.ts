@@ -78,17 +78,10 @@ export function databasePath(dataDir: string, stackName: string): string {
 
 export type Db = Database.Database;
 
-/** Opens an existing stack database; a missing one is "not deployed". */
+/** Opens an existing stack database (the caller has checked that it exists). */
 export function openExisting(path: string, stackName: string): Db {
-  if (!existsSync(path)) {
-    throw new StackStateError(
-      `Stack "${stackName}" is not deployed on the local target (no ${path}).`,
-      'NOT_DEPLOYED',
-      {
-        suggestions: [`Run: sensorpipe deploy --target local --stack-name ${stackName}`],
-      },
-    );
-  }
+  // The target says "not deployed" (one wording, with the flags that selected the stack) before this.
+  if (!existsSync(path)) throw new Error(`openExisting: ${path} does not exist`);
   const db = connect(path, stackName, { fileMustExist: true });
   const version = schemaVersion(db, path);
   if (version < SCHEMA_VERSION) migrate(db, version);

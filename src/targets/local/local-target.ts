@@ -28,6 +28,19 @@ import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 import { LocalRuntime } from './runtime.js';
 
+/** A local stack's own consistency figures (LocalTarget.audit). */
+export interface LocalAudit {
+  /** Events in the events table. */
+  eventsStored: number;
+  /** Events the per-second counts hold: what aggregations count. Equal to eventsStored, or one counts twice. */
+  eventsCounted: number;
+  /** Messages in the queue, visible or in flight (accepted, not yet stored). */
+  queued: number;
+  deadLetters: number;
+  /** SQLite's integrity_check: "ok", or what it found. */
+  integrity: string;
+}
+
 export interface LocalTargetOptions {
   dataDir: string;
   stackName: string;
@@ -200,6 +213,24 @@ export class LocalTarget implements Target {
 
   async latestSnapshot(): Promise<Snapshot | undefined> {
     return this.open().snapshots.latestSnapshot();
+  }
+
+  /**
+   * The stack's consistency figures, read in one transaction: what the fault runs and the tests hold
+   * against the pipeline's promises (nothing accepted lost, nothing counted twice).
+   */
+  async audit(): Promise<LocalAudit> {
+    const { db, queue, events } = this.open();
+    return db.transaction(() => {
+      const depths = queue.depths(this.clock.now());
+      return {
+        eventsStored: events.countAll(),
+        eventsCounted: events.countedAll(),
+        queued: depths.visible + depths.inFlight,
+        deadLetters: depths.deadLetters,
+        integrity: String(db.pragma('integrity_check', { simple: true })),
+      };
+    })();
   }
 
   async countStored(events: readonly EventKey[]): Promise<number> {

@@ -114,6 +114,11 @@ export class SqliteEventRepository implements EventRepository {
   countAll(): number {
     return this.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
   }
+
+  /** Every event the per-second counts hold: what aggregations count, over all time. */
+  countedAll(): number {
+    return this.db.prepare('SELECT COALESCE(SUM(n), 0) FROM county_seconds').pluck().get() as number;
+  }
 }
 
 export class SqliteSnapshotRepository implements SnapshotRepository {

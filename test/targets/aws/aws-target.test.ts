@@ -16,11 +16,12 @@ import {
   DynamoSnapshotRepository,
 } from '../../../src/targets/aws/dynamo-repositories.js';
 import { AwsEnvironment } from '../../../src/targets/aws/environment.js';
-import { type LocalDynamo, startDynalite, storedEvent } from '../../helpers/dynalite.js';
-import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../helpers/fake-cloudformation.js';
-import { type LocalSqs, startFauxqs } from '../../helpers/fauxqs.js';
-import { makeEvent, outgoing } from '../../helpers/local.js';
-import { rejection } from '../../helpers/rejection.js';
+import { type LocalDynamo, startDynalite, storedEvent } from '../../../testkit/aws/dynalite.js';
+import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../../testkit/aws/fake-cloudformation.js';
+import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
+import { instantClock } from '../../../testkit/clock.js';
+import { makeEvent, outgoing } from '../../../testkit/local.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 const STACK = 'sensorpipe';
 
@@ -33,7 +34,6 @@ function awsDetails<T extends { details: { kind: string } | null }>(
 }
 const MINUTE = 60_000;
 /** Waits that return at once. */
-const instantClock = { now: () => Date.now(), sleep: async () => {} };
 
 /** The environment with the emulators' clients in place of AWS's. */
 class EmulatedEnvironment extends AwsEnvironment {
@@ -132,9 +132,9 @@ describe('targets/aws/aws-target', function () {
     return AwsTarget.open({
       stackName: STACK,
       environment,
-      deployer: new StackDeployer({ client: cfn.client, pollIntervalMs: 0, clock: instantClock }),
+      deployer: new StackDeployer({ client: cfn.client, pollIntervalMs: 0, clock: instantClock() }),
       template: () => 'Resources: {}\n',
-      clock: instantClock,
+      clock: instantClock(),
       ...options,
     });
   }

@@ -11,16 +11,17 @@ import {
   type DeployPlan,
   StackDeployer,
   StackNeedsRecreateError,
-  type StackProgress,
 } from '../../../src/targets/aws/cloudformation.js';
+import type { StackProgress } from '../../../src/targets/target.js';
+import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../../testkit/aws/fake-cloudformation.js';
 import {
   describeStacksXml,
   quickRetries,
   STAND_IN_CLIENT,
   startAwsStandIn,
-} from '../../helpers/aws-stand-in.js';
-import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../helpers/fake-cloudformation.js';
-import { rejection } from '../../helpers/rejection.js';
+} from '../../../testkit/aws/stand-in.js';
+import { instantClock } from '../../../testkit/clock.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 const STACK = 'sensorpipe';
 const TEMPLATE = 'AWSTemplateFormatVersion: "2010-09-09"\nResources: {}\n';
@@ -32,12 +33,9 @@ describe('targets/aws/cloudformation', () => {
 
   beforeEach(() => {
     cfn = new FakeCloudFormation();
-    sleeps = [];
-    deployer = new StackDeployer({
-      client: cfn.client,
-      pollIntervalMs: 5,
-      clock: { now: () => Date.now(), sleep: async (ms: number) => void sleeps.push(ms) },
-    });
+    const clock = instantClock();
+    sleeps = clock.sleeps;
+    deployer = new StackDeployer({ client: cfn.client, pollIntervalMs: 5, clock });
   });
 
   afterEach(() => {
@@ -79,6 +77,26 @@ describe('targets/aws/cloudformation', () => {
       expect(error.message).to.equal(
         'Deploy of "sensorpipe" failed: EventsTable (AWS::DynamoDB::Table) CREATE_FAILED: Table already exists: sensorpipe-events. The stack rolled back to ROLLBACK_COMPLETE.',
       );
+    });
+
+    it('with several failures at different times, names the first, not the last', async () => {
+      // GIVEN two resources that fail on their own, the table (earlier in the change set) first
+      cfn.failResource('EventsTable', 'the first failure');
+      cfn.failResource('StoringFunction', 'a later failure');
+      const error = await rejection(deploy());
+      // THEN the cause is the first in time, though the later one is the newest event
+      expect(error.message).to.include('EventsTable (AWS::DynamoDB::Table) CREATE_FAILED: the first failure');
+      expect(error.message).to.not.include('a later failure');
+    });
+
+    it('never takes a stack-level failure event for the cause', async () => {
+      cfn.failStack('The following hook(s) failed: [Hook]');
+      cfn.failResource('AggregatesTable', 'the resource that failed');
+      const error = await rejection(deploy());
+      expect(error.message).to.include(
+        'AggregatesTable (AWS::DynamoDB::Table) CREATE_FAILED: the resource that failed',
+      );
+      expect(error.message).to.not.include('hook');
     });
 
     it('ignores the failures of earlier operations in the stack history', async () => {
@@ -150,6 +168,21 @@ describe('targets/aws/cloudformation', () => {
         'Stack "sensorpipe" is in ROLLBACK_COMPLETE: its first create failed (StoringFunction (AWS::Lambda::Function) CREATE_FAILED: Role is not authorized) and a stack in that state cannot be updated. It must be deleted and created again.',
       );
       // WHEN it is deleted THEN a new create works
+      expect(await deployer.deleteStack(STACK)).to.equal(true);
+      expect((await deploy()).stack?.status).to.equal('CREATE_COMPLETE');
+    });
+
+    it('ROLLBACK_COMPLETE after several failures and a stack-level one: names the first resource failure', async () => {
+      cfn.failStack('The following hook(s) failed: [Hook]');
+      cfn.failResource('EventsTable', 'the first failure');
+      cfn.failResource('AggregationFunction', 'a later failure');
+      cfn.pageSize = 2; // the history spans several pages, newest first
+      await rejection(deploy());
+      const error = await rejection<StackNeedsRecreateError>(deploy());
+      expect(error.message).to.include(
+        '(EventsTable (AWS::DynamoDB::Table) CREATE_FAILED: the first failure)',
+      );
+      expect(error.message).to.not.include('later').and.not.include('hook');
       expect(await deployer.deleteStack(STACK)).to.equal(true);
       expect((await deploy()).stack?.status).to.equal('CREATE_COMPLETE');
     });

@@ -7,7 +7,6 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import type { Clock } from '../../../src/core/clock.js';
 import type { StoredEvent } from '../../../src/core/event.js';
 import { buildSnapshot } from '../../../src/core/snapshot.js';
 import { windowAt } from '../../../src/core/window.js';
@@ -19,17 +18,13 @@ import {
   documentClientOf,
 } from '../../../src/targets/aws/dynamo-repositories.js';
 import { EVENT_SHARDS, type EventItem } from '../../../src/targets/aws/keys.js';
-import { quickRetries, STAND_IN_CLIENT, startAwsStandIn } from '../../helpers/aws-stand-in.js';
-import { type LocalDynamo, startDynalite, storedEvent } from '../../helpers/dynalite.js';
+import { type LocalDynamo, startDynalite, storedEvent } from '../../../testkit/aws/dynalite.js';
+import { quickRetries, STAND_IN_CLIENT, startAwsStandIn } from '../../../testkit/aws/stand-in.js';
+import { instantClock } from '../../../testkit/clock.js';
 
 const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
 
-/** A clock whose sleeps record their durations and return at once. */
-function recordingClock(): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return { sleeps, now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) };
-}
-const noWait = { clock: recordingClock(), random: () => 0.5 };
+const noWait = { clock: instantClock(), random: () => 0.5 };
 
 type Send = (command: unknown) => Promise<unknown>;
 type PutRequest = { PutRequest: { Item: EventItem } };
@@ -164,7 +159,7 @@ describe('DynamoDB repositories (dynalite)', () => {
     });
 
     it('retries UnprocessedItems with backoff until they are stored', async () => {
-      const clock = recordingClock();
+      const clock = instantClock();
       const repo = events({ clock, random: () => 0.5, retry: { baseDelayMs: 100 } });
       let calls = 0;
       restore = interceptSend(dynamo.documents, (real) => async (command) => {
@@ -301,7 +296,7 @@ describe('DynamoDB repositories (dynalite)', () => {
         )) as object;
         return { ...out, UnprocessedKeys: { [eventsTable]: { ...request, Keys: keys.slice(4) } } };
       });
-      const clock = recordingClock();
+      const clock = instantClock();
       expect(await countStored(dynamo.documents, eventsTable, mine, { clock, random: () => 1 })).to.equal(10);
       expect(calls).to.equal(2);
       expect(clock.sleeps).to.deep.equal([50]);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { ExitCode } from '../../../src/core/errors.js';
 import { AWS_RETRY_POLICY, AwsEnvironment } from '../../../src/targets/aws/environment.js';
-import { rejection } from '../../helpers/rejection.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 const AWS_VARIABLES = [
   'AWS_REGION',

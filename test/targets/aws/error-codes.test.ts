@@ -8,9 +8,9 @@ import {
   describeStacksXml,
   type StandInAnswer,
   startAwsStandIn,
-} from '../../helpers/aws-stand-in.js';
-import { makeEvent, outgoing } from '../../helpers/local.js';
-import { rejection } from '../../helpers/rejection.js';
+} from '../../../testkit/aws/stand-in.js';
+import { makeEvent, outgoing } from '../../../testkit/local.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 const STACK = 'sensorpipe';
 

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { ExitCode } from '../../../src/core/errors.js';
 import { invokeAggregation } from '../../../src/targets/aws/lambda-invoker.js';
-import { rejection } from '../../helpers/rejection.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 const SNAPSHOT = {
   updated: '2026-11-28T12:00:00.000Z',

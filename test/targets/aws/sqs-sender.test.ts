@@ -11,13 +11,14 @@ import { EnvironmentError, ExitCode, StackStateError } from '../../../src/core/e
 import { eventBody, type OutgoingEvent, type SensorEvent } from '../../../src/core/event.js';
 import { type SourceItem, streamEvents } from '../../../src/core/streamer.js';
 import { type SqsBatchClient, SqsEventSender } from '../../../src/targets/aws/sqs-sender.js';
+import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
 import {
   type AwsStandIn,
   quickRetries,
   STAND_IN_CLIENT,
   startAwsStandIn,
-} from '../../helpers/aws-stand-in.js';
-import { type LocalSqs, startFauxqs } from '../../helpers/fauxqs.js';
+} from '../../../testkit/aws/stand-in.js';
+import { instantClock } from '../../../testkit/clock.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -111,8 +112,8 @@ async function* rows(n: number): AsyncGenerator<SourceItem[]> {
 
 /** A clock whose sleeps record their durations and return at once. */
 function recordSleeps(): { sleeps: number[]; clock: Clock } {
-  const sleeps: number[] = [];
-  return { sleeps, clock: { now: () => Date.now(), sleep: async (ms: number) => void sleeps.push(ms) } };
+  const clock = instantClock();
+  return { sleeps: clock.sleeps, clock };
 }
 
 /** Events whose bodies are exactly these sizes in bytes (ASCII). */

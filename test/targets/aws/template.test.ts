@@ -5,20 +5,15 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import {
   CODE_PLACEHOLDERS,
-  type FunctionCode,
-  functionCodePath,
-  loadFunctionCode,
   loadTemplate,
   MAX_TEMPLATE_BODY_BYTES,
   parametersYaml,
   renderTemplate,
-  synthesizeTemplate,
   templateBodyBytes,
   templatePath,
   yamlString,
 } from '../../../src/targets/aws/template.js';
-import { buildRoot, ensureBuilt } from '../../helpers/e2e.js';
-import { type ParsedTemplate, parseTemplate } from '../../helpers/template-parser.js';
+import { type ParsedTemplate, parseTemplate } from '../../../testkit/template-parser.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -155,44 +150,6 @@ describe('targets/aws/template', () => {
         `ZipFile: ${CODE_PLACEHOLDERS.storing}\n        ZipFile: ${CODE_PLACEHOLDERS.aggregation}`,
       );
       expect(() => renderTemplate({ storing: 'a', aggregation: 'b' }, twice)).to.throw(/found it 2 times/);
-    });
-  });
-
-  describe('synthesizeTemplate', () => {
-    let code: FunctionCode;
-
-    before(async function () {
-      await ensureBuilt.call(this);
-      code = loadFunctionCode(await buildRoot());
-    });
-
-    it('inlines the bundled functions the package ships, and fits one TemplateBody', async () => {
-      expect(code.storing).to.equal(readFileSync(functionCodePath('storing', await buildRoot()), 'utf8'));
-      expect(code.storing).to.include('handler');
-      const body = synthesizeTemplate(code);
-      expect(zipFiles(parseTemplate(body))).to.deep.equal({
-        storing: code.storing,
-        aggregation: code.aggregation,
-      });
-      expect(templateBodyBytes(body)).to.be.at.most(MAX_TEMPLATE_BODY_BYTES);
-    });
-
-    it('is byte-identical for the same code, so an unchanged deploy changes no function', () => {
-      expect(synthesizeTemplate(code)).to.equal(synthesizeTemplate({ ...code }));
-      const changed = synthesizeTemplate({ ...code, storing: '// v2' });
-      expect(zipFiles(parseTemplate(changed)).storing).to.equal('// v2');
-      expect(zipFiles(parseTemplate(changed)).aggregation).to.equal(code.aggregation);
-      expect(changed).to.not.equal(synthesizeTemplate(code));
-    });
-
-    it('says how to build when the bundles are missing', () => {
-      expect(() => loadFunctionCode('/nonexistent')).to.throw(/was not built. Run npm run build/);
-    });
-
-    it('refuses code that would take the body over the inline limit', () => {
-      expect(() => synthesizeTemplate({ storing: bundleOf(45_000), aggregation: bundleOf(1_000) })).to.throw(
-        /over CloudFormation's 51200-byte limit/,
-      );
     });
   });
 

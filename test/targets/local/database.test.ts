@@ -15,8 +15,10 @@ import {
   SCHEMA_VERSION,
   setMeta,
 } from '../../../src/targets/local/database.js';
+import { LocalTarget } from '../../../src/targets/local/local-target.js';
 import { LocalQueue } from '../../../src/targets/local/queue.js';
-import { makeTempDir, removeTempDir } from '../../helpers/local.js';
+import { makeTempDir, removeTempDir } from '../../../testkit/local.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 function catchError(fn: () => unknown): unknown {
   try {
@@ -169,18 +171,25 @@ describe('local database', () => {
       expect(getMeta(db, 'marker')).to.equal('here');
     });
 
-    it('reports a missing database as NOT_DEPLOYED, says how to deploy, and creates nothing', () => {
+    it('never creates a missing database: the target reports it as not deployed', async () => {
       const file = databasePath(dir, 'my-stack');
-      const error = catchError(() => openExisting(file, 'my-stack'));
+      expect(() => openExisting(file, 'my-stack')).to.throw();
+      expect(fs.existsSync(file)).to.equal(false);
+      // What the user reads, through the target: NOT_DEPLOYED, and how to deploy this very stack.
+      const target = new LocalTarget({
+        dataDir: dir,
+        stackName: 'my-stack',
+        selector: ['--target', 'local', '--stack-name', 'my-stack', '--data-dir', dir],
+      });
+      const error = await rejection(target.ensureDeployed());
       expect(error).to.be.instanceOf(StackStateError);
       const stateError = error as StackStateError;
       expect(stateError.code).to.equal('NOT_DEPLOYED');
       expect(stateError.exitCode).to.equal(ExitCode.state);
-      // What the user reads: the message and its suggestions on one line.
       const { line } = formatError(error);
-      expect(line).to.contain('sensorpipe deploy --target local');
-      expect(line).to.contain('--stack-name my-stack');
-      expect(line).to.contain('my-stack');
+      expect(line).to.contain(
+        `Run: sensorpipe deploy --target local --stack-name my-stack --data-dir ${dir}`,
+      );
       expect(fs.existsSync(file)).to.equal(false);
     });
 

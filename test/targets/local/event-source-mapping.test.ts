@@ -10,7 +10,7 @@ import {
   makeTempDir,
   openStack,
   removeTempDir,
-} from '../../helpers/local.js';
+} from '../../../testkit/local.js';
 
 const VISIBILITY_MS = 30_000;
 

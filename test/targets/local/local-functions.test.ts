@@ -8,8 +8,8 @@ import {
   LOCAL_TABLES,
   storingEnvironment,
 } from '../../../src/targets/local/local-functions.js';
-import { params } from '../../helpers/local.js';
-import { parseTemplate } from '../../helpers/template-parser.js';
+import { params } from '../../../testkit/local.js';
+import { parseTemplate } from '../../../testkit/template-parser.js';
 
 /**
  * A function's Environment.Variables in the template, resolved as CloudFormation would for a stack

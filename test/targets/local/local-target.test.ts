@@ -15,8 +15,8 @@ import {
   outgoing,
   removeTempDir,
   T0,
-} from '../../helpers/local.js';
-import { rejection } from '../../helpers/rejection.js';
+} from '../../../testkit/local.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 const STACK = 'pipeline';
 const MINUTE = 60_000;

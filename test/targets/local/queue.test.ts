@@ -15,7 +15,7 @@ import {
   makeTempDir,
   openStack,
   removeTempDir,
-} from '../../helpers/local.js';
+} from '../../../testkit/local.js';
 
 const VISIBILITY_MS = 30_000;
 const run = promisify(execFile);
@@ -546,7 +546,7 @@ describe('local queue', () => {
           clock.now(),
         ),
       );
-      const script = fileURLToPath(new URL('../../helpers/queue-consumer.ts', import.meta.url));
+      const script = fileURLToPath(new URL('../../../testkit/queue-consumer.ts', import.meta.url));
       const go = path.join(dir, 'go');
       const ready = [1, 2, 3, 4].map((i) => path.join(dir, `ready-${i}`));
       const running = ready.map((readyFile, i) =>

@@ -17,7 +17,7 @@ import {
   removeTempDir,
   stored,
   T0,
-} from '../../helpers/local.js';
+} from '../../../testkit/local.js';
 
 const MINUTE = 60_000;
 

@@ -1,4 +1,4 @@
-import type { SourceItem } from '../../src/core/streamer.js';
+import type { SourceItem } from '../src/core/streamer.js';
 
 /** The items of a chunked source, one by one. */
 export async function* itemsOf(chunks: AsyncIterable<readonly SourceItem[]>): AsyncGenerator<SourceItem> {

@@ -11,7 +11,8 @@ import {
   sensorEvent,
   sqsEvent,
   startDynalite,
-} from '../helpers/dynalite.js';
+} from '../../testkit/aws/dynalite.js';
+import { buildRoot, ensureBuilt } from '../../testkit/build.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -34,18 +35,16 @@ describe('Lambda bundles (fresh Node process, dynalite)', function () {
   let dynamo: LocalDynamo;
   let tables: { eventsTable: string; aggregatesTable: string };
 
-  before(async () => {
+  before(async function () {
+    await ensureBuilt.call(this);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensorpipe-bundles-'));
     fs.writeFileSync(path.join(dir, 'driver.cjs'), DRIVER);
     dynamo = await startDynalite();
     tables = await dynamo.createTables();
-    await run(
-      process.execPath,
-      [path.join(root, 'scripts', 'bundle-lambdas.js'), path.join(dir, 'lambdas')],
-      {
-        cwd: root,
-      },
-    );
+    // The bundles as the build ships them.
+    fs.cpSync(path.join(await buildRoot(), 'dist', 'lambdas'), path.join(dir, 'lambdas'), {
+      recursive: true,
+    });
   });
   after(async () => {
     await dynamo?.close();

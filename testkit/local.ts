@@ -1,37 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Clock } from '../../src/core/clock.js';
-import type { OutgoingEvent, SensorEvent, StoredEvent } from '../../src/core/event.js';
-import { uuidv7 } from '../../src/core/id.js';
-import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../../src/core/parameters.js';
-import { type Db, databasePath, openOrCreate, WriteTransactions } from '../../src/targets/local/database.js';
-import { LocalQueue } from '../../src/targets/local/queue.js';
-import { SqliteEventRepository, SqliteSnapshotRepository } from '../../src/targets/local/repositories.js';
+import type { OutgoingEvent, SensorEvent, StoredEvent } from '../src/core/event.js';
+import { uuidv7 } from '../src/core/id.js';
+import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../src/core/parameters.js';
+import { type Db, databasePath, openOrCreate, WriteTransactions } from '../src/targets/local/database.js';
+import { type LocalAudit, LocalTarget } from '../src/targets/local/local-target.js';
+import { LocalQueue } from '../src/targets/local/queue.js';
+import { SqliteEventRepository, SqliteSnapshotRepository } from '../src/targets/local/repositories.js';
 
-/** 2025-01-01T12:00:30Z: half-way through a minute, so rate(1 minute) slots are 30 s away. */
-export const T0 = Date.UTC(2025, 0, 1, 12, 0, 30);
-
-/** A clock the test moves by hand; `sleep` never waits. */
-export interface FakeClock extends Clock {
-  advance(ms: number): number;
-  set(ms: number): void;
-}
-
-export function fakeClock(start = T0): FakeClock {
-  let t = start;
-  return {
-    now: () => t,
-    sleep: async () => {},
-    advance(ms) {
-      t += ms;
-      return t;
-    },
-    set(ms) {
-      t = ms;
-    },
-  };
-}
+export { type FakeClock, fakeClock, T0 } from './clock.js';
 
 export function makeTempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'sp-test-'));
@@ -88,4 +66,14 @@ export function connectTo(file: string, db: Db): LocalStack {
     tx: (work) => db.transaction(work).immediate(),
     write: (work) => transactions.run(work),
   };
+}
+
+/** A local stack's audit (events stored and counted, queued, dead letters, integrity), read through its target. */
+export async function auditLocalStack(dataDir: string, stackName: string): Promise<LocalAudit> {
+  const target = new LocalTarget({ dataDir, stackName });
+  try {
+    return await target.audit();
+  } finally {
+    await target.close();
+  }
 }

@@ -89,6 +89,7 @@ export class FakeCloudFormation {
   /** Change set reads before it is ready. */
   changeSetReads = 1;
   private failures = new Map<string, string>();
+  private stackFailure: string | undefined;
   private deleteFailures = new Map<string, string>();
   private throttles = 0;
   private sequence = 0;
@@ -119,9 +120,17 @@ export class FakeCloudFormation {
     }));
   }
 
-  /** The next deploy of this resource fails with `reason`. */
+  /**
+   * The next deploy of this resource fails with `reason`. Several may fail in one deploy: each at
+   * its turn in the change set's order, so the first one named in the change set fails first.
+   */
   failResource(logicalId: string, reason: string): void {
     this.failures.set(logicalId, reason);
+  }
+
+  /** The next deploy writes a stack-level `_FAILED` event with `reason` before any resource event. */
+  failStack(reason: string): void {
+    this.stackFailure = reason;
   }
 
   /** The next delete of this resource fails with `reason`. */
@@ -331,16 +340,25 @@ export class FakeCloudFormation {
     push(this.event(stack, 'stack', `${verb}_IN_PROGRESS`, 'User Initiated', token));
     const done: FakeResource[] = [];
     const steps: (() => void)[] = [];
-    let failed: FakeResource | undefined;
+    const failed: FakeResource[] = [];
+    const stackFailure = this.stackFailure;
+    this.stackFailure = undefined;
+    if (stackFailure) {
+      // A stack-level failure event (a hook, a validation) written before any resource's: a summary,
+      // never the cause to report.
+      steps.push(() => push(this.event(stack, 'stack', `${verb}_FAILED`, stackFailure, token)));
+    }
     for (const change of set.changes) {
       const action = change.action === 'Add' ? 'CREATE' : change.action === 'Remove' ? 'DELETE' : 'UPDATE';
       steps.push(() => {
-        if (failed) return;
-        push(this.event(stack, change, `${action}_IN_PROGRESS`, undefined, token));
         const reason = this.failures.get(change.logicalId);
+        // After a failure, CloudFormation cancels what has not started; what was already on its way
+        // and fails on its own still reports its own reason, later.
+        if (failed.length > 0 && !reason) return;
+        push(this.event(stack, change, `${action}_IN_PROGRESS`, undefined, token));
         if (reason) {
           this.failures.delete(change.logicalId);
-          failed = change;
+          failed.push(change);
           push(this.event(stack, change, `${action}_FAILED`, reason, token));
           return;
         }
@@ -349,7 +367,7 @@ export class FakeCloudFormation {
       });
     }
     steps.push(() => {
-      if (!failed) {
+      if (failed.length === 0) {
         stack.status = `${verb}_COMPLETE`;
         stack.parameters = set.parameters;
         stack.outputs = { ...this.outputs };
@@ -365,7 +383,7 @@ export class FakeCloudFormation {
         return;
       }
       // The cascade that follows a failure, which must not be reported as its cause.
-      for (const other of set.changes.filter((c) => c !== failed && !done.includes(c)))
+      for (const other of set.changes.filter((c) => !failed.includes(c) && !done.includes(c)))
         push(
           this.event(
             stack,
@@ -375,13 +393,13 @@ export class FakeCloudFormation {
             token,
           ),
         );
-      const summary = `The following resource(s) failed to ${create ? 'create' : 'update'}: [${failed.logicalId}]. `;
+      const summary = `The following resource(s) failed to ${create ? 'create' : 'update'}: [${failed.map((f) => f.logicalId).join(', ')}]. `;
       stack.status = create ? 'ROLLBACK_IN_PROGRESS' : 'UPDATE_ROLLBACK_IN_PROGRESS';
       stack.statusReason = summary;
       push(this.event(stack, 'stack', stack.status, summary, token));
     });
     steps.push(() => {
-      if (!failed) return;
+      if (failed.length === 0) return;
       for (const r of done) push(this.event(stack, r, 'DELETE_COMPLETE', undefined, token));
       stack.status = create ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
       push(this.event(stack, 'stack', stack.status, undefined, token));

@@ -93,7 +93,8 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
       }
       const action = new URLSearchParams(body).get('Action') ?? '';
       const reply = (status: number, xml: string) => {
-        response.writeHead(status, { 'content-type': 'text/xml' });
+        // AWS sends the request id in a header as well as in the body; the SDK reads the header.
+        response.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': 'req-fake-1' });
         response.end(xml);
       };
       if (mode === 'access-denied') {

@@ -10,7 +10,7 @@ import {
   redelivery,
   signals,
 } from '../../faults/scenarios.js';
-import { buildRoot, ensureBuilt } from '../helpers/e2e.js';
+import { buildRoot, ensureBuilt } from '../../testkit/build.js';
 
 /** Nothing lost, nothing counted twice, and every other rule of the scenario held. */
 function expectClean(row: FaultRow): void {

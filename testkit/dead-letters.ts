@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { eventBody } from '../../src/core/event.js';
-import { uuidv7 } from '../../src/core/id.js';
+import { eventBody } from '../src/core/event.js';
+import { uuidv7 } from '../src/core/id.js';
 
 /** A good event's body, as `stream` sends it. */
 export function goodBody(county: string, time = Date.now()): string {

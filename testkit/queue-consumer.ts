@@ -6,8 +6,8 @@
  * several consumers really receive at the same time.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { openExisting } from '../../src/targets/local/database.js';
-import { LocalQueue } from '../../src/targets/local/queue.js';
+import { openExisting } from '../src/targets/local/database.js';
+import { LocalQueue } from '../src/targets/local/queue.js';
 
 const [file = '', nowText = '0', maxText = '1', readyFile = '', goFile = ''] = process.argv.slice(2);
 const db = openExisting(file, 'consumer');

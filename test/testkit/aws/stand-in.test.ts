@@ -3,6 +3,8 @@ import { BatchWriteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/cli
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
+import { type LocalDynamo, startDynalite } from '../../../testkit/aws/dynalite.js';
+import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
 import {
   type AwsStandIn,
   describeStacksXml,
@@ -10,10 +12,8 @@ import {
   STAND_IN_CLIENT,
   type StandInAnswer,
   startAwsStandIn,
-} from './aws-stand-in.js';
-import { type LocalDynamo, startDynalite } from './dynalite.js';
-import { type LocalSqs, startFauxqs } from './fauxqs.js';
-import { rejection } from './rejection.js';
+} from '../../../testkit/aws/stand-in.js';
+import { rejection } from '../../../testkit/rejection.js';
 
 describe('test kit: the AWS stand-in', () => {
   let sqs: LocalSqs;

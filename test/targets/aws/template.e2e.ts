@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import {
+  type FunctionCode,
+  functionCodePath,
+  loadFunctionCode,
+  MAX_TEMPLATE_BODY_BYTES,
+  synthesizeTemplate,
+  templateBodyBytes,
+} from '../../../src/targets/aws/template.js';
+import { buildRoot, ensureBuilt } from '../../../testkit/build.js';
+import { type ParsedTemplate, parseTemplate } from '../../../testkit/template-parser.js';
+
+const _ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** Code with everything YAML could misread: quotes, `#`, `: `, backslashes, `${...}`, indentation, blank lines. */
+const _STORING_CODE = [
+  '"use strict";',
+  '// storing: a comment with a # and a key: value, and \'quotes\' and "double quotes"',
+  'const { DynamoDBClient, BatchWriteItemCommand } = require("@aws-sdk/client-dynamodb");',
+  'const table = process.env.EVENTS_TABLE;',
+  '',
+  'exports.handler = async (event) => {',
+  '  const failures = []; # not a comment in YAML once inside a block',
+  '  for (const record of event.Records) {',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source text, not a template literal
+  '    const key = `${record.messageId}#${record.attributes?.ApproximateReceiveCount}`;',
+  '    if (/^\\s*[{[]/.test(record.body) === false) failures.push({ itemIdentifier: record.messageId });',
+  '\tconsole.log("tab-indented: %s", key, "\\\\server\\share", \'it\\\'s\');',
+  '  }',
+  '    ',
+  '  return { batchItemFailures: failures }; // ✓ done — ünïcödé 🚀',
+  '};',
+  '',
+].join('\n');
+
+const _AGGREGATION_CODE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source text, not a template literal
+  '  "use strict";var a={"k: v":1,"#x":"- item","|":">"};exports.handler=async()=>`${a["k: v"]}\\n` // no final newline';
+
+function zipFiles(template: ParsedTemplate): { storing: unknown; aggregation: unknown } {
+  const code = (id: string) => (template.Resources[id]!.Properties!.Code as { ZipFile?: unknown }).ZipFile;
+  return { storing: code('StoringFunction'), aggregation: code('AggregationFunction') };
+}
+
+/** The template with each ZipFile set to `code`, to compare everything else. */
+function _withCode(template: ParsedTemplate, code: string): ParsedTemplate {
+  const copy = structuredClone(template);
+  for (const id of ['StoringFunction', 'AggregationFunction']) {
+    (copy.Resources[id]!.Properties!.Code as { ZipFile: string }).ZipFile = code;
+  }
+  return copy;
+}
+
+/** Minified-bundle-like code of `bytes` UTF-8 bytes, in lines of about 1,000 characters. */
+function bundleOf(bytes: number): string {
+  const chunk =
+    'var e=require("@aws-sdk/client-dynamodb");exports.handler=async t=>({batchItemFailures:[]});';
+  const line = chunk.repeat(Math.ceil(1000 / chunk.length)).slice(0, 999);
+  return Array.from({ length: Math.ceil(bytes / 1000) }, () => line)
+    .join('\n')
+    .slice(0, bytes);
+}
+
+describe('targets/aws/template, with the built functions', () => {
+  describe('synthesizeTemplate', () => {
+    let code: FunctionCode;
+
+    before(async function () {
+      await ensureBuilt.call(this);
+      code = loadFunctionCode(await buildRoot());
+    });
+
+    it('inlines the bundled functions the package ships, and fits one TemplateBody', async () => {
+      expect(code.storing).to.equal(readFileSync(functionCodePath('storing', await buildRoot()), 'utf8'));
+      expect(code.storing).to.include('handler');
+      const body = synthesizeTemplate(code);
+      expect(zipFiles(parseTemplate(body))).to.deep.equal({
+        storing: code.storing,
+        aggregation: code.aggregation,
+      });
+      expect(templateBodyBytes(body)).to.be.at.most(MAX_TEMPLATE_BODY_BYTES);
+    });
+
+    it('is byte-identical for the same code, so an unchanged deploy changes no function', () => {
+      expect(synthesizeTemplate(code)).to.equal(synthesizeTemplate({ ...code }));
+      const changed = synthesizeTemplate({ ...code, storing: '// v2' });
+      expect(zipFiles(parseTemplate(changed)).storing).to.equal('// v2');
+      expect(zipFiles(parseTemplate(changed)).aggregation).to.equal(code.aggregation);
+      expect(changed).to.not.equal(synthesizeTemplate(code));
+    });
+
+    it('says how to build when the bundles are missing', () => {
+      expect(() => loadFunctionCode('/nonexistent')).to.throw(/was not built. Run npm run build/);
+    });
+
+    it('refuses code that would take the body over the inline limit', () => {
+      expect(() => synthesizeTemplate({ storing: bundleOf(45_000), aggregation: bundleOf(1_000) })).to.throw(
+        /over CloudFormation's 51200-byte limit/,
+      );
+    });
+  });
+});

@@ -1,0 +1,81 @@
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { expect } from 'chai';
+import { type FakeAwsEndpoint, startFakeAwsEndpoint } from '../../../testkit/aws/fake-aws-endpoint.js';
+import { rejection } from '../../../testkit/rejection.js';
+
+/** The endpoint the built CLI's tests point --endpoint-url at: each mode answers as AWS would. */
+describe('test kit: the fake AWS endpoint', () => {
+  let endpoint: FakeAwsEndpoint | undefined;
+  const options = (url: string) => ({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
+
+  afterEach(async () => {
+    await endpoint?.close();
+    endpoint = undefined;
+  });
+
+  for (const [mode, name] of [
+    ['access-denied', 'AccessDenied'],
+    ['expired-token', 'ExpiredToken'],
+  ] as const) {
+    it(`${mode}: refuses every request with ${name}, and a request id`, async () => {
+      endpoint = await startFakeAwsEndpoint(mode);
+      const cfn = new CloudFormationClient(options(endpoint.url));
+      const error = await rejection<Error & { $metadata?: { requestId?: string } }>(
+        cfn.send(new DescribeStacksCommand({ StackName: 'sensorpipe' })),
+      );
+      expect(error.name).to.equal(name);
+      expect(error.$metadata?.requestId).to.equal('req-fake-1');
+      cfn.destroy();
+    });
+  }
+
+  it('busy: the stack is in UPDATE_IN_PROGRESS', async () => {
+    endpoint = await startFakeAwsEndpoint('busy');
+    const cfn = new CloudFormationClient(options(endpoint.url));
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: 'sensorpipe' }));
+    expect(Stacks?.[0]?.StackStatus).to.equal('UPDATE_IN_PROGRESS');
+    cfn.destroy();
+  });
+
+  it('creating: no stack until a change set is executed, then one that stays in CREATE_IN_PROGRESS', async () => {
+    endpoint = await startFakeAwsEndpoint('creating');
+    const cfn = new CloudFormationClient(options(endpoint.url));
+    const missing = await rejection(cfn.send(new DescribeStacksCommand({ StackName: 'sensorpipe' })));
+    expect(missing.message).to.include('does not exist');
+    const { Id } = await cfn.send(
+      new CreateChangeSetCommand({ StackName: 'sensorpipe', ChangeSetName: 'c', ChangeSetType: 'CREATE' }),
+    );
+    expect(Id).to.match(/changeSet/);
+    cfn.destroy();
+  });
+
+  it('sqs-refusing: every SendMessageBatch entry comes back failed, retryable', async () => {
+    endpoint = await startFakeAwsEndpoint('sqs-refusing');
+    const sqs = new SQSClient(options(endpoint.url));
+    const out = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: `${endpoint.url}/123456789012/q`,
+        Entries: [
+          { Id: '0', MessageBody: 'a' },
+          { Id: '1', MessageBody: 'b' },
+        ],
+      }),
+    );
+    expect(out.Successful ?? []).to.have.length(0);
+    expect(out.Failed?.map((f) => [f.Id, f.SenderFault, f.Code])).to.deep.equal([
+      ['0', false, 'InternalError'],
+      ['1', false, 'InternalError'],
+    ]);
+    sqs.destroy();
+  });
+});
