@@ -22,7 +22,7 @@ const BUILD_INPUTS = [
   'scripts/build.js',
   'scripts/manifest.js',
   'scripts/bundle-lambdas.js',
-  'scripts/bundle-help.js',
+  'scripts/help.js',
   'package.json',
   'tsconfig.json',
   'tsconfig.build.json',
