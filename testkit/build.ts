@@ -23,6 +23,7 @@ const BUILD_INPUTS = [
   'scripts/manifest.js',
   'scripts/bundle-lambdas.js',
   'scripts/help.js',
+  'scripts/bundle-fast.js',
   'package.json',
   'tsconfig.json',
   'tsconfig.build.json',
