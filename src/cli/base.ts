@@ -50,6 +50,7 @@ export abstract class PipelineCommand extends BaseCommand {
       default: DEFAULT_DATA_DIR,
       env: 'SENSORPIPE_DATA_DIR',
       description: 'Directory of local stacks (--target local).',
+      helpValue: 'DIR',
       helpGroup: 'GLOBAL',
     }),
     region: Flags.string({
