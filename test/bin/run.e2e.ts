@@ -1,9 +1,12 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { buildRoot, ensureBuilt } from '../../testkit/build.js';
 import { loadedModules, moduleListOptions, run, runWithOclif } from '../../testkit/cli.js';
+import { childEnv } from '../../testkit/env.js';
 import { ROOT } from '../../testkit/paths.js';
 
 /** The invocations the build rendered help for (dist/help.json), as argument lists. */
@@ -109,6 +112,28 @@ describe('bin/run.js', () => {
       expect(fast.stdout).to.equal(plain.stdout);
     }
   });
+
+  const hasScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
+  (hasScript ? it : it.skip)(
+    'prints on a terminal of 120 and of 60 columns what oclif prints there',
+    async () => {
+      const root = await buildRoot();
+      const bin = path.join(root, 'bin', 'run.js');
+      const oclif = `import('@oclif/core').then((o) => o.execute({ dir: '${pathToFileURL(bin).href}', args: ['deploy', '-h'] }))`;
+      const onTerminal = (columns: number, command: string) =>
+        execFileSync('script', ['-qec', `stty cols ${columns}; ${command}`, '/dev/null'], {
+          encoding: 'utf8',
+          env: childEnv({ NO_COLOR: '', CI: '' }),
+        });
+      for (const columns of [120, 60]) {
+        const fast = onTerminal(columns, `node ${bin} deploy -h`);
+        expect(fast).to.match(/USAGE/);
+        expect(fast, `${columns} columns`).to.equal(
+          onTerminal(columns, `node --input-type=module -e "${oclif}"`),
+        );
+      }
+    },
+  );
 
   it('prints help without loading oclif, and hands a help it has no text for to oclif', async () => {
     const NODE_OPTIONS = await moduleListOptions();
