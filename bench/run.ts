@@ -31,7 +31,7 @@ Sections (default: all, in this order):
   pacing       achieved vs requested rate at --interval-ms 100, 10, 1, 0.1 (10 s each)
   aggregation  aggregation time with 10k, 100k and 1M events in the window
   rss          peak RSS while streaming a 500 MiB CSV (written to the temp directory)
-  coldstart    wall time of sensorpipe --version and --help
+  coldstart    wall time of --version, help, and show/status/aggregate --json, next to node -e 0 and aws --version
   aws          AWS requests, units and estimated cost per event, on fauxqs and dynalite; bundle sizes
 
   --quick      scaled-down counts for a smoke run (figures not comparable with the targets)`;

@@ -1,69 +1,71 @@
 #!/usr/bin/env node
-// `--version` is answered without loading oclif: it is what scripts and installers call most.
+// Three ways in, cheapest first. `--version` and help print text without loading oclif: they are
+// what people and installers run most, and oclif's load alone costs more than Node's start-up.
+// `show`, `status` and `aggregate --json` on a local stack, what scripts poll, run without oclif
+// too (src/cli/fast-json.ts, bundled into dist/fast/). Everything else, and anything these paths do not recognise
+// exactly, goes to oclif from node_modules.
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const { readFileSync } = await import('node:fs');
   const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
-} else {
-  const { execute } = await loadOclif();
+} else if (!(await printHelp()) && !(await runFastJson())) {
+  const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });
 }
 
 /**
- * Help is printed by a one-file bundle of @oclif/core made at build time (scripts/bundle-help.js):
- * the same code, loaded in half the time. Only invocations that can do nothing but print help go
- * there; commands always run on @oclif/core from node_modules, which they import themselves.
+ * Prints the help the build rendered with oclif (scripts/help.js, dist/help.json) for an invocation
+ * that can only print help, when oclif would lay it out the same way: 80 columns (a pipe, or a
+ * terminal at least that wide, since help is capped at 80), plain or with the bold headers oclif
+ * prints where its colour libraries say colour is on, and no user theme. False otherwise: oclif prints it.
  */
-async function loadOclif() {
-  const word = /^[a-z][a-z-]*$/;
-  const helpFlag = (arg) => arg === '--help' || arg === '-h';
-  const onlyHelp =
-    args.length === 0 ||
-    (args.length === 1 && (helpFlag(args[0]) || args[0] === 'help')) ||
-    (args.length === 2 &&
-      word.test(args[0]) &&
-      (helpFlag(args[1]) || (args[0] === 'help' && word.test(args[1]))));
-  if (onlyHelp) {
-    const oclif = await loadHelpBundle();
-    if (oclif) return oclif;
+async function printHelp() {
+  if (args.length > 2 || !args.every((arg) => /^(-h|--help|[a-z][a-z-]*)$/.test(arg))) return false;
+  const env = process.env;
+  if (env.OCLIF_COLUMNS || env.DEBUG || env.SENSORPIPE_DEBUG) return false;
+  const { readFileSync, existsSync } = await import('node:fs');
+  let help;
+  try {
+    help = JSON.parse(readFileSync(new URL('../dist/help.json', import.meta.url), 'utf8'));
+  } catch {
+    return false;
   }
-  return import('@oclif/core');
+  const invocation = help.invocations[args.join(' ')];
+  if (!invocation) return false;
+  let color = false;
+  if (process.stdout.isTTY || 'FORCE_COLOR' in env) {
+    const columns = process.stdout.isTTY ? (process.stdout.getWindowSize?.()[0] ?? 0) : 0;
+    if (columns >= 1 && columns < help.width) return false;
+    // The libraries oclif asks, resolved from oclif itself: the same answer for the same environment.
+    const { createRequire } = await import('node:module');
+    const oclif = createRequire(createRequire(import.meta.url).resolve('@oclif/core'));
+    const supports = oclif('supports-color');
+    color = Boolean(supports.stdout) && Boolean(supports.stderr) && oclif('ansis').isSupported();
+    if (color) {
+      const { homedir } = await import('node:os');
+      const { join } = await import('node:path');
+      const configDir =
+        env.SENSORPIPE_CONFIG_DIR ?? join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'sensorpipe');
+      if (process.platform === 'win32' || existsSync(join(configDir, 'theme.json'))) return false;
+    }
+  }
+  const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const userAgent = `${name}/${version} ${process.platform}-${process.arch} node-${process.version}`;
+  process.stdout.write(
+    help.texts[color ? invocation.color : invocation.plain].split(help.userAgent).join(userAgent),
+  );
+  return true;
 }
 
-/**
- * dist/oclif-help.cjs as CommonJS, compiled with the V8 code cache the build made beside it (about
- * 30 ms less than compiling it). V8 rejects a cache from another Node version and compiles the
- * source instead. Undefined when the bundle was not built.
- */
-async function loadHelpBundle() {
-  const [{ readFileSync }, vm, { default: Module, createRequire }, { fileURLToPath }, { dirname }] =
-    await Promise.all([
-      import('node:fs'),
-      import('node:vm'),
-      import('node:module'),
-      import('node:url'),
-      import('node:path'),
-    ]);
-  const file = fileURLToPath(new URL('../dist/oclif-help.cjs', import.meta.url));
-  let source;
+/** `show`, `status` or `aggregate` with `--json`: the fast path decides whether it can run it. */
+async function runFastJson() {
+  if (!['show', 'status', 'aggregate'].includes(args[0]) || !args.includes('--json')) return false;
+  let fast;
   try {
-    source = readFileSync(file, 'utf8');
+    fast = await import('../dist/fast/fast-json.js');
   } catch {
-    return undefined;
+    return false;
   }
-  let cachedData;
-  try {
-    cachedData = readFileSync(`${file}.cache`);
-  } catch {}
-  const script = new vm.Script(Module.wrap(source), {
-    filename: file,
-    cachedData,
-    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
-  const module = { exports: {} };
-  script
-    .runInThisContext()
-    .call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  return module.exports;
+  return fast.runFastJson(args, new URL('../oclif.manifest.json', import.meta.url));
 }

@@ -3,7 +3,7 @@
 //   node scripts/build.js --root DIR   makes DIR a package root (package.json, bin, templates, a link
 //                                      to node_modules) and builds into it
 // Steps: tsc (tsconfig.build.json) to dist/, the oclif manifest, the Lambda bundles (dist/lambdas),
-// and the help bundle (dist/oclif-help.cjs).
+// the fast path of show/status/aggregate --json (dist/fast), and the help texts (dist/help.json).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -33,4 +33,5 @@ node(
 );
 node(join(repo, 'scripts', 'manifest.js'), root);
 node(join(repo, 'scripts', 'bundle-lambdas.js'), join(root, 'dist', 'lambdas'));
-node(join(repo, 'scripts', 'bundle-help.js'), join(root, 'dist', 'oclif-help.cjs'));
+node(join(repo, 'scripts', 'bundle-fast.js'), root);
+node(join(repo, 'scripts', 'help.js'), root);

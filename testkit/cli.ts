@@ -137,3 +137,58 @@ export function lastJson<T>(args: readonly string[], result: RunResult): T {
 export const STACK_LINE = /^\s{4}at /m;
 
 export type { ChildProcess };
+
+/**
+ * The CLI run the plain way, @oclif/core's `execute` on the test build, with none of bin/run.js's
+ * fast paths: what help, errors and --json output must be the same as.
+ */
+export async function runWithOclif(args: readonly string[], options: { env?: Record<string, string> } = {}) {
+  const { buildRoot } = await import('./build.js');
+  const { pathToFileURL } = await import('node:url');
+  const path = await import('node:path');
+  const bin = pathToFileURL(path.join(await buildRoot(), 'bin', 'run.js')).href;
+  const script = `import('@oclif/core').then((o) => o.execute({ dir: ${JSON.stringify(bin)}, args: ${JSON.stringify(args)} }))`;
+  const { execFile } = await import('node:child_process');
+  return new Promise<RunResult>((resolve) => {
+    const startedAt = performance.now();
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: ROOT, env: childEnv(options.env) },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, signal: null, stdout, stderr, wallMs: performance.now() - startedAt });
+      },
+    );
+  });
+}
+
+/**
+ * NODE_OPTIONS that make a child print, to stderr, a `LOADED <file>` line for every module it loads:
+ * the CommonJS ones when it exits, the ES modules as they are resolved.
+ */
+export async function moduleListOptions(): Promise<string> {
+  const { writeFileSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const cjs = path.join(os.tmpdir(), `sensorpipe-loaded-cjs-${process.pid}.cjs`);
+  const esm = path.join(os.tmpdir(), `sensorpipe-loaded-esm-${process.pid}.mjs`);
+  writeFileSync(
+    cjs,
+    "process.on('exit', () => process.stderr.write(Object.keys(require.cache).map((f) => 'LOADED ' + f + '\\n').join('')));\n",
+  );
+  const hooks = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith('file:')) process._rawDebug('LOADED ' + r.url); return r; }`;
+  writeFileSync(
+    esm,
+    `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));\n`,
+  );
+  return `--require ${cjs} --import ${esm}`;
+}
+
+/** The modules a run listed with `moduleListOptions`, as file paths. */
+export function loadedModules(result: RunResult): string[] {
+  return result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('LOADED '))
+    .map((line) => decodeURIComponent(line.slice('LOADED '.length).replace(/^file:\/\//, '')));
+}

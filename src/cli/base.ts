@@ -1,7 +1,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { DEFAULT_DATA_DIR } from '../targets/index.js';
 import type { Target, TargetKind } from '../targets/target.js';
-import { debugEnabled, formatError } from './errors.js';
+import { reportError } from './errors.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -25,11 +25,7 @@ export abstract class BaseCommand extends Command {
       process.exitCode = error.oclif.exit;
       return;
     }
-    const formatted = formatError(error, this.id);
-    process.exitCode = formatted.exitCode;
-    if (this.jsonEnabled()) this.logJson(formatted.json);
-    else process.stderr.write(`Error: ${formatted.line}\n`);
-    if (debugEnabled(this.argv)) process.stderr.write(`${formatted.detail}\n`);
+    process.exitCode = reportError(error, { json: this.jsonEnabled(), argv: this.argv, commandId: this.id });
   }
 }
 
@@ -54,6 +50,7 @@ export abstract class PipelineCommand extends BaseCommand {
       default: DEFAULT_DATA_DIR,
       env: 'SENSORPIPE_DATA_DIR',
       description: 'Directory of local stacks (--target local).',
+      helpValue: 'DIR',
       helpGroup: 'GLOBAL',
     }),
     region: Flags.string({

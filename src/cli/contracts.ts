@@ -160,6 +160,13 @@ export interface TemplateJson {
 }
 
 /** Every error, with --json: one object on stdout, and the exit code. */
+/** `autocomplete --json`: the script and the lines that install it. */
+export interface AutocompleteJson {
+  shell: 'bash' | 'zsh' | 'powershell';
+  script: string;
+  install: string[];
+}
+
 export interface ErrorJson {
   error: {
     code: string;

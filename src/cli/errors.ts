@@ -1,4 +1,5 @@
-import { causeChain, ExitCode, isSensorpipeError } from '../core/errors.js';
+import { didYouMean } from '../core/did-you-mean.js';
+import { causeChain, ExitCode, isSensorpipeError, UsageError } from '../core/errors.js';
 
 export interface FormattedError {
   /** One line for the terminal: what is wrong and what to do. */
@@ -12,6 +13,9 @@ export interface FormattedError {
 interface OclifLikeError {
   oclif?: { exit?: number };
   code?: string;
+  /** oclif's NonExistentFlagsError: the unknown flags as typed, and the command's flag definitions. */
+  flags?: unknown;
+  parse?: { input?: { flags?: Record<string, { char?: string; allowNo?: boolean; type?: string }> } };
 }
 
 /**
@@ -51,7 +55,8 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
         ? `${lines[0]}: ${lines[1]}`
         : (lines[0] ?? error.message);
     const help = commandId ? ` See: sensorpipe ${commandId} --help` : ' See: sensorpipe --help';
-    const message = `${first.replace(/\.$/, '')}.${help}`;
+    const meant = flagMeant(error as OclifLikeError);
+    const message = `${first.replace(/\.$/, '')}.${meant ? ` Did you mean ${meant}?` : ''}${help}`;
     return {
       line: message,
       exitCode: ExitCode.usage,
@@ -66,6 +71,51 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
     json: { error: { code: 'INTERNAL', message, suggestions: [], exitCode: ExitCode.failed } },
     detail,
   };
+}
+
+/**
+ * The flag an unknown one was meant to be (`--intervl-ms`: `--interval-ms`), from the definitions the
+ * parser had, so it holds for every command and every flag added later.
+ */
+function flagMeant(error: OclifLikeError): string | undefined {
+  const typed = Array.isArray(error.flags) ? error.flags : [];
+  const definitions = error.parse?.input?.flags;
+  if (typed.length !== 1 || !definitions || typeof typed[0] !== 'string') return undefined;
+  const names = Object.entries(definitions).flatMap(([name, flag]) => [
+    `--${name}`,
+    ...(flag.type === 'boolean' && flag.allowNo ? [`--no-${name}`] : []),
+  ]);
+  return didYouMean(typed[0].split('=')[0] ?? '', names);
+}
+
+/**
+ * A command that does not exist, with the one meant when a known command is close enough
+ * (`strem`: `stream`). The not-found hook and `sensorpipe help <command>` both raise it.
+ */
+export function commandNotFound(id: string, commandIds: Iterable<string>): UsageError {
+  const typed = id.replaceAll(':', ' ');
+  const meant = didYouMean(
+    typed,
+    [...commandIds].map((c) => c.replaceAll(':', ' ')),
+  );
+  return new UsageError(`"${typed}" is not a sensorpipe command.`, {
+    suggestions: [...(meant ? [`Did you mean: sensorpipe ${meant}?`] : []), 'See: sensorpipe --help'],
+  });
+}
+
+/**
+ * Reports an error the one way every command does: one line on stderr, or the JSON envelope on
+ * stdout with --json; the stack and causes with --debug. Returns the exit code to end with.
+ */
+export function reportError(
+  error: unknown,
+  options: { json: boolean; argv: readonly string[]; commandId?: string },
+): number {
+  const formatted = formatError(error, options.commandId);
+  if (options.json) process.stdout.write(`${JSON.stringify(formatted.json)}\n`);
+  else process.stderr.write(`Error: ${formatted.line}\n`);
+  if (debugEnabled(options.argv)) process.stderr.write(`${formatted.detail}\n`);
+  return formatted.exitCode;
 }
 
 export function debugEnabled(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {

@@ -70,7 +70,8 @@ function parameterFlag(name: ParameterName) {
   const d: ParameterDefinition = PARAMETERS[name];
   const onlyOn = d.targets.length === 1 ? ` (--target ${d.targets[0]})` : '';
   const shownDefault = d.type === 'boolean' ? (d.default ? 'on' : 'off') : String(d.default);
-  const description = `${name}${onlyOn}: ${d.description}. [default on create: ${shownDefault}]`;
+  // First, as oclif puts its own [default: x], so that it is never broken across lines.
+  const description = `[default on create: ${shownDefault}] ${name}${onlyOn}: ${d.description}.`;
   if (d.type === 'boolean') return Flags.boolean({ allowNo: true, description });
   if (d.allowed) {
     const options = d.allowed.map(String);

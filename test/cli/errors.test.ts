@@ -1,6 +1,6 @@
 import { Flags, Parser } from '@oclif/core';
 import { expect } from 'chai';
-import { debugEnabled, formatError } from '../../src/cli/errors.js';
+import { commandNotFound, debugEnabled, formatError } from '../../src/cli/errors.js';
 import { integerFlag, numberFlag } from '../../src/cli/flags.js';
 import {
   EnvironmentError,
@@ -102,9 +102,60 @@ describe('cli/errors', () => {
       expect(limit.line).not.to.include('\n');
     });
 
+    it('names the flag an unknown one was meant to be, from the flags the command has', async () => {
+      const flags = {
+        'interval-ms': numberFlag({ description: 'd', min: 0 }),
+        schedule: Flags.boolean({ allowNo: true }),
+        yes: Flags.boolean({ char: 'y' }),
+      };
+      const cases: [string[], string][] = [
+        [['--intervl-ms', '3'], '--interval-ms'],
+        [['--interval-m=3'], '--interval-ms'],
+        [['--no-schedul'], '--no-schedule'],
+        [['--shcedule'], '--schedule'],
+        [['--ys'], '--yes'],
+      ];
+      for (const [argv, meant] of cases) {
+        const formatted = formatError(await parseError(argv, flags), 'deploy');
+        expect(formatted.line, argv.join(' ')).to.equal(
+          `Nonexistent flag: ${argv[0]}. Did you mean ${meant}? See: sensorpipe deploy --help`,
+        );
+        expect(formatted.exitCode).to.equal(2);
+      }
+      // Nothing close: no guess.
+      expect(formatError(await parseError(['--frobnicate'], flags), 'deploy').line).to.equal(
+        'Nonexistent flag: --frobnicate. See: sensorpipe deploy --help',
+      );
+    });
+
     it('points at the top-level help without a command', async () => {
       const formatted = formatError(await parseError(['--bogus'], {}));
       expect(formatted.line).to.equal('Nonexistent flag: --bogus. See: sensorpipe --help');
+    });
+  });
+
+  describe('commandNotFound', () => {
+    const ids = ['aggregate', 'deploy', 'destroy', 'show', 'status', 'stream'];
+
+    it('names the command meant, as a usage error (exit 2) with the help to see', () => {
+      const formatted = formatError(commandNotFound('strem', ids));
+      expect(formatted.line).to.equal(
+        '"strem" is not a sensorpipe command. Did you mean: sensorpipe stream? See: sensorpipe --help',
+      );
+      expect(formatted.exitCode).to.equal(2);
+      expect(formatted.json.error).to.deep.equal({
+        code: 'USAGE',
+        message: '"strem" is not a sensorpipe command.',
+        suggestions: ['Did you mean: sensorpipe stream?', 'See: sensorpipe --help'],
+        exitCode: 2,
+      });
+      expect(formatError(commandNotFound('deplyo', ids)).line).to.include('Did you mean: sensorpipe deploy?');
+    });
+
+    it('guesses nothing when no command is close', () => {
+      expect(formatError(commandNotFound('xyzzy', ids)).line).to.equal(
+        '"xyzzy" is not a sensorpipe command. See: sensorpipe --help',
+      );
     });
   });
 
