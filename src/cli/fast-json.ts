@@ -12,17 +12,14 @@
 import { readFileSync } from 'node:fs';
 import { createTarget } from '../targets/index.js';
 import type { Target } from '../targets/target.js';
-import { snapshotJson, statusJson } from './contracts.js';
 import { reportError } from './errors.js';
+import { readLatestSnapshot, readStatus, runAggregation } from './reads.js';
 
-/** What each command returns with --json (src/commands/<id>.ts), from the target it opened. */
+/** What each command returns with --json, from the one definition the commands use too (reads.ts). */
 export const FAST_JSON_RUNNERS: Record<string, (target: Target) => Promise<unknown>> = {
-  show: async (target) => {
-    const snapshot = await target.latestSnapshot();
-    return snapshot ? snapshotJson(snapshot) : null;
-  },
-  status: async (target) => statusJson(await target.status()),
-  aggregate: async (target) => snapshotJson(await target.aggregate()),
+  show: async (target) => (await readLatestSnapshot(target)).json,
+  status: async (target) => (await readStatus(target)).json,
+  aggregate: async (target) => (await runAggregation(target)).json,
 };
 
 /**

@@ -1,6 +1,7 @@
 import { PipelineCommand } from '../cli/base.js';
-import { type SnapshotJson, snapshotJson, withExitCodes } from '../cli/contracts.js';
+import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
 import { integerFlag } from '../cli/flags.js';
+import { runAggregation } from '../cli/reads.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
 import { LiveBlock } from '../render/live.js';
@@ -30,16 +31,16 @@ with --json, one snapshot object per line.`,
     const { flags } = await this.parse(Aggregate);
     const target = await this.openTarget(flags);
     if (flags.watch === undefined) {
-      const snapshot = await target.aggregate();
+      const { value: snapshot, json } = await runAggregation(target);
       this.log(renderSnapshot(snapshot));
-      return snapshotJson(snapshot);
+      return json;
     }
     const live = new LiveBlock();
     const { signal, dispose } = interruptSignal();
     try {
       while (!signal.aborted) {
-        const snapshot = await target.aggregate();
-        if (this.jsonEnabled()) this.logJson(snapshotJson(snapshot));
+        const { value: snapshot, json } = await runAggregation(target);
+        if (this.jsonEnabled()) this.logJson(json);
         else {
           // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.
           const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 8;

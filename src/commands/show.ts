@@ -1,5 +1,6 @@
 import { PipelineCommand } from '../cli/base.js';
-import { type SnapshotJson, snapshotJson, withExitCodes } from '../cli/contracts.js';
+import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
+import { readLatestSnapshot } from '../cli/reads.js';
 import { renderSnapshot } from '../render/snapshot.js';
 import { suggest } from '../targets/stack-ref.js';
 
@@ -17,7 +18,7 @@ export default class Show extends PipelineCommand {
   async run(): Promise<SnapshotJson | null> {
     const { flags } = await this.parse(Show);
     const target = await this.openTarget(flags);
-    const snapshot = await target.latestSnapshot();
+    const { value: snapshot, json } = await readLatestSnapshot(target);
     if (!snapshot) {
       this.log(
         `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
@@ -26,6 +27,6 @@ export default class Show extends PipelineCommand {
       return null;
     }
     this.log(renderSnapshot(snapshot));
-    return snapshotJson(snapshot);
+    return json;
   }
 }

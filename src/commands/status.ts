@@ -1,5 +1,6 @@
 import { PipelineCommand } from '../cli/base.js';
-import { type StatusJson, statusJson, withExitCodes } from '../cli/contracts.js';
+import { type StatusJson, withExitCodes } from '../cli/contracts.js';
+import { readStatus } from '../cli/reads.js';
 import { renderStatus } from '../render/stack.js';
 
 export default class Status extends PipelineCommand {
@@ -17,8 +18,8 @@ export default class Status extends PipelineCommand {
   async run(): Promise<StatusJson> {
     const { flags } = await this.parse(Status);
     const target = await this.openTarget(flags);
-    const status = await target.status();
+    const { value: status, json } = await readStatus(target);
     this.log(renderStatus(status, target));
-    return statusJson(status);
+    return json;
   }
 }
