@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { EVENT_TTL_MINUTES_DEFAULT, WINDOW_MINUTES_DEFAULT } from './parameter-defaults.js';
 import { checkScheduleExpression } from './schedule.js';
 
 /** Where a pipeline runs. */
@@ -105,7 +106,7 @@ export const PARAMETERS = {
     type: 'integer',
     flag: 'window-minutes',
     description: 'sliding window length, minutes',
-    default: 5,
+    default: WINDOW_MINUTES_DEFAULT,
     min: 1,
     max: 1440,
     targets: BOTH,
@@ -114,7 +115,7 @@ export const PARAMETERS = {
     type: 'integer',
     flag: 'event-ttl',
     description: 'minutes a raw event is kept (TTL, the window or more)',
-    default: 60,
+    default: EVENT_TTL_MINUTES_DEFAULT,
     min: 1,
     max: 525_600,
     targets: BOTH,
