@@ -3,6 +3,7 @@ import { type SnapshotJson, snapshotJson, withExitCodes } from '../cli/contracts
 import { integerFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
+import { InterruptedError } from '../core/errors.js';
 import { LiveBlock } from '../render/live.js';
 import { renderSnapshot } from '../render/snapshot.js';
 
@@ -38,7 +39,12 @@ with --json, one snapshot object per line.`,
     const { signal, dispose } = interruptSignal();
     try {
       while (!signal.aborted) {
-        const snapshot = await target.aggregate();
+        // Ctrl-C during a throttled invoke's wait stops the watch like Ctrl-C between runs.
+        const snapshot = await target.aggregate({ signal }).catch((error: unknown) => {
+          if (signal.aborted && error instanceof InterruptedError) return undefined;
+          throw error;
+        });
+        if (!snapshot) break;
         if (this.jsonEnabled()) this.logJson(snapshotJson(snapshot));
         else {
           // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.

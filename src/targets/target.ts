@@ -187,8 +187,8 @@ export interface Verification {
 
 export interface Pipeline {
   openStream(): Promise<StreamSession>;
-  /** Runs the aggregation function now and returns its snapshot. */
-  aggregate(): Promise<Snapshot>;
+  /** Runs the aggregation function now and returns its snapshot; the signal ends a wait (a retry). */
+  aggregate(options?: { signal?: AbortSignal }): Promise<Snapshot>;
   latestSnapshot(): Promise<Snapshot | undefined>;
   /** How many of these events the events table holds, looked up by their keys. */
   countStored(events: readonly EventKey[]): Promise<number>;

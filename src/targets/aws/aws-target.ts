@@ -264,9 +264,12 @@ export class AwsTarget implements Target {
     });
   }
 
-  async aggregate(): Promise<Snapshot> {
+  async aggregate(options: { signal?: AbortSignal } = {}): Promise<Snapshot> {
     return this.aws(async () =>
-      invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName')),
+      invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName'), {
+        clock: this.clock,
+        signal: options.signal,
+      }),
     );
   }
 
