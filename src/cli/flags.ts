@@ -69,7 +69,8 @@ export function integerFlag(options: {
 function parameterFlag(name: ParameterName) {
   const d: ParameterDefinition = PARAMETERS[name];
   const onlyOn = d.targets.length === 1 ? ` (--target ${d.targets[0]})` : '';
-  const shownDefault = d.type === 'boolean' ? (d.default ? 'on' : 'off') : String(d.default);
+  const shownDefault =
+    d.type === 'boolean' ? (d.default ? 'on' : 'off') : d.default === '' ? '""' : String(d.default);
   const description = `${name}${onlyOn}: ${d.description}. [default on create: ${shownDefault}]`;
   if (d.type === 'boolean') return Flags.boolean({ allowNo: true, description });
   if (d.allowed) {

@@ -95,7 +95,13 @@ describe('cli/flags', () => {
         const flag = stackParameterFlags[definition.flag as keyof typeof stackParameterFlags];
         expect(flag, name).to.not.equal(undefined);
         const shown =
-          definition.type === 'boolean' ? (definition.default ? 'on' : 'off') : String(definition.default);
+          definition.type === 'boolean'
+            ? definition.default
+              ? 'on'
+              : 'off'
+            : definition.default === ''
+              ? '""'
+              : String(definition.default);
         expect(flag.description, name).to.include(`[default on create: ${shown}]`);
         if (definition.type !== 'boolean' && definition.allowed)
           expect((flag as { options?: string[] }).options, name).to.deep.equal(
