@@ -228,9 +228,9 @@ describe('aggregation function, concurrent runs', () => {
         });
       });
       const written = await Promise.all(runs.map((handler) => handler()));
-      written.forEach((snapshot, run) =>
-        expect(snapshot, `run ${run}`).to.deep.equal(expectedSnapshot(NOWS[run]!)),
-      );
+      for (const [run, snapshot] of written.entries()) {
+        expect(snapshot, `run ${run}`).to.deep.equal(expectedSnapshot(NOWS[run]!));
+      }
       const kept = await new DynamoSnapshotRepository(
         dynamo.documents,
         tables.aggregatesTable,
