@@ -191,7 +191,7 @@ export const PARAMETERS = {
     description: 'point-in-time recovery of both tables',
     default: false,
     targets: AWS_ONLY,
-    missingBecause: 'a local stack is one SQLite file: copy it to back it up',
+    missingBecause: 'a local stack is one SQLite file, backed up by copying it',
   },
   KmsKey: {
     type: 'text',
@@ -203,7 +203,7 @@ export const PARAMETERS = {
       means: 'empty, "create", or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)',
     },
     targets: AWS_ONLY,
-    missingBecause: 'a local stack is a file of yours, protected by its mode (0600)',
+    missingBecause: "a local stack's file is protected by its mode (0600), not by a key",
   },
 } as const satisfies Record<string, ParameterDefinition>;
 
