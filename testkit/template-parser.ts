@@ -124,3 +124,101 @@ function intrinsic(tag: string | undefined, value: unknown): unknown {
   }
   return { [`Fn::${name}`]: value };
 }
+
+/** `{ Ref: 'AWS::NoValue' }`: CloudFormation drops the property or list item it stands for. */
+function isNoValue(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    (value as { Ref?: unknown }).Ref === 'AWS::NoValue'
+  );
+}
+
+/**
+ * The template as CloudFormation deploys it for these parameter values (the others take their
+ * defaults): every condition evaluated, resources whose condition is false left out, each `Fn::If`
+ * replaced by its branch, and `AWS::NoValue` removed. Every other intrinsic (Ref, GetAtt, Sub) stays
+ * as it is. The conditions may use Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition, over Refs to
+ * parameters and literals, as CloudFormation allows.
+ */
+export function resolveTemplate(
+  template: ParsedTemplate,
+  values: Record<string, string | number | boolean> = {},
+): ParsedTemplate {
+  const parameters: Record<string, string> = {};
+  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+    if (parameter.Default !== undefined) parameters[name] = String(parameter.Default);
+  }
+  for (const [name, value] of Object.entries(values)) {
+    if (!(name in parameters) && !template.Parameters?.[name]) throw new Error(`No parameter ${name}`);
+    parameters[name] = String(value);
+  }
+  const conditions = new Map<string, boolean>();
+  const scalar = (expression: unknown): string => {
+    if (typeof expression === 'object' && expression !== null && 'Ref' in expression) {
+      const name = String((expression as { Ref: unknown }).Ref);
+      if (!(name in parameters)) throw new Error(`A condition refers to ${name}, which has no value`);
+      return parameters[name]!;
+    }
+    if (typeof expression === 'object' && expression !== null) {
+      throw new Error(`Not a value in a condition: ${JSON.stringify(expression)}`);
+    }
+    return String(expression);
+  };
+  const evaluate = (expression: unknown): boolean => {
+    const [name, arg] = Object.entries(expression as Record<string, unknown>)[0] ?? [];
+    const args = arg as unknown[];
+    switch (name) {
+      case 'Fn::Equals':
+        return scalar(args[0]) === scalar(args[1]);
+      case 'Fn::Not':
+        return !evaluate(args[0]);
+      case 'Fn::And':
+        return args.every(evaluate);
+      case 'Fn::Or':
+        return args.some(evaluate);
+      case 'Condition':
+        return condition(String(arg));
+      default:
+        throw new Error(`Not a condition: ${JSON.stringify(expression)}`);
+    }
+  };
+  const condition = (name: string): boolean => {
+    const known = conditions.get(name);
+    if (known !== undefined) return known;
+    const expression = template.Conditions?.[name];
+    if (expression === undefined) throw new Error(`No condition ${name}`);
+    const value = evaluate(expression);
+    conditions.set(name, value);
+    return value;
+  };
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve).filter((item) => !isNoValue(item));
+    if (typeof value !== 'object' || value === null) return value;
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0]![0] === 'Fn::If') {
+      const [name, whenTrue, whenFalse] = entries[0]![1] as [string, unknown, unknown];
+      return resolve(condition(name) ? whenTrue : whenFalse);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of entries) {
+      const resolved = resolve(item);
+      if (!isNoValue(resolved)) out[key] = resolved;
+    }
+    return out;
+  };
+  const resources: Record<string, TemplateResource> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Condition !== undefined && !condition(resource.Condition)) continue;
+    resources[id] = resolve(resource) as TemplateResource;
+  }
+  const outputs: NonNullable<ParsedTemplate['Outputs']> = {};
+  for (const [id, output] of Object.entries(template.Outputs ?? {})) {
+    const { Condition: outputCondition } = output as { Condition?: string };
+    if (outputCondition !== undefined && !condition(outputCondition)) continue;
+    outputs[id] = resolve(output) as (typeof outputs)[string];
+  }
+  return { ...template, Resources: resources, Outputs: outputs };
+}

@@ -58,6 +58,8 @@ export interface StatusJson {
   eventsStored: number | null;
   lastAggregation: string | null;
   nextScheduledRun: string | null;
+  /** Scheduled aggregations that failed in the last 14 days (approximate on AWS); null if unknown. */
+  failedAggregations: number | null;
   /** AWS: the CloudFormation stack status, e.g. UPDATE_COMPLETE. */
   stackStatus?: string;
   /** AWS: the stack's outputs. */

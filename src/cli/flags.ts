@@ -69,7 +69,8 @@ export function integerFlag(options: {
 function parameterFlag(name: ParameterName) {
   const d: ParameterDefinition = PARAMETERS[name];
   const onlyOn = d.targets.length === 1 ? ` (--target ${d.targets[0]})` : '';
-  const shownDefault = d.type === 'boolean' ? (d.default ? 'on' : 'off') : String(d.default);
+  const shownDefault =
+    d.type === 'boolean' ? (d.default ? 'on' : 'off') : d.default === '' ? '""' : String(d.default);
   // First, as oclif puts its own [default: x], so that it is never broken across lines.
   const description = `[default on create: ${shownDefault}] ${name}${onlyOn}: ${d.description}.`;
   if (d.type === 'boolean') return Flags.boolean({ allowNo: true, description });

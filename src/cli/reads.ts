@@ -26,7 +26,10 @@ export async function readStatus(target: StackLifecycle): Promise<Read<StackStat
 }
 
 /** Runs the aggregation now. */
-export async function runAggregation(target: Pipeline): Promise<Read<Snapshot, SnapshotJson>> {
-  const value = await target.aggregate();
+export async function runAggregation(
+  target: Pipeline,
+  options?: Parameters<Pipeline['aggregate']>[0],
+): Promise<Read<Snapshot, SnapshotJson>> {
+  const value = await target.aggregate(options);
   return { value, json: snapshotJson(value) };
 }

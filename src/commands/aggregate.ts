@@ -4,6 +4,7 @@ import { integerFlag } from '../cli/flags.js';
 import { runAggregation } from '../cli/reads.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
+import { InterruptedError } from '../core/errors.js';
 import { LiveBlock } from '../render/live.js';
 import { renderSnapshot } from '../render/snapshot.js';
 
@@ -39,7 +40,13 @@ with --json, one snapshot object per line.`,
     const { signal, dispose } = interruptSignal();
     try {
       while (!signal.aborted) {
-        const { value: snapshot, json } = await runAggregation(target);
+        // Ctrl-C during a throttled invoke's wait stops the watch like Ctrl-C between runs.
+        const read = await runAggregation(target, { signal }).catch((error: unknown) => {
+          if (signal.aborted && error instanceof InterruptedError) return undefined;
+          throw error;
+        });
+        if (!read) break;
+        const { value: snapshot, json } = read;
         if (this.jsonEnabled()) this.logJson(json);
         else {
           // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.

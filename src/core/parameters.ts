@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { EVENT_TTL_MINUTES_DEFAULT, WINDOW_MINUTES_DEFAULT } from './parameter-defaults.js';
 import { checkScheduleExpression } from './schedule.js';
 
 /** Where a pipeline runs. */
@@ -36,6 +37,11 @@ interface TextDefinition extends Definition {
   type: 'text';
   default: string;
   allowed?: readonly string[];
+  /**
+   * What a value must match, whole: the validation's and the template's `AllowedPattern` (so only
+   * the regular expressions JavaScript and CloudFormation's Java read alike), with what it means.
+   */
+  pattern?: { regex: RegExp; means: string };
 }
 
 export type ParameterDefinition = IntegerDefinition | BooleanDefinition | TextDefinition;
@@ -105,7 +111,7 @@ export const PARAMETERS = {
     type: 'integer',
     flag: 'window-minutes',
     description: 'sliding window length, minutes',
-    default: 5,
+    default: WINDOW_MINUTES_DEFAULT,
     min: 1,
     max: 1440,
     targets: BOTH,
@@ -114,7 +120,7 @@ export const PARAMETERS = {
     type: 'integer',
     flag: 'event-ttl',
     description: 'minutes a raw event is kept (TTL, the window or more)',
-    default: 60,
+    default: EVENT_TTL_MINUTES_DEFAULT,
     min: 1,
     max: 525_600,
     targets: BOTH,
@@ -154,6 +160,50 @@ export const PARAMETERS = {
     ],
     targets: AWS_ONLY,
     missingBecause: 'a local stack keeps no function logs in CloudWatch',
+  },
+  StoringMaximumConcurrency: {
+    type: 'integer',
+    flag: 'storing-max-concurrency',
+    description: 'most storing invocations at once',
+    // Lambda's SQS poller starts at 5 concurrent batches: the cap costs no throughput at the start,
+    // and leaves half of a new account's 10 concurrent executions to everything else.
+    default: 5,
+    min: 2,
+    max: 1000,
+    targets: AWS_ONLY,
+    missingBecause: 'a local stack stores in the sensorpipe process, one batch at a time',
+  },
+  AggregationReservedConcurrency: {
+    type: 'integer',
+    flag: 'aggregation-reserved-concurrency',
+    description: 'reserved concurrency of the aggregation function (0: none)',
+    // Off by default: an account with a low concurrency quota (new ones have 10) cannot reserve any,
+    // and a template that asks for it fails to deploy there.
+    default: 0,
+    min: 0,
+    max: 1,
+    targets: AWS_ONLY,
+    missingBecause: 'a local stack runs its aggregations one at a time in its database',
+  },
+  PointInTimeRecovery: {
+    type: 'boolean',
+    flag: 'point-in-time-recovery',
+    description: 'point-in-time recovery of both tables',
+    default: false,
+    targets: AWS_ONLY,
+    missingBecause: 'a local stack is one SQLite file, backed up by copying it',
+  },
+  KmsKey: {
+    type: 'text',
+    flag: 'kms-key',
+    description: 'KMS key of the tables, queues and logs: empty (AWS-owned keys), "create", or a key ARN',
+    default: '',
+    pattern: {
+      regex: /^(|create|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-zA-Z0-9-]+)$/,
+      means: 'empty, "create", or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)',
+    },
+    targets: AWS_ONLY,
+    missingBecause: "a local stack's file is protected by its mode (0600), not by a key",
   },
 } as const satisfies Record<string, ParameterDefinition>;
 
@@ -305,6 +355,8 @@ function checkValue(name: ParameterName, value: unknown): void {
     if (typeof value !== 'string') throw new UsageError(`--${d.flag} must be text; got ${value}.`);
     if (d.allowed && !d.allowed.includes(value))
       throw new UsageError(`--${d.flag} must be one of ${d.allowed.join(', ')}; got ${value}.`);
+    if (d.pattern && !d.pattern.regex.test(value))
+      throw new UsageError(`--${d.flag} must be ${d.pattern.means}; got ${JSON.stringify(value)}.`);
     if (name === 'ScheduleExpression') checkScheduleExpression(value);
   }
 }

@@ -1,6 +1,6 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { aggregate } from '../core/aggregation.js';
-import { DEFAULT_PARAMETERS } from '../core/parameters.js';
+import { WINDOW_MINUTES_DEFAULT } from '../core/parameter-defaults.js';
 import type { EventRepository, SnapshotRepository } from '../core/repositories.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { type FunctionEnvironment, positiveIntegerEnv, requiredEnv } from './environment.js';
@@ -17,7 +17,7 @@ export function parseAggregationConfig(env: FunctionEnvironment): AggregationCon
   return {
     eventsTable: requiredEnv(env, 'EVENTS_TABLE'),
     aggregatesTable: requiredEnv(env, 'AGGREGATES_TABLE'),
-    windowMinutes: positiveIntegerEnv(env, 'WINDOW_MINUTES', DEFAULT_PARAMETERS.WindowMinutes),
+    windowMinutes: positiveIntegerEnv(env, 'WINDOW_MINUTES', WINDOW_MINUTES_DEFAULT),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DEFAULT_PARAMETERS } from '../core/parameters.js';
+import { EVENT_TTL_MINUTES_DEFAULT } from '../core/parameter-defaults.js';
 import type { EventRepository } from '../core/repositories.js';
 import { storeRecords } from '../core/storing.js';
 import { type FunctionEnvironment, positiveIntegerEnv, requiredEnv } from './environment.js';
@@ -14,7 +14,7 @@ export interface StoringConfig {
 export function parseStoringConfig(env: FunctionEnvironment): StoringConfig {
   return {
     eventsTable: requiredEnv(env, 'EVENTS_TABLE'),
-    ttlMinutes: positiveIntegerEnv(env, 'EVENT_TTL_MINUTES', DEFAULT_PARAMETERS.EventTtlMinutes),
+    ttlMinutes: positiveIntegerEnv(env, 'EVENT_TTL_MINUTES', EVENT_TTL_MINUTES_DEFAULT),
   };
 }
 

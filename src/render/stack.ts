@@ -56,17 +56,25 @@ const STATUS_DETAILS: {
   [K in StatusDetails['kind']]: (
     details: Extract<StatusDetails, { kind: K }>,
     status: StackStatus,
-  ) => { stack: string; schedule(expression: string): string; blocks: string[] };
+  ) => {
+    stack: string;
+    schedule(expression: string): string;
+    failedAggregations(count: number): string;
+    blocks: string[];
+  };
 } = {
   local: (_details, status) => ({
     stack: `${status.stackName} (local)`,
     schedule: (expression) =>
       `${expression}, next run ${status.nextScheduledRun ?? '-'} (while a stream runs)`,
+    failedAggregations: (count) => `${count} scheduled runs in the last 14 days`,
     blocks: [],
   }),
   aws: (details, status) => ({
     stack: `${status.stackName} (aws): ${details.stackStatus}`,
     schedule: (expression) => `${expression} (EventBridge)`,
+    failedAggregations: (count) =>
+      `${count} (approx.) scheduled runs in the last 14 days, kept in AggregationFailureQueueUrl`,
     blocks: outputsTable(details.outputs),
   }),
 };
@@ -100,6 +108,10 @@ export function renderStatus(status: StackStatus, ref: Pick<StackRef, 'selector'
     { 'Events stored': status.eventsStored === null ? '-' : status.eventsStored.toLocaleString('en-US') },
     { 'Last aggregation': status.lastAggregation ?? 'never' },
     { Schedule: !p?.ScheduleEnabled ? 'off' : own.schedule(p.ScheduleExpression) },
+    {
+      'Failed aggregations':
+        status.failedAggregations === null ? '-' : own.failedAggregations(status.failedAggregations),
+    },
   );
   const params = new Table({ head: ['Parameter', 'Value'], style: plain });
   for (const [key, value] of Object.entries(p ?? {})) params.push([key, String(value)]);

@@ -111,6 +111,12 @@ export interface StackStatus {
   lastAggregation: string | null;
   /** The schedule's next firing, if it is on. */
   nextScheduledRun: string | null;
+  /**
+   * Scheduled aggregations that failed (after Lambda's retries, on AWS) in the last 14 days: the
+   * depth of the stack's failure queue on AWS (approximate), the runs the local runtime recorded.
+   * Null when not deployed, or on an AWS stack deployed by a sensorpipe without the failure queue.
+   */
+  failedAggregations: number | null;
   details: StatusDetails | null;
 }
 
@@ -128,6 +134,7 @@ export function notDeployedStatus(ref: StackRef): StackStatus {
     eventsStored: null,
     lastAggregation: null,
     nextScheduledRun: null,
+    failedAggregations: null,
     details: null,
   };
 }
@@ -180,8 +187,8 @@ export interface Verification {
 
 export interface Pipeline {
   openStream(): Promise<StreamSession>;
-  /** Runs the aggregation function now and returns its snapshot. */
-  aggregate(): Promise<Snapshot>;
+  /** Runs the aggregation function now and returns its snapshot; the signal ends a wait (a retry). */
+  aggregate(options?: { signal?: AbortSignal }): Promise<Snapshot>;
   latestSnapshot(): Promise<Snapshot | undefined>;
   /** How many of these events the events table holds, looked up by their keys. */
   countStored(events: readonly EventKey[]): Promise<number>;

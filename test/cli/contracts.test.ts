@@ -38,6 +38,7 @@ const status: StackStatus = {
   eventsStored: 5,
   lastAggregation: null,
   nextScheduledRun: null,
+  failedAggregations: 0,
   details: { kind: 'local' },
 };
 
@@ -63,6 +64,7 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
         'createdAt',
         'deployed',
         'eventsStored',
+        'failedAggregations',
         'lastAggregation',
         'location',
         'nextScheduledRun',
@@ -85,8 +87,17 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
       details: { kind: 'aws', stackStatus: 'X', outputs: {} },
     });
     expect(aws).to.deep.include({ stackStatus: 'X', outputs: {} });
-    const missing = statusJson({ ...status, deployed: false, queue: null, details: null });
+    expect(local.failedAggregations).to.equal(0);
+    expect(aws.failedAggregations).to.equal(0);
+    const missing = statusJson({
+      ...status,
+      deployed: false,
+      queue: null,
+      failedAggregations: null,
+      details: null,
+    });
     expect(missing.queue).to.equal(null);
+    expect(missing.failedAggregations).to.equal(null);
     expect(keys(missing)).to.deep.equal(keys(local));
   });
 

@@ -95,7 +95,13 @@ describe('cli/flags', () => {
         const flag = stackParameterFlags[definition.flag as keyof typeof stackParameterFlags];
         expect(flag, name).to.not.equal(undefined);
         const shown =
-          definition.type === 'boolean' ? (definition.default ? 'on' : 'off') : String(definition.default);
+          definition.type === 'boolean'
+            ? definition.default
+              ? 'on'
+              : 'off'
+            : definition.default === ''
+              ? '""'
+              : String(definition.default);
         expect(flag.description, name).to.include(`[default on create: ${shown}]`);
         if (definition.type !== 'boolean' && definition.allowed)
           expect((flag as { options?: string[] }).options, name).to.deep.equal(
@@ -134,9 +140,24 @@ describe('cli/flags', () => {
       });
     });
 
+    it('maps the hardening flags, an empty --kms-key (back to AWS-owned keys) included', async () => {
+      const flags = await parse(
+        ['--kms-key', '', '--point-in-time-recovery', '--aggregation-reserved-concurrency', '1'],
+        stackParameterFlags,
+      );
+      expect(parameterChanges(flags)).to.deep.equal({
+        KmsKey: '',
+        PointInTimeRecovery: true,
+        AggregationReservedConcurrency: 1,
+      });
+      const off = await parse(['--no-point-in-time-recovery', '--kms-key', 'create'], stackParameterFlags);
+      expect(parameterChanges(off)).to.deep.equal({ PointInTimeRecovery: false, KmsKey: 'create' });
+    });
+
     it('is empty without flags', () => {
       expect(parameterChanges({})).to.deep.equal({});
-      expect(PARAMETER_NAMES).to.have.length(Object.keys(INTEGER_RULES).length + 3);
+      // The text and boolean ones: the schedule and its expression, the runtime, PITR and the KMS key.
+      expect(PARAMETER_NAMES).to.have.length(Object.keys(INTEGER_RULES).length + 5);
     });
   });
 });

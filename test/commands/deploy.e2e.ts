@@ -163,6 +163,25 @@ describe('commands/deploy', function () {
     const result = await box.cli('deploy', ['--lambda-runtime', 'nodejs22.x']);
     expectUsageError(result, /--lambda-runtime is for --target aws/, 2);
     expect(box.databaseExists()).to.equal(false);
+    // The hardening flags too, each named, with why a local stack lacks them.
+    const hardening = await box.cli('deploy', ['--kms-key', 'create', '--point-in-time-recovery']);
+    expectUsageError(
+      hardening,
+      /^Error: --point-in-time-recovery and --kms-key are for --target aws: a local stack is one SQLite file, backed up by copying it; a local stack's file is protected by its mode \(0600\), not by a key\.$/m,
+      2,
+    );
+    expect(box.databaseExists()).to.equal(false);
+  });
+
+  it('refuses a bad KMS key or reserved concurrency on --target aws before asking AWS anything: exit 2', async () => {
+    for (const [args, message] of [
+      [['--kms-key', 'alias/mine'], /--kms-key must be empty, "create", or a KMS key ARN/],
+      [['--aggregation-reserved-concurrency', '2'], /from 0 to 1/],
+      [['--storing-max-concurrency', '1'], /from 2 to 1000/],
+    ] as const) {
+      const result = await box.cli('deploy', [...args, '--region', 'eu-west-1'], { target: 'aws' });
+      expectUsageError(result, message, 2);
+    }
   });
 
   it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {

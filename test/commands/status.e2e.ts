@@ -32,6 +32,7 @@ describe('commands/status', function () {
       queue: null,
       eventsStored: null,
       lastAggregation: null,
+      failedAggregations: null,
     });
     const human = await box.cli('status', ['--stack-name', 'later']);
     expect(human.code).to.equal(0);
@@ -43,7 +44,12 @@ describe('commands/status', function () {
   it('after a stream: events stored, empty queue, no aggregation yet; then the last aggregation', async () => {
     await box.cli('deploy');
     const deployed = JSON.parse((await box.cli('status', ['--json'])).stdout);
-    expect(deployed).to.include({ deployed: true, eventsStored: 0, lastAggregation: null });
+    expect(deployed).to.include({
+      deployed: true,
+      eventsStored: 0,
+      lastAggregation: null,
+      failedAggregations: 0,
+    });
     expect(deployed.parameters).to.deep.equal(DEFAULT_PARAMETERS);
     expect(deployed.createdAt).to.be.a('string');
     expect(deployed.nextScheduledRun).to.be.a('string');
@@ -75,6 +81,7 @@ describe('commands/status', function () {
     expect(result.stdout).to.match(new RegExp(`│ Events stored\\s+│ ${total(expectedCounts(file))}\\s+│`));
     expect(result.stdout).to.match(/│ Last aggregation\s+│ never\s+│/);
     expect(result.stdout).to.match(/│ Schedule\s+│ off\s+│/);
+    expect(result.stdout).to.match(/│ Failed aggregations\s+│ 0 scheduled runs in the last 14 days\s+│/);
     expect(result.stdout).to.match(/│ ScheduleEnabled\s+│ false\s+│/);
   });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { UsageError } from '../../src/core/errors.js';
 import {
   DEFAULT_PARAMETERS,
+  defaultParameters,
   INTEGER_RULES,
   resolveParameters,
   type StackParameters,
@@ -58,6 +59,8 @@ describe('core/parameters', () => {
       WindowMinutes: '--window-minutes',
       EventTtlMinutes: '--event-ttl',
       LogRetentionDays: '--log-retention-days',
+      StoringMaximumConcurrency: '--storing-max-concurrency',
+      AggregationReservedConcurrency: '--aggregation-reserved-concurrency',
     };
 
     for (const [name, flag] of Object.entries(flags) as Array<[keyof typeof INTEGER_RULES, string]>) {
@@ -85,6 +88,17 @@ describe('core/parameters', () => {
       expect(() => validateParameters(params({ MessageRetentionSeconds: 60 }))).not.to.throw();
       expect(() => validateParameters(params({ MessageRetentionSeconds: 1_209_600 }))).not.to.throw();
       expect(() => validateParameters(params({ WindowMinutes: 1, EventTtlMinutes: 1 }))).not.to.throw();
+    });
+
+    it('bounds the AWS concurrency settings as Lambda does: a mapping at 2 or more, a reservation of 0 or 1', () => {
+      expect(INTEGER_RULES.StoringMaximumConcurrency).to.include({ min: 2, max: 1000 });
+      expect(INTEGER_RULES.AggregationReservedConcurrency).to.include({ min: 0, max: 1 });
+      expect(defaultParameters('aws')).to.include({
+        StoringMaximumConcurrency: 5,
+        AggregationReservedConcurrency: 0,
+        PointInTimeRecovery: false,
+        KmsKey: '',
+      });
     });
 
     it('rejects a number given as a string', () => {
@@ -130,6 +144,37 @@ describe('core/parameters', () => {
       expect(rejection({ ScheduleExpression: 'rate(1 minutes)' }).message).to.include('rate(1 minute)');
       rejection({ ScheduleExpression: 'every minute' });
       expect(() => validateParameters(params({ ScheduleExpression: 'cron(0/5 * * * ? *)' }))).not.to.throw();
+    });
+  });
+
+  describe('KmsKey', () => {
+    const kms = (KmsKey: string) => () => validateParameters({ ...params(), KmsKey });
+
+    it('takes empty (AWS-owned keys), "create" (a key of the stack) or a key ARN, in any partition', () => {
+      for (const ok of [
+        '',
+        'create',
+        'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      ])
+        expect(kms(ok), ok).not.to.throw();
+    });
+
+    it("refuses an alias, a key id alone, another service's ARN or text around an ARN, naming --kms-key", () => {
+      for (const bad of [
+        'alias/mine',
+        '1234abcd-12ab-34cd-56ef-1234567890ab',
+        'arn:aws:kms:eu-west-1:123456789012:alias/mine',
+        'arn:aws:sqs:eu-west-1:123456789012:key/x',
+        ' create',
+        'arn:aws:kms:eu-west-1:123456789012:key/x\nmore',
+        'Create',
+      ]) {
+        expect(kms(bad), JSON.stringify(bad)).to.throw(
+          UsageError,
+          /^--kms-key must be empty, "create", or a KMS key ARN/,
+        );
+      }
     });
   });
 

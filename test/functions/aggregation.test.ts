@@ -1,12 +1,32 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { ScheduledEvent } from 'aws-lambda';
 import { expect } from 'chai';
+import type { OutgoingEvent, SensorEvent } from '../../src/core/event.js';
+import type { EventRepository } from '../../src/core/repositories.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 import { createAggregationHandler, parseAggregationConfig } from '../../src/functions/aggregation.js';
 import { createStoringHandler } from '../../src/functions/storing.js';
 import {
   DynamoEventRepository,
   DynamoSnapshotRepository,
 } from '../../src/targets/aws/dynamo-repositories.js';
-import { type LocalDynamo, sensorEvent, sqsEvent, startDynalite } from '../../testkit/aws/dynalite.js';
+import { LocalTarget } from '../../src/targets/local/local-target.js';
+import {
+  type LocalDynamo,
+  sensorEvent,
+  sqsEvent,
+  startDynalite,
+  storedEvent,
+} from '../../testkit/aws/dynalite.js';
+import { fakeClock } from '../../testkit/clock.js';
+import { makeTempDir, removeTempDir } from '../../testkit/local.js';
+
+const run = promisify(execFile);
 
 const T = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
 const MINUTE = 60_000;
@@ -121,5 +141,158 @@ describe('aggregation function (dynalite)', () => {
     const snapshot = await aggregation()();
     expect(snapshot).to.deep.include({ total: 0, counties: [] });
     expect(await snapshots().latestSnapshot()).to.deep.equal(snapshot);
+  });
+});
+
+/**
+ * Two aggregations at once (the schedule's and `sensorpipe aggregate`, or two schedules' runs) must
+ * never leave a wrong snapshot: the one kept is the run with the newest `now`, whole, whatever order
+ * the runs write in. The conditional snapshot write ensures it on both targets; these race many runs
+ * with different times, writing in an order where the newest run is not the last to write.
+ */
+describe('aggregation function, concurrent runs', () => {
+  /** 400 events over 20 minutes, at uneven times and counties (a fixed pseudo-random sequence). */
+  const EVENTS: SensorEvent[] = (() => {
+    let seed = 20_261_201;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const counties = ['Albany', 'Bronx', 'Cayuga', 'Delaware', 'Erie', 'Fulton', 'Genesee'];
+    return Array.from({ length: 400 }, () =>
+      sensorEvent(T - 20 * MINUTE + Math.floor(next() * 20 * MINUTE), counties[Math.floor(next() * 7)]!),
+    );
+  })();
+  /** Run times 25 s apart over 5 minutes: each run's window differs from the others'. */
+  const NOWS = Array.from({ length: 12 }, (_, i) => T - 5 * MINUTE + i * 25_000 + 500);
+  /** The order in which the runs write: the newest (11) third, so 9 older runs write after it. */
+  const WRITE_ORDER = [4, 9, 11, 0, 7, 2, 10, 5, 1, 8, 3, 6];
+
+  /** What a run at `now` must write, computed here from the events: (now - 5 min, now], by count then name. */
+  function expectedSnapshot(now: number): Snapshot {
+    const counts = new Map<string, number>();
+    for (const e of EVENTS)
+      if (e.time > now - 5 * MINUTE && e.time <= now) counts.set(e.county, (counts.get(e.county) ?? 0) + 1);
+    const counties = [...counts]
+      .map(([county, count]) => ({ county, count }))
+      .sort((a, b) => b.count - a.count || a.county.localeCompare(b.county));
+    return {
+      updated: new Date(now).toISOString(),
+      windowStart: new Date(now - 5 * MINUTE).toISOString(),
+      windowEnd: new Date(now).toISOString(),
+      windowMinutes: 5,
+      total: counties.reduce((sum, c) => sum + c.count, 0),
+      counties,
+    };
+  }
+
+  it('the runs differ: every one of them counts a different window', () => {
+    const totals = NOWS.map((now) => JSON.stringify(expectedSnapshot(now).counties));
+    expect(new Set(totals).size).to.equal(NOWS.length);
+    expect(WRITE_ORDER.slice().sort((a, b) => a - b)).to.deep.equal(NOWS.map((_, i) => i));
+  });
+
+  describe('on DynamoDB (dynalite)', () => {
+    let dynamo: LocalDynamo;
+    before(async () => {
+      dynamo = await startDynalite();
+    });
+    after(async () => {
+      await dynamo.close();
+    });
+
+    it("keeps the newest run's snapshot, whole, though 9 older runs write after it", async () => {
+      const tables = await dynamo.createTables();
+      // A few partitions at a time per run, so that the runs share the client's 50 sockets.
+      const events = new DynamoEventRepository(dynamo.documents, tables.eventsTable, { readConcurrency: 4 });
+      await events.putEvents(
+        EVENTS.map((e) => storedEvent(e.time, e.county, e.data as Record<string, string>)),
+      );
+      // Each run counts at once, then waits its turn to write: the turn WRITE_ORDER gives it.
+      const turnOf = (run: number) => WRITE_ORDER.indexOf(run);
+      const runs = NOWS.map((now, run) => {
+        const delayed: EventRepository = {
+          putEvents: (items) => events.putEvents(items),
+          countByCounty: async (window) => {
+            const counts = await events.countByCounty(window);
+            await sleep(40 * turnOf(run));
+            return counts;
+          },
+        };
+        return createAggregationHandler({
+          events: delayed,
+          snapshots: new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable),
+          windowMinutes: 5,
+          now: () => now,
+          log: () => {},
+        });
+      });
+      const written = await Promise.all(runs.map((handler) => handler()));
+      for (const [run, snapshot] of written.entries()) {
+        expect(snapshot, `run ${run}`).to.deep.equal(expectedSnapshot(NOWS[run]!));
+      }
+      const kept = await new DynamoSnapshotRepository(
+        dynamo.documents,
+        tables.aggregatesTable,
+      ).latestSnapshot();
+      expect(kept).to.deep.equal(expectedSnapshot(NOWS.at(-1)!));
+    });
+  });
+
+  describe('on the local target (one process per run, each on its own connection)', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = makeTempDir();
+    });
+    afterEach(() => {
+      removeTempDir(dir);
+    });
+
+    it("keeps the newest run's snapshot, whole, though older runs write after it", async function () {
+      this.timeout(60_000);
+      const stack = 'race';
+      const clock = fakeClock(T);
+      const target = new LocalTarget({ dataDir: dir, stackName: stack, clock });
+      await target.deploy({ ScheduleEnabled: false });
+      const session = await target.openStream();
+      const outgoing: OutgoingEvent[] = EVENTS.map(({ data, ...e }) => ({
+        ...e,
+        dataJson: JSON.stringify(data),
+      }));
+      expect((await session.sender.send(outgoing)).sent).to.equal(EVENTS.length);
+      await session.finish();
+      await target.close();
+
+      // Six runs; the newest writes second, and four older ones after it.
+      const chosen = [0, 3, 5, 8, 10, 11];
+      const order = [8, 11, 0, 10, 3, 5];
+      const script = fileURLToPath(new URL('../../testkit/local-aggregation.ts', import.meta.url));
+      const go = path.join(dir, 'go');
+      const running = chosen.map((run) => {
+        const ready = path.join(dir, `ready-${run}`);
+        const delay = 150 * order.indexOf(run);
+        const child = run_(script, [dir, stack, String(NOWS[run]), String(delay), ready, go]);
+        return { run, ready, child };
+      });
+      const deadline = Date.now() + 30_000;
+      while (!running.every((r) => fs.existsSync(r.ready))) {
+        if (Date.now() > deadline) expect.fail('the aggregation processes did not start');
+        await sleep(20);
+      }
+      fs.writeFileSync(go, '');
+      for (const { run, child } of running) {
+        expect(JSON.parse((await child).stdout), `run ${run}`).to.deep.equal(expectedSnapshot(NOWS[run]!));
+      }
+      const reader = new LocalTarget({ dataDir: dir, stackName: stack, clock });
+      try {
+        expect(await reader.latestSnapshot()).to.deep.equal(expectedSnapshot(NOWS[11]!));
+      } finally {
+        await reader.close();
+      }
+    });
+
+    function run_(script: string, args: string[]) {
+      return run(process.execPath, ['--import', 'tsx', script, ...args], { timeout: 30_000 });
+    }
   });
 });

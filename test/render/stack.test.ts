@@ -26,6 +26,7 @@ const statusBase: StackStatus = {
   eventsStored: 12_345,
   lastAggregation: null,
   nextScheduledRun: '2025-01-01T12:31:00.000Z',
+  failedAggregations: 0,
   details: { kind: 'local' },
 };
 
@@ -132,6 +133,7 @@ describe('render/stack', () => {
       expect(value('Events stored')).to.equal('12,345');
       expect(value('Last aggregation')).to.equal('never');
       expect(value('Schedule')).to.include('rate(1 minute), next run 2025-01-01T12:31:00.000Z');
+      expect(value('Failed aggregations')).to.equal('0 scheduled runs in the last 14 days');
       expect(value('WindowMinutes')).to.equal('5');
       expect(value('BatchSize')).to.equal('100');
     });
@@ -158,6 +160,24 @@ describe('render/stack', () => {
       expect(value('Dead letters')).to.equal('2 (oldest sent 42s ago)');
       expect(value('Last aggregation')).to.equal('2025-01-01T12:29:00.000Z');
       expect(value('Schedule')).to.equal('off');
+    });
+
+    it('shows the failed scheduled aggregations: approximate on AWS, where the failure queue keeps them', () => {
+      const aws: StackStatus = {
+        ...statusBase,
+        target: 'aws',
+        failedAggregations: 3,
+        details: { kind: 'aws', stackStatus: 'UPDATE_COMPLETE', outputs: {} },
+      };
+      const value = (status: StackStatus, key: string) =>
+        tableRows(renderStatus(status, ref)).find((r) => r[0] === key)?.[1];
+      expect(value(aws, 'Failed aggregations')).to.equal(
+        '3 (approx.) scheduled runs in the last 14 days, kept in AggregationFailureQueueUrl',
+      );
+      expect(value({ ...aws, failedAggregations: null }, 'Failed aggregations')).to.equal('-');
+      expect(value({ ...statusBase, failedAggregations: 2 }, 'Failed aggregations')).to.equal(
+        '2 scheduled runs in the last 14 days',
+      );
     });
   });
 });

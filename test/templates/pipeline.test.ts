@@ -6,10 +6,16 @@ import {
   PARAMETER_NAMES,
   PARAMETERS,
   type ParameterDefinition,
+  parameterNames,
 } from '../../src/core/parameters.js';
 import { AGGREGATE_ATTRIBUTES, EVENT_ATTRIBUTES } from '../../src/targets/aws/keys.js';
 import { CODE_PLACEHOLDERS, loadTemplate } from '../../src/targets/aws/template.js';
-import { type ParsedTemplate, parseTemplate, type TemplateResource } from '../../testkit/template-parser.js';
+import {
+  type ParsedTemplate,
+  parseTemplate,
+  resolveTemplate,
+  type TemplateResource,
+} from '../../testkit/template-parser.js';
 
 /** The published CloudFormation resource schemas, as far as these checks read them. */
 interface SpecType {
@@ -52,6 +58,10 @@ const RESOURCE_ATTRIBUTES = new Set([
 ]);
 
 type Json = Record<string, unknown>;
+
+/** Where the template names the customer-managed key: the stack's own, or the one KmsKey names. */
+const KEY = { 'Fn::If': ['KmsKeyIsCreated', { 'Fn::GetAtt': ['EncryptionKey', 'Arn'] }, { Ref: 'KmsKey' }] };
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -96,6 +106,22 @@ function referencedResources(value: unknown, template: ParsedTemplate): string[]
   return ids.filter((id) => id in template.Resources);
 }
 
+/** The names one intrinsic refers to (Ref, GetAtt, Sub), resources and parameters alike. */
+function referencedIds(node: unknown): string[] {
+  const fn = intrinsicOf(node);
+  if (!fn) return [];
+  const [name, arg] = fn;
+  if (name === 'Ref' && typeof arg === 'string') return [arg];
+  if (name === 'Fn::GetAtt' && Array.isArray(arg)) return [String(arg[0])];
+  if (name === 'Fn::Sub') {
+    const [text, variables] = Array.isArray(arg) ? [arg[0], arg[1] as Json] : [arg, {}];
+    return subNames(String(text))
+      .map((n) => n.split('.')[0]!)
+      .filter((n) => !(n in variables));
+  }
+  return [];
+}
+
 function resourcesOfType(template: ParsedTemplate, type: string): [string, TemplateResource][] {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
@@ -114,6 +140,7 @@ interface Statement {
   Sid?: string;
   Effect: string;
   Principal?: unknown;
+  NotPrincipal?: unknown;
   Action?: unknown;
   NotAction?: unknown;
   Resource?: unknown;
@@ -121,13 +148,29 @@ interface Statement {
   Condition?: unknown;
 }
 
-/** Every policy statement of the template, with where it is and whether it is a trust policy. */
-function statements(template: ParsedTemplate): { id: string; trust: boolean; statement: Statement }[] {
-  const out: { id: string; trust: boolean; statement: Statement }[] = [];
-  const add = (id: string, trust: boolean, document: unknown) => {
+interface FoundStatement {
+  id: string;
+  trust: boolean;
+  /** A KMS key's policy: its Resource "*" is the key itself. */
+  keyPolicy: boolean;
+  statement: Statement;
+}
+
+/**
+ * Every policy statement of the template, with where it is and whether it is a trust policy or a
+ * key policy. A statement under `Fn::If` counts with each branch that is one (not AWS::NoValue).
+ */
+function statements(template: ParsedTemplate): FoundStatement[] {
+  const out: FoundStatement[] = [];
+  const add = (id: string, trust: boolean, document: unknown, keyPolicy = false) => {
     expect(isObject(document), `${id}: a policy document is an object`).to.equal(true);
-    for (const statement of asArray((document as Json).Statement)) {
-      out.push({ id, trust, statement: statement as Statement });
+    for (const entry of asArray((document as Json).Statement)) {
+      const fn = intrinsicOf(entry);
+      const branches = fn?.[0] === 'Fn::If' ? (fn[1] as unknown[]).slice(1) : [entry];
+      for (const statement of branches) {
+        if (intrinsicOf(statement)?.[1] === 'AWS::NoValue') continue;
+        out.push({ id, trust, keyPolicy, statement: statement as Statement });
+      }
     }
   };
   for (const [id, resource] of Object.entries(template.Resources)) {
@@ -140,8 +183,29 @@ function statements(template: ParsedTemplate): { id: string; trust: boolean; sta
       add(id, false, p.PolicyDocument);
     }
     if (resource.Type === 'AWS::SQS::QueuePolicy') add(id, false, p.PolicyDocument);
+    if (resource.Type === 'AWS::KMS::Key') add(id, false, p.KeyPolicy, true);
   }
   return out;
+}
+
+/**
+ * KMS's default key policy statement: the account (its root principal) may do anything with the
+ * key, which means that IAM policies in the account decide who does what; without it, nobody could
+ * administer the key but through its policy. The only action wildcard allowed.
+ */
+function isAccountKeyAdministration({ keyPolicy, statement }: FoundStatement): boolean {
+  const principal = isObject(statement.Principal) ? statement.Principal : {};
+  return (
+    keyPolicy &&
+    statement.Effect === 'Allow' &&
+    statement.Action === 'kms:*' &&
+    statement.Resource === '*' &&
+    statement.Condition === undefined &&
+    Object.keys(principal).length === 1 &&
+    JSON.stringify(principal.AWS) ===
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+      JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' })
+  );
 }
 
 /** The standard deny of any request not sent over TLS: the one statement allowed a wildcard. */
@@ -381,10 +445,19 @@ describe('templates/pipeline.yaml', () => {
   });
 
   describe('parameters', () => {
-    it('are the core parameters, with the same defaults, plus LambdaRuntime and LogRetentionDays', () => {
+    it('are the core parameters, with the same defaults, plus the AWS-only ones', () => {
       const parameters = template.Parameters!;
+      const awsOnly = parameterNames('aws').filter((name) => !(name in DEFAULT_PARAMETERS));
+      expect(awsOnly).to.deep.equal([
+        'LambdaRuntime',
+        'LogRetentionDays',
+        'StoringMaximumConcurrency',
+        'AggregationReservedConcurrency',
+        'PointInTimeRecovery',
+        'KmsKey',
+      ]);
       expect(Object.keys(parameters).sort()).to.deep.equal(
-        [...Object.keys(DEFAULT_PARAMETERS), 'LambdaRuntime', 'LogRetentionDays'].sort(),
+        [...Object.keys(DEFAULT_PARAMETERS), ...awsOnly].sort(),
       );
       for (const [name, value] of Object.entries(DEFAULT_PARAMETERS)) {
         const parameter = parameters[name]!;
@@ -408,7 +481,15 @@ describe('templates/pipeline.yaml', () => {
         expect(String(p.Description).toLowerCase(), name).to.include(d.description.toLowerCase());
         if (d.type === 'integer') expect([p.MinValue, p.MaxValue], name).to.deep.equal([d.min, d.max]);
         if (d.type !== 'boolean') expect(p.AllowedValues, name).to.deep.equal(d.allowed);
+        if (d.type === 'text') expect(p.AllowedPattern, name).to.equal(d.pattern?.regex.source);
       }
+    });
+
+    it("keep today's stacks as they are: AWS-owned keys, no point-in-time recovery, no reserved concurrency", () => {
+      expect(template.Parameters!.KmsKey).to.include({ Type: 'String', Default: '' });
+      expect(template.Parameters!.PointInTimeRecovery).to.include({ Default: 'false' });
+      expect(template.Parameters!.AggregationReservedConcurrency).to.include({ Default: 0 });
+      expect(template.Parameters!.StoringMaximumConcurrency).to.include({ Default: 5, MinValue: 2 });
     });
 
     it('bound the integers as the core does', () => {
@@ -431,17 +512,23 @@ describe('templates/pipeline.yaml', () => {
   });
 
   describe('IAM', () => {
-    it('has no wildcard action, resource or principal but in the TLS deny of the queue policies', () => {
+    it('has no wildcard action, resource or principal but in the TLS deny of the queue policies and a key policy', () => {
       const all = statements(template);
       expect(all.length).to.be.greaterThan(5);
       const tlsDenies = all.filter(({ statement }) => isTlsDeny(statement));
       expect(tlsDenies.map(({ id }) => id).sort()).to.deep.equal(['DeadLetterQueuePolicy', 'QueuePolicy']);
-      for (const { id, statement } of all) {
+      const administration = all.filter(isAccountKeyAdministration);
+      expect(administration.map(({ id }) => id)).to.deep.equal(['EncryptionKey']);
+      for (const found of all) {
+        const { id, statement, keyPolicy } = found;
         const { Condition: _condition, ...rest } = statement;
-        const checked = isTlsDeny(statement) ? { Resource: rest.Resource } : rest;
+        let checked: Partial<Statement> = isTlsDeny(statement) ? { Resource: rest.Resource } : rest;
+        // In a key policy, Resource "*" is the key the policy belongs to, and nothing else.
+        if (keyPolicy) checked = isAccountKeyAdministration(found) ? {} : { ...checked, Resource: undefined };
         expect(hasWildcard(checked), `${id} ${JSON.stringify(statement)}`).to.equal(false);
         expect(statement.NotAction, id).to.equal(undefined);
         expect(statement.NotResource, id).to.equal(undefined);
+        expect(statement.NotPrincipal, id).to.equal(undefined);
       }
     });
 
@@ -457,13 +544,33 @@ describe('templates/pipeline.yaml', () => {
       expect(isTlsDeny({ ...deny, Action: '*' })).to.equal(false);
       expect(isTlsDeny({ ...deny, Condition: { Bool: { 'aws:SecureTransport': 'true' } } })).to.equal(false);
       expect(isTlsDeny({ ...deny, Condition: undefined })).to.equal(false);
+      const administration = {
+        id: 'K',
+        trust: false,
+        keyPolicy: true,
+        statement: {
+          Effect: 'Allow',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+          Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+      };
+      expect(isAccountKeyAdministration(administration)).to.equal(true);
+      expect(isAccountKeyAdministration({ ...administration, keyPolicy: false })).to.equal(false);
+      for (const other of [{ Principal: '*' }, { Principal: { AWS: '*' } }, { Action: '*' }]) {
+        const statement = { ...administration.statement, ...other };
+        expect(isAccountKeyAdministration({ ...administration, statement }), JSON.stringify(other)).to.equal(
+          false,
+        );
+      }
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
       expect(hasWildcard({ Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::b/*' } })).to.equal(true);
     });
 
-    it('grants only on resources of this stack', () => {
-      for (const { id, trust, statement } of statements(template)) {
-        if (trust || statement.Effect !== 'Allow') continue;
+    it('grants only on resources of this stack (or the key KmsKey names)', () => {
+      for (const { id, trust, keyPolicy, statement } of statements(template)) {
+        if (trust || keyPolicy || statement.Effect !== 'Allow') continue;
         const resources = asArray(statement.Resource);
         expect(resources.length, id).to.be.greaterThan(0);
         for (const resource of resources) {
@@ -498,6 +605,11 @@ describe('templates/pipeline.yaml', () => {
       for (const { id, trust, statement } of statements(template)) {
         if (id !== roleId || trust) continue;
         expect(statement.Effect).to.equal('Allow');
+        // The key the stack creates, or the one KmsKey names (the grant exists only with a key).
+        if (JSON.stringify(statement.Resource) === JSON.stringify(KEY)) {
+          out.KmsKey = [...(out.KmsKey ?? []), ...asArray(statement.Action).map(String)].sort();
+          continue;
+        }
         for (const resource of asArray(statement.Resource)) {
           const [target] = referencedResources(resource, template);
           out[target!] = [...(out[target!] ?? []), ...asArray(statement.Action).map(String)].sort();
@@ -516,6 +628,7 @@ describe('templates/pipeline.yaml', () => {
         ],
         EventsTable: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
         StoringLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        KmsKey: ['kms:Decrypt'],
       });
     });
 
@@ -524,7 +637,34 @@ describe('templates/pipeline.yaml', () => {
         EventsTable: ['dynamodb:Query'],
         AggregatesTable: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         AggregationLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        AggregationFailureQueue: ['sqs:SendMessage'],
+        KmsKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
       });
+    });
+
+    it('uses a customer-managed key only through SQS and DynamoDB, and only when KmsKey names one', () => {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings
+      const services = ['sqs.${AWS::Region}.amazonaws.com', 'dynamodb.${AWS::Region}.amazonaws.com'];
+      const keyStatements = (t: ParsedTemplate) =>
+        statements(t).filter(({ statement }) =>
+          asArray(statement.Action).some((a) => String(a).startsWith('kms:')),
+        );
+      for (const { statement } of keyStatements(template).filter((s) => !s.keyPolicy)) {
+        expect(statement.Condition).to.deep.equal({
+          StringEquals: { 'kms:ViaService': services.map((text) => ({ 'Fn::Sub': text })) },
+        });
+      }
+      expect(keyStatements(resolveTemplate(template))).to.deep.equal([]);
+      const created = keyStatements(resolveTemplate(template, { KmsKey: 'create' }));
+      expect(created.map((s) => [s.id, s.statement.Resource])).to.deep.include.members([
+        ['StoringRole', { 'Fn::GetAtt': ['EncryptionKey', 'Arn'] }],
+        ['AggregationRole', { 'Fn::GetAtt': ['EncryptionKey', 'Arn'] }],
+      ]);
+      const named = keyStatements(resolveTemplate(template, { KmsKey: KEY_ARN }));
+      expect(named.map((s) => [s.id, s.statement.Resource])).to.deep.equal([
+        ['StoringRole', { Ref: 'KmsKey' }],
+        ['AggregationRole', { Ref: 'KmsKey' }],
+      ]);
     });
 
     it('gives each function its own role', () => {
@@ -538,10 +678,27 @@ describe('templates/pipeline.yaml', () => {
   describe('queues', () => {
     it('are encrypted, deleted with the stack, and deny requests not sent over TLS', () => {
       const queues = resourcesOfType(template, 'AWS::SQS::Queue');
-      expect(queues.map(([id]) => id).sort()).to.deep.equal(['DeadLetterQueue', 'Queue']);
+      expect(queues.map(([id]) => id).sort()).to.deep.equal([
+        'AggregationFailureQueue',
+        'DeadLetterQueue',
+        'Queue',
+      ]);
       const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy');
+      const defaults = resolveTemplate(template);
+      const created = resolveTemplate(template, { KmsKey: 'create' });
+      const named = resolveTemplate(template, { KmsKey: KEY_ARN });
       for (const [id, queue] of queues) {
-        expect(queue.Properties!.SqsManagedSseEnabled, id).to.equal(true);
+        // SQS-managed keys by default; the customer-managed key when KmsKey names one.
+        expect(defaults.Resources[id]!.Properties, id).to.deep.include({ SqsManagedSseEnabled: true });
+        expect(defaults.Resources[id]!.Properties, id).to.not.have.property('KmsMasterKeyId');
+        expect(created.Resources[id]!.Properties, id).to.deep.include({
+          SqsManagedSseEnabled: false,
+          KmsMasterKeyId: { 'Fn::GetAtt': ['EncryptionKey', 'Arn'] },
+        });
+        expect(named.Resources[id]!.Properties, id).to.deep.include({
+          SqsManagedSseEnabled: false,
+          KmsMasterKeyId: { Ref: 'KmsKey' },
+        });
         expect(queue.DeletionPolicy, id).to.equal('Delete');
         const own = policies.filter(([, p]) =>
           asArray(p.Properties!.Queues).some((q) => JSON.stringify(q) === JSON.stringify({ Ref: id })),
@@ -550,7 +707,9 @@ describe('templates/pipeline.yaml', () => {
         const document = own[0]![1].Properties!.PolicyDocument as Json;
         const denies = asArray(document.Statement).filter((s) => isTlsDeny(s as Statement)) as Statement[];
         expect(denies, `${id} denies insecure transport`).to.have.length(1);
-        expect(denies[0]!.Resource).to.deep.equal({ 'Fn::GetAtt': [id, 'Arn'] });
+        expect(asArray(denies[0]!.Resource), id).to.deep.include({ 'Fn::GetAtt': [id, 'Arn'] });
+        // A policy's deny covers the queues it is applied to, and only those.
+        expect(asArray(denies[0]!.Resource)).to.have.length(asArray(own[0]![1].Properties!.Queues).length);
       }
     });
 
@@ -570,7 +729,7 @@ describe('templates/pipeline.yaml', () => {
   describe('tables', () => {
     it('keep raw events on demand under pk/sk with a TTL on expiresAt', () => {
       expect(template.Resources.EventsTable!.DeletionPolicy).to.equal('Delete');
-      expect(props(template, 'EventsTable')).to.deep.equal({
+      expect(props(resolveTemplate(template), 'EventsTable')).to.deep.equal({
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [
           { AttributeName: EVENT_ATTRIBUTES.pk, AttributeType: 'S' },
@@ -581,25 +740,58 @@ describe('templates/pipeline.yaml', () => {
           { AttributeName: EVENT_ATTRIBUTES.sk, KeyType: 'RANGE' },
         ],
         TimeToLiveSpecification: { AttributeName: EVENT_ATTRIBUTES.expiresAt, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
       });
     });
 
     it('keep snapshots on demand by name', () => {
       expect(template.Resources.AggregatesTable!.DeletionPolicy).to.equal('Delete');
-      expect(props(template, 'AggregatesTable')).to.deep.equal({
+      expect(props(resolveTemplate(template), 'AggregatesTable')).to.deep.equal({
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [{ AttributeName: AGGREGATE_ATTRIBUTES.name, AttributeType: 'S' }],
         KeySchema: [{ AttributeName: AGGREGATE_ATTRIBUTES.name, KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
       });
     });
 
+    it('keep 35 days of point-in-time recovery, both of them, with PointInTimeRecovery', () => {
+      const on = resolveTemplate(template, { PointInTimeRecovery: 'true' });
+      for (const id of ['EventsTable', 'AggregatesTable']) {
+        expect(props(on, id).PointInTimeRecoverySpecification, id).to.deep.equal({
+          PointInTimeRecoveryEnabled: true,
+        });
+      }
+    });
+
+    it('are encrypted with AWS-owned keys by default, and with the customer-managed key when KmsKey names one', () => {
+      for (const id of ['EventsTable', 'AggregatesTable']) {
+        expect(props(resolveTemplate(template), id), id).to.not.have.property('SSESpecification');
+        for (const [value, key] of [
+          ['create', { 'Fn::GetAtt': ['EncryptionKey', 'Arn'] }],
+          [KEY_ARN, { Ref: 'KmsKey' }],
+        ] as const) {
+          expect(props(resolveTemplate(template, { KmsKey: value }), id).SSESpecification, id).to.deep.equal({
+            SSEEnabled: true,
+            SSEType: 'KMS',
+            KMSMasterKeyId: key,
+          });
+        }
+      }
+    });
+
     it('leave nothing behind: every stateful resource is deleted with the stack', () => {
+      const stateful = ['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::Logs::LogGroup', 'AWS::KMS::Key'];
+      let seen = 0;
       for (const [id, resource] of Object.entries(template.Resources)) {
-        if (['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::Logs::LogGroup'].includes(resource.Type)) {
+        if (stateful.includes(resource.Type)) {
+          seen++;
           expect(resource.DeletionPolicy, id).to.equal('Delete');
           expect(resource.UpdateReplacePolicy, id).to.equal('Delete');
         }
       }
+      expect(seen).to.equal(8);
+      // KMS waits at least 7 days before it deletes a key; the stack's key waits no longer.
+      expect(props(template, 'EncryptionKey').PendingWindowInDays).to.equal(7);
     });
   });
 
@@ -647,9 +839,12 @@ describe('templates/pipeline.yaml', () => {
       for (const f of functions) {
         const group = template.Resources[f.logGroup]!;
         expect(group.DeletionPolicy, f.logGroup).to.equal('Delete');
-        expect(group.Properties).to.deep.equal({
+        expect(resolveTemplate(template).Resources[f.logGroup]!.Properties).to.deep.equal({
           LogGroupName: { 'Fn::Sub': `/aws/lambda/\${AWS::StackName}-${f.suffix}` },
           RetentionInDays: { Ref: 'LogRetentionDays' },
+        });
+        expect(group.Properties!.KmsKeyId, f.logGroup).to.deep.equal({
+          'Fn::If': ['KmsKeyIsCustomerManaged', KEY, { Ref: 'AWS::NoValue' }],
         });
         expect(asArray(template.Resources[f.id]!.DependsOn), f.id).to.include(f.logGroup);
       }
@@ -668,7 +863,7 @@ describe('templates/pipeline.yaml', () => {
     });
 
     it('aggregate on a schedule that ScheduleEnabled turns on and off, invoked only by that rule', () => {
-      expect(template.Conditions).to.deep.equal({
+      expect(template.Conditions).to.deep.include({
         ScheduleIsEnabled: { 'Fn::Equals': [{ Ref: 'ScheduleEnabled' }, 'true'] },
       });
       const rules = resourcesOfType(template, 'AWS::Events::Rule');
@@ -691,6 +886,106 @@ describe('templates/pipeline.yaml', () => {
     });
   });
 
+  describe('hardening', () => {
+    /** The parameter values whose conditions change the resources: each alone, and all of them. */
+    const SCENARIOS: Record<string, Record<string, string | number>> = {
+      defaults: {},
+      'a key of the stack': { KmsKey: 'create' },
+      'a key of yours': { KmsKey: KEY_ARN },
+      'point-in-time recovery': { PointInTimeRecovery: 'true' },
+      'reserved concurrency': { AggregationReservedConcurrency: 1 },
+      'no schedule': { ScheduleEnabled: 'false' },
+      everything: { KmsKey: 'create', PointInTimeRecovery: 'true', AggregationReservedConcurrency: 1 },
+    };
+
+    for (const [name, values] of Object.entries(SCENARIOS)) {
+      it(`refers only to resources that exist, with ${name}`, () => {
+        const resolved = resolveTemplate(template, values);
+        const missing: string[] = [];
+        for (const [node, path] of walk({ Resources: resolved.Resources, Outputs: resolved.Outputs }, '')) {
+          const fn = intrinsicOf(node);
+          if (!fn) continue;
+          expect(fn[0], path).to.not.equal('Fn::If');
+          for (const id of referencedIds(node)) {
+            if (
+              !(id in resolved.Resources) &&
+              !(id in (template.Parameters ?? {})) &&
+              !PSEUDO_PARAMETERS.has(id)
+            )
+              missing.push(`${path}: ${id}`);
+          }
+        }
+        for (const [id, resource] of Object.entries(resolved.Resources)) {
+          for (const dependency of asArray(resource.DependsOn ?? [])) {
+            if (!(String(dependency) in resolved.Resources))
+              missing.push(`${id}: DependsOn ${String(dependency)}`);
+          }
+        }
+        expect(missing).to.deep.equal([]);
+      });
+    }
+
+    it('creates a key only for KmsKey "create": rotated yearly, administered through IAM, usable by CloudWatch Logs for the two log groups only', () => {
+      expect(resolveTemplate(template).Resources).to.not.have.property('EncryptionKey');
+      expect(resolveTemplate(template, { KmsKey: KEY_ARN }).Resources).to.not.have.property('EncryptionKey');
+      const key = resolveTemplate(template, { KmsKey: 'create' }).Resources.EncryptionKey!;
+      expect(key.Properties).to.deep.include({ EnableKeyRotation: true, PendingWindowInDays: 7 });
+      const policy = key.Properties!.KeyPolicy as { Statement: Statement[] };
+      expect(policy.Statement).to.have.length(2);
+      const logs = policy.Statement[1]!;
+      expect(logs.Principal).to.deep.equal({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+        Service: { 'Fn::Sub': 'logs.${AWS::Region}.amazonaws.com' },
+      });
+      expect(logs.Condition).to.deep.equal({
+        ArnEquals: {
+          'kms:EncryptionContext:aws:logs:arn': ['storing', 'aggregation'].map((suffix) => ({
+            'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${suffix}`,
+          })),
+        },
+      });
+      for (const [id, group] of resourcesOfType(template, 'AWS::Logs::LogGroup')) {
+        const name = (group.Properties!.LogGroupName as { 'Fn::Sub': string })['Fn::Sub'];
+        expect(JSON.stringify(logs.Condition), id).to.include(`log-group:${name}`);
+      }
+    });
+
+    it('keeps the failed runs of the aggregation: two retries, then its failure queue', () => {
+      const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+      expect(configs.map(([id]) => id)).to.deep.equal(['AggregationInvokeConfig']);
+      expect(configs[0]![1].Properties).to.deep.equal({
+        FunctionName: { Ref: 'AggregationFunction' },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 3600,
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': ['AggregationFailureQueue', 'Arn'] } },
+        },
+      });
+      expect(props(template, 'AggregationFailureQueue').MessageRetentionPeriod).to.equal(1_209_600);
+      expect(template.Outputs!.AggregationFailureQueueUrl!.Value).to.deep.equal({
+        Ref: 'AggregationFailureQueue',
+      });
+    });
+
+    it('reserves concurrency for the aggregation only when AggregationReservedConcurrency is not 0', () => {
+      expect(props(resolveTemplate(template), 'AggregationFunction')).to.not.have.property(
+        'ReservedConcurrentExecutions',
+      );
+      const reserved = resolveTemplate(template, { AggregationReservedConcurrency: 1 });
+      expect(props(reserved, 'AggregationFunction').ReservedConcurrentExecutions).to.deep.equal({
+        Ref: 'AggregationReservedConcurrency',
+      });
+      expect(props(reserved, 'StoringFunction')).to.not.have.property('ReservedConcurrentExecutions');
+    });
+
+    it("caps the storing function's queue trigger at StoringMaximumConcurrency", () => {
+      expect(props(template, 'StoringEventSourceMapping').ScalingConfig).to.deep.equal({
+        MaximumConcurrency: { Ref: 'StoringMaximumConcurrency' },
+      });
+    });
+  });
+
   it('outputs what the CLI reads back', () => {
     const outputs = template.Outputs!;
     expect(outputs).to.include.keys(
@@ -707,5 +1002,6 @@ describe('templates/pipeline.yaml', () => {
     expect(outputs.AggregatesTableName!.Value).to.deep.equal({ Ref: 'AggregatesTable' });
     expect(outputs.StoringFunctionName!.Value).to.deep.equal({ Ref: 'StoringFunction' });
     expect(outputs.AggregationFunctionName!.Value).to.deep.equal({ Ref: 'AggregationFunction' });
+    expect(outputs.AggregationFailureQueueUrl!.Value).to.deep.equal({ Ref: 'AggregationFailureQueue' });
   });
 });

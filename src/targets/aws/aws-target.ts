@@ -221,9 +221,9 @@ export class AwsTarget implements Target {
       const stack = await this.describe();
       if (!stack) return notDeployedStatus(this);
       const complete = stack.outputs.QueueUrl !== undefined;
-      const [queue, snapshot] = complete
-        ? await Promise.all([this.queueStatus(stack), this.latestSnapshot()])
-        : [null, undefined];
+      const [queue, snapshot, failedAggregations] = complete
+        ? await Promise.all([this.queueStatus(stack), this.latestSnapshot(), this.failedAggregations(stack)])
+        : [null, undefined, null];
       const parameters = parametersOf(stack.parameters);
       const next = parameters.ScheduleEnabled
         ? parseSchedule(parameters.ScheduleExpression).next(Date.now())
@@ -237,6 +237,7 @@ export class AwsTarget implements Target {
         queue,
         lastAggregation: snapshot?.updated ?? null,
         nextScheduledRun: Number.isFinite(next) ? new Date(next).toISOString() : null,
+        failedAggregations,
         details: { kind: 'aws', stackStatus: stack.status, outputs: stack.outputs },
       };
     });
@@ -263,9 +264,12 @@ export class AwsTarget implements Target {
     });
   }
 
-  async aggregate(): Promise<Snapshot> {
+  async aggregate(options: { signal?: AbortSignal } = {}): Promise<Snapshot> {
     return this.aws(async () =>
-      invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName')),
+      invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName'), {
+        clock: this.clock,
+        signal: options.signal,
+      }),
     );
   }
 
@@ -406,6 +410,17 @@ export class AwsTarget implements Target {
       oldestDeadLetterAgeSeconds: null,
       approximate: true,
     };
+  }
+
+  /**
+   * The failed scheduled runs Lambda keeps in the stack's failure queue (its on-failure
+   * destination): SQS's approximate depth. Null for a stack deployed without that queue.
+   */
+  private async failedAggregations(stack: StackInfo): Promise<number | null> {
+    const queueUrl = stack.outputs.AggregationFailureQueueUrl;
+    if (queueUrl === undefined) return null;
+    const depth = await approximateCounts(await this.env.sqs(), queueUrl, this.stackName);
+    return depth.visible + depth.inFlight;
   }
 
   /** Runs an AWS call, turning the failures a user fixes outside sensorpipe into one line. */

@@ -1,23 +1,44 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { OperationError } from '../../core/errors.js';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { EnvironmentError, OperationError } from '../../core/errors.js';
+import { backoffDelay, pause, type RetryPolicy } from '../../core/retry.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { oneLine } from '../../core/text.js';
+import { describeFailure, isThrottling } from './errors.js';
 
 /** The last lines of a function's log that a failed aggregate shows. */
 const LOG_TAIL_LINES = 10;
 
 /**
+ * How a throttled invoke is tried again, after the SDK's own retries of it (about 15 s) are used up.
+ * With a reserved concurrency of 1 (AggregationReservedConcurrency), a scheduled run holds the only
+ * slot for as long as it runs, up to the function's timeout of 60 s: 3 more tries, waits of up to
+ * 5, 10 and 20 s, cover that.
+ */
+export const THROTTLED_INVOKE_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 5_000, maxDelayMs: 20_000 };
+
+export interface InvokeOptions {
+  /** The waits between throttled tries. */
+  clock?: Clock;
+  /** Ctrl-C: ends a wait at once, with an InterruptedError. */
+  signal?: AbortSignal;
+  /** Uniform in [0, 1), the backoff's jitter. */
+  random?: () => number;
+  retry?: RetryPolicy;
+}
+
+/**
  * Runs the aggregation function synchronously and returns the snapshot it wrote. A function error
  * becomes an OperationError (exit 1) with the function's own message, and the tail of its log
- * (Lambda returns the last 4 KB with LogType Tail) as the lines that follow it.
+ * (Lambda returns the last 4 KB with LogType Tail) as the lines that follow it. An invoke that Lambda
+ * throttles is tried again a few times, then reported in one line (exit 4).
  */
 export async function invokeAggregation(
   client: Pick<LambdaClient, 'send'>,
   functionName: string,
+  options: InvokeOptions = {},
 ): Promise<Snapshot> {
-  const result = await client.send(
-    new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', LogType: 'Tail' }),
-  );
+  const result = await invokeThrottled(client, functionName, options);
   const payload = result.Payload ? Buffer.from(result.Payload).toString('utf8') : '';
   if (result.FunctionError) {
     let reason = payload;
@@ -46,6 +67,37 @@ export async function invokeAggregation(
     );
   }
   return snapshot;
+}
+
+async function invokeThrottled(
+  client: Pick<LambdaClient, 'send'>,
+  functionName: string,
+  options: InvokeOptions,
+): Promise<InvokeCommandOutput> {
+  const { clock = systemClock, signal, random, retry: policy = THROTTLED_INVOKE_RETRY } = options;
+  const started = clock.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.send(
+        new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', LogType: 'Tail' }),
+      );
+    } catch (error) {
+      if (!isThrottling(error)) throw error;
+      if (attempt >= policy.maxAttempts) {
+        const seconds = Math.round((clock.now() - started) / 1000);
+        throw new EnvironmentError(
+          `Lambda throttled the aggregation function ${functionName} (${describeFailure(error)}) ${attempt} times over ${seconds} s: another run holds its reserved concurrency, or the account's concurrent executions are all in use. Try again in a minute.`,
+          'AWS_THROTTLED',
+          { cause: error },
+        );
+      }
+      await pause(
+        backoffDelay(attempt, policy, random),
+        { clock, signal },
+        `Interrupted while waiting to invoke the aggregation function ${functionName} again (Lambda throttled it): no aggregation ran.`,
+      );
+    }
+  }
 }
 
 function logTail(logResult: string | undefined): string[] {

@@ -68,6 +68,12 @@ export function parametersYaml(): string {
     } else {
       lines.push('    Type: String', `    Default: ${JSON.stringify(d.default)}`);
       if (d.allowed) lines.push(`    AllowedValues: [${d.allowed.map((v) => JSON.stringify(v)).join(', ')}]`);
+      if (d.pattern) {
+        lines.push(
+          `    AllowedPattern: ${JSON.stringify(d.pattern.regex.source)}`,
+          `    ConstraintDescription: ${JSON.stringify(`Must be ${d.pattern.means}.`)}`,
+        );
+      }
     }
     lines.push(`    Description: ${JSON.stringify(description)}`);
   }

@@ -5,7 +5,7 @@ import { StackStateError, UsageError } from '../../core/errors.js';
 import { checkStackName } from '../../core/stack-name.js';
 
 /** Bump when the schema changes, and add the step to MIGRATIONS. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -66,6 +66,11 @@ const MIGRATIONS: Record<number, string> = {
       visible_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX queue_batches_visible ON queue_batches (visible_at);
+  `,
+  3: `
+    -- Scheduled aggregations that failed, when and why: what the AWS stack's failure queue keeps.
+    CREATE TABLE failed_aggregations (at INTEGER NOT NULL, error TEXT NOT NULL);
+    CREATE INDEX failed_aggregations_at ON failed_aggregations (at);
   `,
 };
 

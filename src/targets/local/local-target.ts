@@ -24,6 +24,7 @@ import type {
 } from '../target.js';
 import { notDeployedStatus, truncatedBody } from '../target.js';
 import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
+import { FailedAggregations } from './failed-aggregations.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 import { LocalRuntime } from './runtime.js';
@@ -158,6 +159,7 @@ export class LocalTarget implements Target {
       lastAggregation: (await snapshots.latestSnapshot())?.updated ?? null,
       nextScheduledRun:
         next === undefined || !Number.isFinite(next) ? null : new Date(Math.max(next, now)).toISOString(),
+      failedAggregations: new FailedAggregations(db).count(now),
       details: { kind: 'local' },
     };
   }

@@ -8,6 +8,7 @@ import type { AggregationTrigger } from '../../functions/aggregation.js';
 import type { FunctionLogEntry } from '../../functions/log.js';
 import { type Db, getMeta, setMeta, WriteTransactions } from './database.js';
 import { type BatchResult, invokeStoringFromQueue } from './event-source-mapping.js';
+import { FailedAggregations } from './failed-aggregations.js';
 import { scheduledEventAt } from './lambda-events.js';
 import { LocalFunctions } from './local-functions.js';
 import type { LocalQueue } from './queue.js';
@@ -63,6 +64,7 @@ export class LocalRuntime {
   private readonly transactions: WriteTransactions;
   private readonly functions: LocalFunctions;
   private readonly schedule: Schedule;
+  private readonly failedAggregations: FailedAggregations;
   private readonly listeners = new Set<RuntimeEvents>();
   private readonly counts: RuntimeTotals = { received: 0, stored: 0, failed: 0, aggregations: 0 };
   private running = false;
@@ -82,6 +84,7 @@ export class LocalRuntime {
   ) {
     this.transactions = new WriteTransactions(deps.db);
     this.schedule = parseSchedule(deps.parameters.ScheduleExpression);
+    this.failedAggregations = new FailedAggregations(deps.db);
     this.functions = new LocalFunctions({
       ...deps,
       log: (entry) => {
@@ -201,6 +204,8 @@ export class LocalRuntime {
   /**
    * Claims the schedule's due slot (compare-and-set in the database, so one process runs it) and
    * runs the aggregation. Missed slots are not replayed: the next run counts the window as of now.
+   * A run that fails is recorded in the stack, as Lambda keeps a failed scheduled invocation in the
+   * stack's failure queue (status counts them), and its error still goes to the caller.
    */
   async runScheduleIfDue(): Promise<boolean> {
     const { db, clock, parameters } = this.deps;
@@ -217,8 +222,16 @@ export class LocalRuntime {
       setMeta(db, 'schedule_next', String(next));
       return true;
     });
-    if (claimed) await this.aggregateNow(scheduledEventAt(now));
-    return claimed;
+    if (!claimed) return false;
+    try {
+      await this.aggregateNow(scheduledEventAt(now));
+    } catch (error) {
+      // Its own transaction: the run's was rolled back. What cannot write this (a full disk) fails
+      // the same way the run did, and the run's error is the one to report.
+      await this.withTransaction(() => this.failedAggregations.record(now, error)).catch(() => {});
+      throw error;
+    }
+    return true;
   }
 
   /**
@@ -294,6 +307,7 @@ export class LocalRuntime {
       await this.withTransaction(() => {
         queue.expire(now, parameters.MessageRetentionSeconds * 1000);
         events.expire(Math.floor(now / 1000));
+        this.failedAggregations.expire(now);
       });
     }
   }

@@ -1,6 +1,11 @@
 import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
@@ -96,6 +101,7 @@ describe('targets/aws/aws-target', function () {
       AggregationFunctionName: `${STACK}-aggregation`,
       QueueArn: 'arn:queue',
       DeadLetterQueueArn: 'arn:dlq',
+      AggregationFailureQueueUrl: await sqs.createQueue(),
     };
     now = Date.UTC(2026, 10, 28, 12, 0, 0);
     lambda = new LambdaClient({
@@ -325,6 +331,30 @@ describe('targets/aws/aws-target', function () {
       expect((error as unknown as { log: string[] }).log).to.deep.equal(log);
     });
 
+    it('counts the failed scheduled runs that the failure queue keeps (in flight too), in status', async () => {
+      expect((await aws.status()).failedAggregations).to.equal(0);
+      // What Lambda sends its on-failure destination: the request, the response, the condition.
+      const record = (condition: string) =>
+        JSON.stringify({ requestContext: { condition, approximateInvokeCount: 3 }, responsePayload: {} });
+      for (const condition of ['RetriesExhausted', 'RetriesExhausted', 'EventAgeExceeded']) {
+        await sqs.client.send(
+          new SendMessageCommand({
+            QueueUrl: cfn.outputs.AggregationFailureQueueUrl!,
+            MessageBody: record(condition),
+          }),
+        );
+      }
+      expect((await aws.status()).failedAggregations).to.equal(3);
+      // Someone reading them (visibility timeout) does not make them go away.
+      await sqs.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: cfn.outputs.AggregationFailureQueueUrl!,
+          MaxNumberOfMessages: 1,
+        }),
+      );
+      expect((await aws.status()).failedAggregations).to.equal(3);
+    });
+
     it('peeks at the dead-letter queue without consuming it', async () => {
       const dlq = cfn.outputs.DeadLetterQueueUrl!;
       await sqs.client.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: '{"broken":' }));
@@ -536,6 +566,15 @@ describe('targets/aws/aws-target', function () {
       expect(error.message).to.equal('Stack "sensorpipe" is not deployed on the aws target (AWS eu-west-1).');
       expect(await aws.destroy()).to.deep.include({ destroyed: false });
     });
+  });
+
+  it('has no count of failed aggregations for a stack deployed without the failure queue', async () => {
+    delete cfn.outputs.AggregationFailureQueueUrl;
+    const aws = await target();
+    await aws.deploy({});
+    const status = await aws.status();
+    expect(status).to.deep.include({ deployed: true, failedAggregations: null });
+    expect(status.queue).to.not.equal(null);
   });
 
   it('streams into any queue with --queue-url, with no stack at all', async () => {

@@ -1,9 +1,18 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { ExitCode } from '../../../src/core/errors.js';
-import { invokeAggregation } from '../../../src/targets/aws/lambda-invoker.js';
+import { invokeAggregation, THROTTLED_INVOKE_RETRY } from '../../../src/targets/aws/lambda-invoker.js';
+import {
+  type AwsStandIn,
+  quickRetries,
+  STAND_IN_CLIENT,
+  startAwsStandIn,
+} from '../../../testkit/aws/stand-in.js';
+import { fakeClock } from '../../../testkit/clock.js';
 import { rejection } from '../../../testkit/rejection.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const SNAPSHOT = {
   updated: '2026-11-28T12:00:00.000Z',
@@ -52,6 +61,70 @@ describe('targets/aws/lambda-invoker', () => {
     expect((error as unknown as { log: string[] }).log).to.deep.equal(log.slice(5));
   });
 
+  describe('when Lambda throttles the invoke (a reserved concurrency of 1 held by a scheduled run)', () => {
+    const throttled = () =>
+      new TooManyRequestsException({
+        message: 'Rate Exceeded.',
+        $metadata: { httpStatusCode: 429 },
+        Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      });
+
+    it('tries again after a backoff on the clock, and returns the snapshot of the try that ran', async () => {
+      lambda
+        .on(InvokeCommand)
+        .rejectsOnce(throttled())
+        .rejectsOnce(throttled())
+        .resolves({ StatusCode: 200, Payload: payload(SNAPSHOT) });
+      const clock = fakeClock();
+      const snapshot = await invokeAggregation(client, 'f', { clock, random: () => 0.5 });
+      expect(snapshot).to.deep.equal(SNAPSHOT);
+      expect(lambda.commandCalls(InvokeCommand)).to.have.length(3);
+      // Full jitter, half-way: half of 5 s, then half of 10 s.
+      expect(clock.sleeps).to.deep.equal([2_500, 5_000]);
+    });
+
+    it('gives up after a few tries with one line that says what to do, exit 4', async () => {
+      lambda.on(InvokeCommand).rejects(throttled());
+      const clock = fakeClock();
+      const error = await rejection(
+        invokeAggregation(client, 'stack-aggregation', { clock, random: () => 0.99 }),
+      );
+      expect(error).to.include({ code: 'AWS_THROTTLED', exitCode: ExitCode.environment });
+      expect(lambda.commandCalls(InvokeCommand)).to.have.length(THROTTLED_INVOKE_RETRY.maxAttempts);
+      expect(clock.sleeps).to.have.length(THROTTLED_INVOKE_RETRY.maxAttempts - 1);
+      const waited = Math.round(clock.sleeps.reduce((a, b) => a + b, 0) / 1000);
+      expect(error.message).to.equal(
+        `Lambda throttled the aggregation function stack-aggregation (TooManyRequestsException (HTTP 429)) 4 times over ${waited} s: another run holds its reserved concurrency, or the account's concurrent executions are all in use. Try again in a minute.`,
+      );
+    });
+
+    it('does not try again what is not throttling', async () => {
+      lambda
+        .on(InvokeCommand)
+        .rejects(Object.assign(new Error('no such function'), { name: 'ResourceNotFoundException' }));
+      const clock = fakeClock();
+      const error = await rejection(invokeAggregation(client, 'f', { clock }));
+      expect(error.name).to.equal('ResourceNotFoundException');
+      expect(lambda.commandCalls(InvokeCommand)).to.have.length(1);
+      expect(clock.sleeps).to.deep.equal([]);
+    });
+
+    it('stops waiting on Ctrl-C, with an InterruptedError that says no aggregation ran', async () => {
+      lambda.on(InvokeCommand).rejects(throttled());
+      const controller = new AbortController();
+      const clock = fakeClock();
+      const sleep = clock.sleep;
+      clock.sleep = async (ms, signal) => {
+        controller.abort();
+        await sleep(ms, signal);
+      };
+      const error = await rejection(invokeAggregation(client, 'f', { clock, signal: controller.signal }));
+      expect(error).to.include({ code: 'INTERRUPTED', exitCode: ExitCode.interrupted });
+      expect(error.message).to.match(/no aggregation ran\.$/);
+      expect(lambda.commandCalls(InvokeCommand)).to.have.length(1);
+    });
+  });
+
   it('says so when the function returns something that is not a snapshot', async () => {
     lambda.on(InvokeCommand).resolves({ Payload: payload('null') });
     const error = await rejection(invokeAggregation(client, 'f'));
@@ -59,5 +132,53 @@ describe('targets/aws/lambda-invoker', () => {
     expect(error.message).to.match(
       /returned something that is not a snapshot: null\. .* sensorpipe deploy --target aws\.$/,
     );
+  });
+
+  describe("with the real SDK, against Lambda's wire format (stand-in)", () => {
+    let standIn: AwsStandIn;
+    let real: LambdaClient;
+    let throttledRequests: number;
+
+    beforeEach(async () => {
+      throttledRequests = 0;
+      standIn = await startAwsStandIn({
+        answer: () => {
+          if (throttledRequests++ < 5)
+            return {
+              kind: 'error',
+              code: 'TooManyRequestsException',
+              status: 429,
+              message: 'Rate Exceeded.',
+            };
+          return {
+            kind: 'reply',
+            status: 200,
+            body: JSON.stringify(SNAPSHOT),
+            contentType: 'application/json',
+          };
+        },
+      });
+      // Two SDK attempts per invoke: each throttled invoke reaches sensorpipe after the SDK's retry.
+      real = new LambdaClient({ ...STAND_IN_CLIENT, endpoint: standIn.url, retryStrategy: quickRetries(2) });
+    });
+    afterEach(async () => {
+      real.destroy();
+      await standIn.close();
+    });
+
+    it("recognizes the throttling Lambda answers, after the SDK's own retries, and tries again", async () => {
+      const clock = fakeClock();
+      expect(await invokeAggregation(real, 'f', { clock })).to.deep.equal(SNAPSHOT);
+      // 5 throttled requests and the one that ran: 3 invokes of 2 SDK attempts each.
+      expect(standIn.requests.map((r) => [r.operation, r.attempt])).to.deep.equal([
+        ['Invoke', 1],
+        ['Invoke', 2],
+        ['Invoke', 1],
+        ['Invoke', 2],
+        ['Invoke', 1],
+        ['Invoke', 2],
+      ]);
+      expect(clock.sleeps).to.have.length(2);
+    });
   });
 });

@@ -165,13 +165,16 @@ describe('targets/aws/template', () => {
       return templateBodyBytes(renderTemplate({ storing: 'a', aggregation: 'b' })) - 2;
     }
 
-    it('adds less than 10 KB to the functions code', () => {
-      expect(overheadBytes()).to.be.lessThan(10_000);
+    // Part 5's hardening (the failure queue, the KMS key and its grants, the conditions) took the
+    // template from 8 to 16.3 KB; the bundles lost the parameter table (7.6 KB) at the same time, so
+    // the room left for code growth is about what it was: 14 KB over today's 19.6 KB of bundles.
+    it('adds less than 17 KB to the functions code', () => {
+      expect(overheadBytes()).to.be.lessThan(17_000);
     });
 
-    it('fits one TemplateBody with up to MAX_TEMPLATE_BODY_BYTES - overhead (about 41 KB) of minified code', () => {
+    it('fits one TemplateBody with up to MAX_TEMPLATE_BODY_BYTES - overhead (about 34 KB) of minified code', () => {
       const maxCombinedCode = MAX_TEMPLATE_BODY_BYTES - overheadBytes();
-      expect(maxCombinedCode).to.be.greaterThan(41_000);
+      expect(maxCombinedCode).to.be.greaterThan(34_000);
       // esbuild's minified bundles are one line; each further line would cost its indentation.
       const storing = 'x'.repeat(Math.ceil(maxCombinedCode / 2));
       const aggregation = 'y'.repeat(Math.floor(maxCombinedCode / 2));
@@ -182,8 +185,8 @@ describe('targets/aws/template', () => {
       expect(templateBodyBytes(oneMore)).to.be.greaterThan(MAX_TEMPLATE_BODY_BYTES);
     });
 
-    it('fits two 20 KB bundles, but not a 45 KB one: larger code needs the template uploaded (TemplateURL)', () => {
-      const small = renderTemplate({ storing: bundleOf(20_000), aggregation: bundleOf(20_000) });
+    it('fits two 17 KB bundles, but not a 45 KB one: larger code needs the template uploaded (TemplateURL)', () => {
+      const small = renderTemplate({ storing: bundleOf(17_000), aggregation: bundleOf(17_000) });
       expect(templateBodyBytes(small)).to.be.lessThan(MAX_TEMPLATE_BODY_BYTES);
       const large = renderTemplate({ storing: bundleOf(45_000), aggregation: bundleOf(1_000) });
       expect(templateBodyBytes(large)).to.be.greaterThan(MAX_TEMPLATE_BODY_BYTES);

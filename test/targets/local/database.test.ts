@@ -95,7 +95,7 @@ describe('local database', () => {
       // GIVEN a stack written by the first release: one message in flight (a lease row), one waiting
       const file = databasePath(dir, 'stack');
       const v1 = openOrCreate(file, 'stack').db;
-      v1.exec('DROP TABLE queue_batches');
+      v1.exec('DROP TABLE queue_batches; DROP TABLE failed_aggregations');
       v1.pragma('user_version = 1');
       v1.exec(`INSERT INTO queue (body, sent_at) VALUES ('in flight', 1), ('waiting', 2);
         INSERT INTO queue_leases (id, visible_at, receive_count, receipt) VALUES (1, 1000, 1, 'r1');
@@ -126,6 +126,22 @@ describe('local database', () => {
       ]);
       expect(db.transaction(() => queue.delete(received)).immediate()).to.equal(2);
       expect(queue.depths(1000)).to.include({ visible: 0, inFlight: 0 });
+    });
+
+    it('migrates a schema 2 database to the current schema: it gains the table of failed aggregations, keeps its data', () => {
+      const file = databasePath(dir, 'stack');
+      const v2 = openOrCreate(file, 'stack').db;
+      v2.exec(`DROP TABLE failed_aggregations;
+        INSERT INTO queue (body, sent_at) VALUES ('waiting', 2);
+        INSERT INTO aggregates (name, updated_at, snapshot) VALUES ('latest', 5, '{"total":1}')`);
+      v2.pragma('user_version = 2');
+      v2.close();
+
+      const db = track(openExisting(file, 'stack'));
+      expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+      expect(db.prepare('SELECT COUNT(*) FROM failed_aggregations').pluck().get()).to.equal(0);
+      expect(new LocalQueue(db).depths(0)).to.include({ visible: 1 });
+      expect(db.prepare('SELECT snapshot FROM aggregates').pluck().get()).to.equal('{"total":1}');
     });
 
     it('rejects a data dir that cannot be created with a UsageError naming --data-dir', () => {

@@ -188,6 +188,7 @@ describe('local target', () => {
         eventsStored: null,
         lastAggregation: null,
         nextScheduledRun: null,
+        failedAggregations: null,
         details: null,
       });
       expect(fs.existsSync(target.location)).to.equal(false);
@@ -203,6 +204,31 @@ describe('local target', () => {
         );
       }
       expect(fs.existsSync(target.location)).to.equal(false);
+    });
+  });
+
+  describe('status: failed aggregations', () => {
+    it('counts the scheduled runs that failed, as the failure queue does on AWS, not those `aggregate` ran', async () => {
+      await target.deploy({});
+      expect((await target.status()).failedAggregations).to.equal(0);
+      const runtime = target.runtime();
+      expect(await runtime.runScheduleIfDue()).to.equal(false); // 12:00:30: the first slot is 12:01:00
+      // GIVEN a stack whose snapshot cannot be written (another process set a trap for it)
+      const other = openExisting(target.location, STACK);
+      other.exec(`CREATE TRIGGER trap BEFORE INSERT ON aggregates BEGIN SELECT RAISE(ABORT, 'trapped'); END`);
+      other.close();
+      // WHEN the scheduled run fails, and so does a run asked for
+      clock.set(T0 + 30_000);
+      expect((await rejection(runtime.runScheduleIfDue())).message).to.equal('trapped');
+      expect((await rejection(target.aggregate())).message).to.equal('trapped');
+      // THEN status counts the scheduled one, from the stack (another process sees it too)
+      expect((await target.status()).failedAggregations).to.equal(1);
+      const fresh = new LocalTarget({ dataDir: dir, stackName: STACK, clock });
+      try {
+        expect((await fresh.status()).failedAggregations).to.equal(1);
+      } finally {
+        await fresh.close();
+      }
     });
   });
 

@@ -4,6 +4,8 @@ import type { SensorEvent } from '../../../src/core/event.js';
 import type { StackParameters } from '../../../src/core/parameters.js';
 import type { FunctionLogEntry } from '../../../src/functions/log.js';
 import { openExisting } from '../../../src/targets/local/database.js';
+import { FailedAggregations } from '../../../src/targets/local/failed-aggregations.js';
+import type { SqliteSnapshotRepository } from '../../../src/targets/local/repositories.js';
 import { LocalRuntime, type RuntimeEvents } from '../../../src/targets/local/runtime.js';
 import {
   connectTo,
@@ -339,6 +341,33 @@ describe('local runtime', () => {
       const latest = await other.snapshots.latestSnapshot();
       expect(latest?.updated).to.equal('2025-01-01T12:11:00.000Z');
       expect(latest?.total).to.equal(3);
+    });
+
+    it('records a scheduled run that fails (when, why) and rethrows; a run asked for is not recorded', async () => {
+      const snapshots: SqliteSnapshotRepository = Object.assign(Object.create(stack.snapshots), {
+        putSnapshot: async () => {
+          throw new Error('the disk is on fire\n  at somewhere');
+        },
+      });
+      const runtime = new LocalRuntime({ ...stack, snapshots, parameters: params(), clock });
+      runtimes.push(runtime);
+      expect(await runtime.runScheduleIfDue()).to.equal(false); // 12:00:30: the first slot is 12:01:00
+      clock.set(Date.UTC(2025, 0, 1, 12, 1, 0));
+      const error = await runtime.runScheduleIfDue().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).to.match(/^the disk is on fire/);
+      await runtime.aggregateNow().then(
+        () => expect.fail('the aggregation should fail'),
+        () => undefined,
+      );
+      const rows = secondConnection().db.prepare('SELECT at, error FROM failed_aggregations').all();
+      expect(rows).to.deep.equal([{ at: clock.now(), error: 'the disk is on fire at somewhere' }]);
+      expect(new FailedAggregations(stack.db).count(clock.now())).to.equal(1);
+      // The slot was used, as EventBridge's would be: the next run is the next slot's.
+      expect(await runtime.runScheduleIfDue()).to.equal(false);
+      expect(stack.db.inTransaction).to.equal(false);
     });
 
     it('never runs when ScheduleEnabled is false', async () => {
