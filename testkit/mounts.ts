@@ -18,7 +18,8 @@ export interface TmpfsMount {
 
 /** Mounts a tmpfs of `sizeKiB`, or returns why it cannot here. */
 export function mountTmpfs(sizeKiB = 2048): TmpfsMount | { unavailable: string } {
-  if (process.platform !== 'linux') return { unavailable: `tmpfs mounts are Linux's (this is ${process.platform})` };
+  if (process.platform !== 'linux')
+    return { unavailable: `tmpfs mounts are Linux's (this is ${process.platform})` };
   if (process.getuid?.() !== 0) return { unavailable: 'mounting a tmpfs needs root' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-tmpfs-'));
   try {
