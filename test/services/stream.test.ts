@@ -165,7 +165,7 @@ describe('services/stream', () => {
       expect(audit.integrity).to.equal('ok');
     });
 
-    it('a stack destroyed under a slow stream: it stops within about a second, says how many it sent, exit 3', async () => {
+    it('a stack destroyed under a slow stream: it stops before its next send, says how many it sent, exit 3', async () => {
       const file = write('f.csv', fixtureCsv());
       const stopped: StreamStats[] = [];
       // A connection that keeps the old stack's files open after they are deleted; it only reads.
@@ -177,9 +177,9 @@ describe('services/stream', () => {
           .get() as number;
       try {
         held();
-        // An event every 2 s: only the watch can notice the destroy before the next send.
+        // An event a minute: only the watch can notice the destroy before the next send is due.
         const run = rejection(
-          runStream({ target, file, loop: true, intervalMs: 2000, onStopped: (s) => stopped.push(s) }),
+          runStream({ target, file, loop: true, intervalMs: 60_000, onStopped: (s) => stopped.push(s) }),
         );
         await new Promise((resolve) => setTimeout(resolve, 300));
         const destroyedAt = Date.now();
@@ -187,7 +187,7 @@ describe('services/stream', () => {
         // What the old stack held when it went.
         const atDestroy = held();
         const error = await run;
-        expect(Date.now() - destroyedAt).to.be.below(1500);
+        expect(Date.now() - destroyedAt).to.be.below(30_000); // not at the next send, a minute on
         expect(error).to.be.instanceOf(StackGoneError);
         expect(error).to.include({ code: 'STACK_DESTROYED', exitCode: ExitCode.state });
         const sent = stopped[0]?.sent ?? 0;

@@ -48,7 +48,10 @@ export function environmentError(error: unknown, path: string): EnvironmentError
   if (error instanceof EnvironmentError) return error;
   const code = codeOf(error);
   const dir = pathIsDirectory(path) ? path : dirname(path);
-  if (DISK_FULL.has(code)) {
+  // SQLite reports a disk that filled up while it grew its side files as an I/O error, or as a file
+  // it cannot open: the free space tells which.
+  const sqliteSaysDisk = code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN';
+  if (DISK_FULL.has(code) || (sqliteSaysDisk && noSpaceLeft(dir))) {
     return new EnvironmentError(
       `The disk that holds ${dir} is full (${code}): free some space, or pass --data-dir with a directory on another disk.`,
       'DISK_FULL',
@@ -72,6 +75,15 @@ export function environmentError(error: unknown, path: string): EnvironmentError
     );
   }
   return undefined;
+}
+
+function noSpaceLeft(dir: string): boolean {
+  try {
+    const { bavail, bfree } = statfsSync(dir);
+    return (process.getuid?.() === 0 ? bfree : bavail) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function pathIsDirectory(path: string): boolean {

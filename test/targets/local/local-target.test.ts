@@ -300,14 +300,13 @@ describe('local target', () => {
       expect(fresh.queue).to.include({ visible: 0, inFlight: 0 });
     });
 
-    it('a watch ends within about a second of the destroy, with the reason, however long its sleep', async () => {
+    it("a watch ends on its own when the stack is destroyed, with the reason as the signal's", async () => {
       await target.deploy({ ScheduleEnabled: false });
       const watch = target.watchStack();
       try {
-        const started = Date.now();
         setTimeout(() => void newTarget().destroy(), 100);
+        // Nothing else runs on the stack: only the watch's own look at the file can end this.
         await new Promise<void>((resolve) => watch.signal.addEventListener('abort', () => resolve()));
-        expect(Date.now() - started).to.be.below(1000);
         expect(watch.gone).to.be.instanceOf(StackGoneError);
         expect(watch.signal.reason).to.equal(watch.gone);
       } finally {
