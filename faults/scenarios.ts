@@ -639,60 +639,64 @@ export function destroyUnderStream(
   });
 }
 
+/** Deploys that each set a parameter of their own: run at once, every one of them must survive. */
+const OWN_FLAGS: { args: string[]; parameter: string; value: unknown }[] = [
+  { args: ['--batch-size', '7'], parameter: 'BatchSize', value: 7 },
+  { args: ['--window-minutes', '9'], parameter: 'WindowMinutes', value: 9 },
+  { args: ['--max-receive-count', '4'], parameter: 'MaxReceiveCount', value: 4 },
+  { args: ['--queue-retention', '7200'], parameter: 'MessageRetentionSeconds', value: 7200 },
+  { args: ['--event-ttl', '120'], parameter: 'EventTtlMinutes', value: 120 },
+  { args: ['--storing-timeout', '20'], parameter: 'StoringTimeoutSeconds', value: 20 },
+  { args: ['--no-schedule'], parameter: 'ScheduleEnabled', value: false },
+  { args: ['--visibility-timeout', '300'], parameter: 'VisibilityTimeoutSeconds', value: 300 },
+];
+
 /**
- * 9. Concurrent deploys: pairs of `deploy --window-minutes 7` and `deploy --window-minutes 11
- * --batch-size 5` started at the same moment, on no stack (half the pairs) or on a deployed one.
- * Each deploy's flags must survive (or the later deploy of the pair set the same parameter), or
- * the deploy must fail; the stack ends with exactly one deploy's complete result.
+ * 9. Concurrent deploys: rounds of deploys started at the same moment on one stack, each setting a
+ * parameter of its own, on no stack (even rounds) or a deployed one. Every deploy that reports
+ * success must find its flag in the final stack (a lost update is a deploy whose flag vanished);
+ * exactly one of them reports "created" where there was no stack; the stack ends with the complete
+ * result of the deploy that ran last.
  */
-export function concurrentDeploys(bin: string, pairs: number): Promise<FaultRow> {
+export function concurrentDeploys(
+  bin: string,
+  rounds: number,
+  perRound = OWN_FLAGS.length,
+): Promise<FaultRow> {
   return withStackDir(async (dir) => {
-    const flags = [{ WindowMinutes: 7 }, { WindowMinutes: 11, BatchSize: 5 }] as const;
-    const args = [
-      ['--window-minutes', '7'],
-      ['--window-minutes', '11', '--batch-size', '5'],
-    ];
+    const deploys = OWN_FLAGS.slice(0, perRound);
     const problems: string[] = [];
     let accepted = 0;
     let lost = 0;
-    for (let pair = 0; pair < pairs; pair++) {
-      const stack = ['--data-dir', dir, '--stack-name', `pair-${pair}`];
-      if (pair % 2 === 1) await runCli(bin, ['deploy', ...stack, '--event-ttl', '90']).done;
-      const runs = args.map((a) => runCli(bin, ['deploy', ...stack, ...a, '--json']));
+    for (let round = 0; round < rounds; round++) {
+      const stack = ['--data-dir', dir, '--stack-name', `round-${round}`];
+      if (round % 2 === 1) await runCli(bin, ['deploy', ...stack]).done;
+      const runs = deploys.map((d) => runCli(bin, ['deploy', ...stack, ...d.args, '--json']));
       const results = await Promise.all(runs.map((r) => r.done));
       const status = await runCli(bin, ['status', ...stack, '--json']).done;
       const final = (JSON.parse(status.stdout) as { parameters: Record<string, unknown> }).parameters;
       const done = results.flatMap((result, i) => {
-        if (result.code !== 0) {
-          problems.push(`a deploy failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
-          return [];
-        }
-        return [
-          { i, out: JSON.parse(result.stdout) as { action: string; parameters: Record<string, unknown> } },
-        ];
+        if (result.code === 0)
+          return [
+            { i, out: JSON.parse(result.stdout) as { action: string; parameters: Record<string, unknown> } },
+          ];
+        problems.push(`a deploy failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
+        return [];
       });
       accepted += done.length;
-      if (
-        pair % 2 === 0 &&
-        done.filter((d) => d.out.action === 'created').length !== Math.min(1, done.length)
-      )
-        problems.push(`pair ${pair}: ${done.map((d) => d.out.action).join(' and ')} on no stack`);
+      const created = done.filter((d) => d.out.action === 'created').length;
+      if (created !== (round % 2 === 0 && done.length > 0 ? 1 : 0))
+        problems.push(`round ${round}: ${created} deploys said "created"`);
       if (!done.some((d) => JSON.stringify(d.out.parameters) === JSON.stringify(final)))
-        problems.push(`pair ${pair}: the stack holds neither deploy's result`);
-      if (pair % 2 === 1 && final.EventTtlMinutes !== 90)
-        problems.push(`pair ${pair}: the first deploy's TTL vanished`);
-      for (const { i } of done) {
-        const other = done.find((d) => d.i !== i);
-        const survived = Object.entries(flags[i] ?? {}).every(
-          ([name, value]) =>
-            final[name] === value ||
-            (other !== undefined && (flags[other.i] as Record<string, unknown>)[name] === final[name]),
-        );
-        if (!survived) lost++;
+        problems.push(`round ${round}: the stack holds no deploy's complete result`);
+      for (const { i, out } of done) {
+        const own = deploys[i] as (typeof OWN_FLAGS)[number];
+        if (out.parameters[own.parameter] !== own.value) problems.push(`a result without its own flag`);
+        if (final[own.parameter] !== own.value) lost++;
       }
     }
     return {
-      scenario: `concurrent deploys: ${pairs} pairs at the same moment (counted: deploys)`,
+      scenario: `concurrent deploys: ${rounds} rounds of ${perRound} at the same moment (counted: deploys)`,
       target: 'local',
       accepted,
       stored: accepted - lost,
@@ -726,7 +730,11 @@ export function killDuringDeploy(
       const update = round % 2 === 1;
       if (update) await runCli(bin, ['deploy', ...stack, '--window-minutes', '3']).done;
       const run = runCli(bin, ['deploy', ...stack, '--window-minutes', '8', '--batch-size', '7']);
-      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 700)));
+      // A create is killed just after its first file appears (where a half-made stack would be),
+      // an update at any moment of its run.
+      if (update) await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 700)));
+      else await firstFileOf(dir, name, run.done);
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 10)));
       run.child.kill('SIGKILL');
       if ((await run.done).signal === 'SIGKILL') killed++;
       const file = databasePath(dir, name);
@@ -753,6 +761,21 @@ export function killDuringDeploy(
       problems: problems.join('; '),
     };
   });
+}
+
+/**
+ * Resolves as soon as a file of the stack is in `dir` (the stack's, or a deploy's temporary one;
+ * or exactly `<stack>.sqlite-wal` when asked for it), or the deploy exited.
+ */
+async function firstFileOf(dir: string, file: string, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  const mine = file.endsWith('-wal')
+    ? (name: string) => name === file
+    : (name: string) => name.startsWith(`${file}.sqlite`) || name.startsWith(`.${file}.sqlite.`);
+  while (!done && !readdirSync(dir).some(mine)) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** What a killed deploy left, or '' when it is no stack, the stack before, or the complete result. */

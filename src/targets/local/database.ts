@@ -154,6 +154,8 @@ export function openExisting(path: string, stack: StackOf, options: OpenOptions 
  * is not a sensorpipe stack is refused, as openExisting does. Takes away modes that let others read it.
  */
 export function openForDeploy(path: string, stack: StackOf): Db {
+  // A deploy killed after its file got the stack's name leaves its temporary name behind too.
+  removeStaleTempFiles(path);
   const db = connect(path, stack);
   try {
     inspect(db, path, stack);
