@@ -296,7 +296,8 @@ export class LocalTarget implements Target {
   }
 
   watchStack(signal?: AbortSignal): StackWatch {
-    const { file } = this.open('read');
+    // Opened as the commands that watch (stream, aggregate) open it: for writing.
+    const { file } = this.open();
     const controller = new AbortController();
     let gone: StackGoneError | undefined;
     const follow = () => controller.abort(signal?.reason);
@@ -410,9 +411,10 @@ export class LocalTarget implements Target {
   private open(access: 'read' | 'write' = 'write'): OpenStack {
     if (this.stack) return this.stack;
     if (!stackFileExists(this.location)) throw notDeployedError(this);
+    // Taken before the file is opened: if it is replaced meanwhile, the first check says so.
+    const file = new FileIdentity(this.location);
     const db = openExisting(this.location, this, { readOnly: access === 'read' });
     try {
-      const file = new FileIdentity(this.location);
       this.tuneConnection?.(db);
       // A deploy of an older version, killed between the schema and the parameters, left no parameters.
       const parameters = readParameters(db);
