@@ -7,8 +7,11 @@ import Table from 'cli-table3';
 import { ROOT } from '../testkit/paths.js';
 import {
   concurrency,
+  concurrentDeploys,
   crash,
+  destroyUnderStream,
   type FaultRow,
+  killDuringDeploy,
   lambdaPath,
   passed,
   poison,
@@ -28,6 +31,9 @@ const scenarios: [string, () => Promise<FaultRow>][] = [
   ['lambda redelivery', () => lambdaPath({ bundle, good: 5_000, bad: 0, faultRate: 0, deliveries: 3 })],
   ['signals', () => signals(bin, 6)],
   ['producer', () => producer(10_000, 0.2)],
+  ['destroy under a live stream', () => destroyUnderStream(bin, 10)],
+  ['concurrent deploys', () => concurrentDeploys(bin, 20)],
+  ['kill during deploy', () => killDuringDeploy(bin, 30)],
 ];
 
 const table = new Table({

@@ -3,10 +3,11 @@
  * the events the queue accepted, stored, lost and counted twice. Run by `npm run faults` at larger
  * counts (a table) and by `npm test` at small ones (test/faults/scenarios.test.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { eventBody } from '../src/core/event.js';
 import { uuidv7 } from '../src/core/id.js';
 import { storeRecords } from '../src/core/storing.js';
@@ -558,4 +559,243 @@ export function signals(bin: string, rounds: number, random: () => number = Math
       problems: [...problems, t.integrity === 'ok' ? '' : t.integrity].filter(Boolean).join('; '),
     };
   });
+}
+
+/** The events and counts a stack's file holds, read through a connection of its own (kept open across a destroy). */
+function stackReader(file: string): { held(): { accepted: number; countedTwice: number }; close(): void } {
+  const db = new Database(file);
+  const statement = db.prepare(
+    `SELECT (SELECT COUNT(*) FROM queue) + (SELECT COUNT(*) FROM events) AS accepted,
+            (SELECT COALESCE(SUM(n), 0) FROM county_seconds) - (SELECT COUNT(*) FROM events) AS countedTwice`,
+  );
+  const held = () => statement.get() as { accepted: number; countedTwice: number };
+  held(); // maps the stack's WAL index now, while its files still have their names
+  return { held, close: () => db.close() };
+}
+
+/**
+ * 8. Destroy under a live stream: `stream` and `aggregate --watch` run on a stack, and `destroy --yes`
+ * deletes it at a random moment. Both must stop with exit 3; the stream says how many it sent, and
+ * every event it reported as sent must have been in the stack when it was destroyed (read through a
+ * connection that keeps the deleted file open); nothing may be written into the deleted file after.
+ */
+export function destroyUnderStream(
+  bin: string,
+  rounds: number,
+  random: () => number = Math.random,
+): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const file = csvFile(dir, 500);
+    const problems: string[] = [];
+    let accepted = 0;
+    let stored = 0;
+    let countedTwice = 0;
+    for (let round = 0; round < rounds; round++) {
+      const stack = ['--data-dir', dir, '--stack-name', `faults-${round}`];
+      await runCli(bin, ['deploy', ...stack]).done;
+      const stream = runCli(bin, ['stream', ...stack, '--interval-ms', '0.5', '--file', file, '--json']);
+      const watch = runCli(bin, ['aggregate', ...stack, '--watch', '1', '--json']);
+      await watch.waitFor(/"total"/);
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(random() * 1000)));
+      const reader = stackReader(databasePath(dir, `faults-${round}`));
+      try {
+        const destroyed = await runCli(bin, ['destroy', ...stack, '--yes']).done;
+        if (destroyed.code !== 0) problems.push(`destroy exited ${destroyed.code}`);
+        const atDestroy = reader.held();
+        const [streamed, watched] = await Promise.all([stream.done, watch.done]);
+        const after = reader.held();
+        if (after.accepted !== atDestroy.accepted)
+          problems.push(`${after.accepted - atDestroy.accepted} events written into the deleted file`);
+        if (streamed.code !== 3) problems.push(`stream exited ${streamed.code}`);
+        if (watched.code !== 3) problems.push(`aggregate --watch exited ${watched.code}`);
+        const [summary, error] = streamed.stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line));
+        const sent = (summary as { sent?: number } | undefined)?.sent ?? 0;
+        const message = String((error as { error?: { message?: string } } | undefined)?.error?.message);
+        if (
+          !message.includes(`was destroyed`) ||
+          !message.includes(`stopped after sending ${sent.toLocaleString('en-US')} events`)
+        )
+          problems.push(`the stream did not say it was cut off: ${message}`);
+        accepted += sent;
+        stored += Math.min(sent, atDestroy.accepted);
+        countedTwice += Math.max(0, atDestroy.countedTwice);
+      } finally {
+        reader.close();
+      }
+    }
+    return {
+      scenario: `destroy under a live stream and aggregate --watch, ${rounds} times`,
+      target: 'local',
+      accepted,
+      stored,
+      lost: accepted - stored,
+      countedTwice,
+      deadLetters: 0,
+      problems: [...new Set(problems)].join('; '),
+    };
+  });
+}
+
+/** Deploys that each set a parameter of their own: run at once, every one of them must survive. */
+const OWN_FLAGS: { args: string[]; parameter: string; value: unknown }[] = [
+  { args: ['--batch-size', '7'], parameter: 'BatchSize', value: 7 },
+  { args: ['--window-minutes', '9'], parameter: 'WindowMinutes', value: 9 },
+  { args: ['--max-receive-count', '4'], parameter: 'MaxReceiveCount', value: 4 },
+  { args: ['--queue-retention', '7200'], parameter: 'MessageRetentionSeconds', value: 7200 },
+  { args: ['--event-ttl', '120'], parameter: 'EventTtlMinutes', value: 120 },
+  { args: ['--storing-timeout', '20'], parameter: 'StoringTimeoutSeconds', value: 20 },
+  { args: ['--no-schedule'], parameter: 'ScheduleEnabled', value: false },
+  { args: ['--visibility-timeout', '300'], parameter: 'VisibilityTimeoutSeconds', value: 300 },
+];
+
+/**
+ * 9. Concurrent deploys: rounds of deploys started at the same moment on one stack, each setting a
+ * parameter of its own, on no stack (even rounds) or a deployed one. Every deploy that reports
+ * success must find its flag in the final stack (a lost update is a deploy whose flag vanished);
+ * exactly one of them reports "created" where there was no stack; the stack ends with the complete
+ * result of the deploy that ran last.
+ */
+export function concurrentDeploys(
+  bin: string,
+  rounds: number,
+  perRound = OWN_FLAGS.length,
+): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const deploys = OWN_FLAGS.slice(0, perRound);
+    const problems: string[] = [];
+    let accepted = 0;
+    let lost = 0;
+    for (let round = 0; round < rounds; round++) {
+      const stack = ['--data-dir', dir, '--stack-name', `round-${round}`];
+      if (round % 2 === 1) await runCli(bin, ['deploy', ...stack]).done;
+      const runs = deploys.map((d) => runCli(bin, ['deploy', ...stack, ...d.args, '--json']));
+      const results = await Promise.all(runs.map((r) => r.done));
+      const status = await runCli(bin, ['status', ...stack, '--json']).done;
+      const final = (JSON.parse(status.stdout) as { parameters: Record<string, unknown> }).parameters;
+      const done = results.flatMap((result, i) => {
+        if (result.code === 0)
+          return [
+            { i, out: JSON.parse(result.stdout) as { action: string; parameters: Record<string, unknown> } },
+          ];
+        problems.push(`a deploy failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
+        return [];
+      });
+      accepted += done.length;
+      const created = done.filter((d) => d.out.action === 'created').length;
+      if (created !== (round % 2 === 0 && done.length > 0 ? 1 : 0))
+        problems.push(`round ${round}: ${created} deploys said "created"`);
+      if (!done.some((d) => JSON.stringify(d.out.parameters) === JSON.stringify(final)))
+        problems.push(`round ${round}: the stack holds no deploy's complete result`);
+      for (const { i, out } of done) {
+        const own = deploys[i] as (typeof OWN_FLAGS)[number];
+        if (out.parameters[own.parameter] !== own.value) problems.push(`a result without its own flag`);
+        if (final[own.parameter] !== own.value) lost++;
+      }
+    }
+    return {
+      scenario: `concurrent deploys: ${rounds} rounds of ${perRound} at the same moment (counted: deploys)`,
+      target: 'local',
+      accepted,
+      stored: accepted - lost,
+      lost,
+      countedTwice: 0,
+      deadLetters: 0,
+      problems: [...new Set(problems)].join('; '),
+    };
+  });
+}
+
+/**
+ * 10. Kill during deploy: `deploy --window-minutes 8 --batch-size 7` killed with SIGKILL at a
+ * random moment, creating a stack (even rounds) or updating one (odd rounds). Each kill must leave
+ * no stack (a create) or the stack as it was before (an update), or the complete result, in a file
+ * of mode 0600 that passes integrity_check; the next deploy then works, leaving no temporary file.
+ */
+export function killDuringDeploy(
+  bin: string,
+  kills: number,
+  random: () => number = Math.random,
+): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const problems: string[] = [];
+    let broken = 0;
+    let killed = 0;
+    const wanted = { WindowMinutes: 8, BatchSize: 7 };
+    for (let round = 0; round < kills; round++) {
+      const name = `kill-${round}`;
+      const stack = ['--data-dir', dir, '--stack-name', name];
+      const update = round % 2 === 1;
+      if (update) await runCli(bin, ['deploy', ...stack, '--window-minutes', '3']).done;
+      const run = runCli(bin, ['deploy', ...stack, '--window-minutes', '8', '--batch-size', '7']);
+      // A create is killed just after its first file appears (where a half-made stack would be),
+      // an update at any moment of its run.
+      if (update) await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 700)));
+      else await firstFileOf(dir, name, run.done);
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 10)));
+      run.child.kill('SIGKILL');
+      if ((await run.done).signal === 'SIGKILL') killed++;
+      const file = databasePath(dir, name);
+      const before = update ? { WindowMinutes: 3, BatchSize: 100 } : undefined;
+      const problem = await checkAfterKill(bin, stack, file, before, wanted);
+      if (problem) {
+        broken++;
+        problems.push(`round ${round}: ${problem}`);
+      }
+      const redeploy = await runCli(bin, ['deploy', ...stack]).done;
+      if (redeploy.code !== 0)
+        problems.push(`round ${round}: the next deploy failed: ${redeploy.stderr.trim()}`);
+    }
+    const left = readdirSync(dir).filter((f) => f.endsWith('.creating'));
+    if (left.length > 0) problems.push(`temporary files left after the next deploys: ${left.join(', ')}`);
+    return {
+      scenario: `kill during deploy: ${kills} deploys killed at random moments (${killed} before they finished)`,
+      target: 'local',
+      accepted: kills,
+      stored: kills - broken,
+      lost: broken,
+      countedTwice: 0,
+      deadLetters: 0,
+      problems: problems.join('; '),
+    };
+  });
+}
+
+/**
+ * Resolves as soon as a file of the stack is in `dir` (the stack's, or a deploy's temporary one;
+ * or exactly `<stack>.sqlite-wal` when asked for it), or the deploy exited.
+ */
+async function firstFileOf(dir: string, file: string, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  const mine = file.endsWith('-wal')
+    ? (name: string) => name === file
+    : (name: string) => name.startsWith(`${file}.sqlite`) || name.startsWith(`.${file}.sqlite.`);
+  while (!done && !readdirSync(dir).some(mine)) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** What a killed deploy left, or '' when it is no stack, the stack before, or the complete result. */
+async function checkAfterKill(
+  bin: string,
+  stack: string[],
+  file: string,
+  before: Record<string, number> | undefined,
+  wanted: Record<string, number>,
+): Promise<string> {
+  if (!existsSync(file)) return before ? 'the stack it updated is gone' : '';
+  const mode = statSync(file).mode & 0o777;
+  if (mode !== 0o600) return `mode ${mode.toString(8)}`;
+  const status = await runCli(bin, ['status', ...stack, '--json']).done;
+  if (status.code !== 0) return `status exited ${status.code}: ${status.stdout.trim()}`;
+  const parameters = (JSON.parse(status.stdout) as { parameters: Record<string, number> }).parameters;
+  const is = (expected: Record<string, number>) =>
+    Object.entries(expected).every(([k, v]) => parameters[k] === v);
+  if (!is(wanted) && !(before && is(before)))
+    return `parameters neither before nor asked: ${JSON.stringify(parameters)}`;
+  const audit = await auditLocalStack(stack[1] as string, stack[3] as string);
+  return audit.integrity === 'ok' ? '' : `integrity_check: ${audit.integrity}`;
 }

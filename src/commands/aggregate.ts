@@ -15,7 +15,11 @@ export default class Aggregate extends PipelineCommand {
 Locally, messages still waiting in the queue are stored first (as the storing Lambda would have by now).
 --watch N repeats every N seconds until Ctrl-C: redrawn in place on a terminal, appended otherwise;
 with --json, one snapshot object per line.`,
-    { 0: 'aggregated (with --watch: stopped by Ctrl-C)', 1: 'the aggregation function failed' },
+    {
+      0: 'aggregated (with --watch: stopped by Ctrl-C)',
+      1: 'the aggregation function failed',
+      3: 'the stack is not deployed, or was destroyed while --watch ran',
+    },
   );
 
   static override examples = [
@@ -38,11 +42,13 @@ with --json, one snapshot object per line.`,
     }
     const live = new LiveBlock();
     const { signal, dispose } = interruptSignal();
+    // Stops the watch when the stack is destroyed under it (exit 3), as Ctrl-C does (exit 0).
+    const watch = target.watchStack(signal);
     try {
-      while (!signal.aborted) {
-        // Ctrl-C during a throttled invoke's wait stops the watch like Ctrl-C between runs.
-        const read = await runAggregation(target, { signal }).catch((error: unknown) => {
-          if (signal.aborted && error instanceof InterruptedError) return undefined;
+      while (!watch.signal.aborted) {
+        // Ctrl-C (or the stack gone) during a throttled invoke's wait stops the watch like between runs.
+        const read = await runAggregation(target, { signal: watch.signal }).catch((error: unknown) => {
+          if (watch.signal.aborted && error instanceof InterruptedError) return undefined;
           throw error;
         });
         if (!read) break;
@@ -53,9 +59,11 @@ with --json, one snapshot object per line.`,
           const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 8;
           live.draw(`${renderSnapshot(snapshot, { maxRows })}\nEvery ${flags.watch}s; Ctrl-C to stop.`);
         }
-        await systemClock.sleep(flags.watch * 1000, signal);
+        await systemClock.sleep(flags.watch * 1000, watch.signal);
       }
+      if (watch.gone) throw watch.gone;
     } finally {
+      watch.dispose();
       dispose();
     }
     return undefined;

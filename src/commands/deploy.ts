@@ -19,7 +19,8 @@ and exits 0.`,
     {
       1: 'the deploy failed (the root cause is named)',
       2: 'a parameter is invalid, or a question was declined or could not be asked',
-      3: 'the stack cannot be updated now (busy, or in a failed state)',
+      3: 'the stack cannot be updated now (busy, another deploy won the race, a failed state), or the file at its path is not a sensorpipe stack',
+      4: 'the environment: the disk is full or read-only, the data directory cannot hold a stack, AWS credentials or access',
       130: 'interrupted: before the deploy started nothing changed; on AWS a started deploy carries on',
     },
   );

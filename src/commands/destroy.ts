@@ -17,6 +17,7 @@ terminal to ask on, it refuses unless --yes is given.`,
       0: 'destroyed, or there was nothing to destroy',
       1: 'something could not be deleted (it is named)',
       2: 'not confirmed: declined, or no terminal to ask on without --yes',
+      4: 'the environment: the data directory is read-only, the stack path is a directory, AWS credentials or access',
     },
   );
 

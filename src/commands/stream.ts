@@ -22,11 +22,14 @@ Without --file (or SENSORPIPE_DATASET) the New York State dataset is downloaded 
 Rows with an empty County or the wrong number of fields are skipped and reported with their line numbers.
 Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summary; a second Ctrl-C quits at once.
 On AWS, events go to the stack's SQS queue (or --queue-url); an event counts as sent once SQS accepted it.
-Locally, what the stream queued is stored before it exits.`,
+Locally, what the stream queued is stored before it exits.
+If the stack is destroyed while it runs, or the disk fills up, it stops, prints what it sent, and exits non-zero.`,
     {
       0: 'streamed (or stopped by the first Ctrl-C), every event accepted',
       1: 'some events could not be sent (counted as failed)',
       2: 'the file cannot be used (no County column, no rows, not UTF-8)',
+      3: 'the stack is not deployed, or was destroyed while the stream ran (the summary comes first)',
+      4: 'the disk is full or read-only (the summary of what was sent comes first)',
       130: 'a second Ctrl-C quit at once',
     },
   );
@@ -84,6 +87,12 @@ Locally, what the stream queued is stored before it exits.`,
           );
         },
         onFailure: (error) => progress?.note(`Send failed: ${error}`),
+        // Stopped by an error (the stack destroyed, a full disk): what was sent, then the error.
+        onStopped: (stats) => {
+          progress?.stop();
+          if (quiet) this.logJson(streamJson(stats));
+          else this.log(`Stopped: ${formatStreamStats(stats)}.`);
+        },
       });
       progress?.stop();
       const { stats, drain } = report;

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { InvalidEventError } from './errors.js';
+import { EnvironmentError, InvalidEventError } from './errors.js';
 import { expiryOf, parseEvent, type StoredEvent } from './event.js';
 import type { EventRepository } from './repositories.js';
 
@@ -60,6 +60,9 @@ async function putAll(
     const { failedIds } = await events.putEvents(toStore);
     return { ids: failedIds, reason: 'not stored after retries' };
   } catch (error) {
+    // The store cannot be used here at all (a full disk, a read-only file system): failing each record
+    // would only use up their receives toward the dead letters, so the whole invocation fails.
+    if (error instanceof EnvironmentError) throw error;
     return { ids: toStore.map((e) => e.id), reason: `storage failed: ${(error as Error).message}` };
   }
 }

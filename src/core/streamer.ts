@@ -45,6 +45,11 @@ export interface StreamOptions {
   onProgress?: (stats: StreamStats) => void;
   onSkip?: (item: { line: number; reason: string }) => void;
   onFailure?: (error: string) => void;
+  /**
+   * Called once when the stream ends, however it ends (the source ran out, the limit, the signal,
+   * an error), after the sends in flight settled: what was sent in all, to report even on an error.
+   */
+  onEnd?: (stats: StreamStats) => void;
 }
 
 /**
@@ -153,10 +158,18 @@ export async function streamEvents(
       if (inFlight.size >= sender.maxInFlight) await Promise.race(inFlight);
       options.onProgress?.(snapshot());
     }
+  } catch (error) {
+    fatal ??= error;
   } finally {
     await Promise.all(inFlight);
-    await iterator.return?.();
+    try {
+      await iterator.return?.();
+    } catch (error) {
+      fatal ??= error;
+    }
   }
+  const final = snapshot();
+  options.onEnd?.(final);
   if (fatal !== undefined) throw fatal;
-  return snapshot();
+  return final;
 }

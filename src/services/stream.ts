@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
 import { type StreamStats, streamEvents } from '../core/streamer.js';
 import { threadedCsvSource } from '../source/threaded.js';
+import { StackGoneError } from '../targets/stack-ref.js';
 import type { DrainResult, Pipeline } from '../targets/target.js';
 
 export interface StreamRequest {
@@ -17,6 +18,11 @@ export interface StreamRequest {
   onFailure?: (error: string) => void;
   /** Sees every event the queue accepted (verify counts them). */
   onAccepted?: (events: readonly { id: string; county: string; time: number }[]) => void;
+  /**
+   * The stream stopped on an error after it sent (or tried to send) events: what it did, to report
+   * before the error, which runStream then throws.
+   */
+  onStopped?: (stats: StreamStats) => void;
 }
 
 export interface StreamReport {
@@ -31,6 +37,8 @@ export interface StreamReport {
  */
 export async function runStream(request: StreamRequest): Promise<StreamReport> {
   const session = await request.target.openStream();
+  // Ends the stream when the stack is destroyed under it, as Ctrl-C would, and says why.
+  const watch = request.target.watchStack(request.signal);
   let stats: StreamStats | undefined;
   let failure: unknown;
   try {
@@ -45,21 +53,41 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
           },
         }
       : session.sender;
-    stats = await streamEvents(threadedCsvSource({ file: request.file, loop: request.loop }), sender, {
+    await streamEvents(threadedCsvSource({ file: request.file, loop: request.loop }), sender, {
       intervalMs: request.intervalMs,
       limit: request.limit,
-      signal: request.signal,
+      signal: watch.signal,
       clock: request.clock ?? systemClock,
       onProgress: request.onProgress,
       onSkip: request.onSkip,
       onFailure: request.onFailure,
+      onEnd: (end) => {
+        stats = end;
+      },
     });
   } catch (error) {
     failure = error;
+  } finally {
+    watch.dispose();
   }
-  // On errors too: stop the local runtime and process what the queue already accepted.
-  const drain = await session.finish();
-  if (failure !== undefined || stats === undefined) throw failure;
+  failure ??= watch.gone;
+  // On errors too: stop the local runtime and process what the queue already accepted. When the
+  // stream failed, the stack may be unusable (gone, its disk full): that error is the one to report.
+  let drain: DrainResult | undefined;
+  try {
+    drain = await session.finish();
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined || stats === undefined || drain === undefined) {
+    if (stats && stats.sent + stats.failed > 0) request.onStopped?.(stats);
+    throw failure instanceof StackGoneError && stats
+      ? failure.during(
+          'this stream was running',
+          `stopped after sending ${stats.sent.toLocaleString('en-US')} events`,
+        )
+      : failure;
+  }
   const interrupted = request.signal?.aborted ?? false;
   if (!interrupted && stats.sent + stats.failed === 0) {
     throw new InputError(

@@ -55,3 +55,27 @@ export function stackIdentity(ref: Omit<StackRef, 'selector'>): {
 } {
   return { stackName: ref.stackName, target: ref.kind, location: ref.location };
 }
+
+/**
+ * The stack was destroyed (or destroyed and deployed again) while this process worked on it: it
+ * stops, rather than go on with a stack nobody can see. Exit 3.
+ */
+export class StackGoneError extends StackStateError {
+  constructor(
+    readonly ref: Omit<StackRef, 'selector'>,
+    readonly how: 'destroyed' | 'replaced',
+    /** What was running, and what it did before it stopped ("this stream was running", "stopped after ..."). */
+    readonly activity = 'this command was using it',
+    readonly outcome?: string,
+  ) {
+    super(
+      `Stack "${ref.stackName}" was ${how === 'destroyed' ? 'destroyed' : 'destroyed and deployed again'} (${ref.location}) while ${activity}${outcome ? `: ${outcome}` : ''}.`,
+      'STACK_DESTROYED',
+    );
+  }
+
+  /** The same loss, told for what was running and how far it got. */
+  during(activity: string, outcome?: string): StackGoneError {
+    return new StackGoneError(this.ref, this.how, activity, outcome);
+  }
+}

@@ -1,4 +1,5 @@
 import type { ConfirmPolicy, ParameterChange } from '../core/deploy.js';
+import type { SensorpipeError } from '../core/errors.js';
 import type { AllParameters, ParameterChanges, StackParameters, TargetKind } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { EventSender } from '../core/streamer.js';
@@ -152,6 +153,19 @@ export interface StackLifecycle {
 
 // --- The pipeline: events in, snapshots out --------------------------------------------------------
 
+/** A watch that follows the caller's signal only: for a target whose calls find a deleted stack themselves. */
+export function signalOnlyWatch(signal?: AbortSignal): StackWatch {
+  const controller = new AbortController();
+  const follow = () => controller.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  return {
+    signal: controller.signal,
+    gone: undefined,
+    dispose: () => signal?.removeEventListener('abort', follow),
+  };
+}
+
 export interface DrainResult {
   /** Messages the storing function stored while this session ran (null when another runtime stores them: Lambda). */
   stored: number | null;
@@ -185,8 +199,25 @@ export interface Verification {
   dispose(): Promise<void>;
 }
 
+/**
+ * A process's watch over the stack it works on (a stream, aggregate --watch), so that it stops when
+ * the stack is destroyed under it instead of going on with a stack nobody can see.
+ */
+export interface StackWatch {
+  /** Aborts when the caller's signal does, or once the stack is found destroyed or replaced. */
+  readonly signal: AbortSignal;
+  /** Why the stack is gone (a StackGoneError, exit 3) once it is found gone; undefined until then. */
+  readonly gone: SensorpipeError | undefined;
+  dispose(): void;
+}
+
 export interface Pipeline {
   openStream(): Promise<StreamSession>;
+  /**
+   * Watches the stack while this process works on it. Locally the file is checked a few times a
+   * second (and before every write); on AWS the next call finds a deleted queue or function.
+   */
+  watchStack(signal?: AbortSignal): StackWatch;
   /** Runs the aggregation function now and returns its snapshot; the signal ends a wait (a retry). */
   aggregate(options?: { signal?: AbortSignal }): Promise<Snapshot>;
   latestSnapshot(): Promise<Snapshot | undefined>;

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { type FakeAwsMode, startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
 import { ensureBuilt } from '../../testkit/build.js';
 import { lines, type RunResult, STACK_LINE } from '../../testkit/cli.js';
+import { mountTmpfs } from '../../testkit/mounts.js';
 import { Sandbox } from '../../testkit/sandbox.js';
 
 const AWS_CREDENTIALS = {
@@ -33,6 +34,52 @@ interface BadInput {
   env?: Record<string, string>;
   aws?: FakeAwsMode;
   skipAsRoot?: boolean;
+  /** What else stdout must show (a stream's summary, printed before its error). */
+  stdout?: RegExp;
+  /**
+   * A data directory on a disk in a given state (full, read-only), made for the case and removed
+   * after it; unavailable where the machine cannot make one (the case then skips, saying why).
+   */
+  disk?: (box: Sandbox) => Promise<Disk | { unavailable: string }>;
+}
+
+interface Disk {
+  dataDir: string;
+  cleanup(): void;
+}
+
+/** A data directory on a 2 MiB tmpfs, with a stack deployed in it: `state` then fills the disk or makes it read-only. */
+async function tmpfsStack(
+  box: Sandbox,
+  state: 'full-soon' | 'read-only',
+): Promise<Disk | { unavailable: string }> {
+  const mount = mountTmpfs(2048);
+  if ('unavailable' in mount) return mount;
+  const dataDir = path.join(mount.dir, 'data');
+  await box.cli('deploy', [], { dataDir });
+  if (state === 'read-only') mount.remountReadOnly();
+  return { dataDir, cleanup: () => mount.unmount() };
+}
+
+/**
+ * A data directory that cannot be written to: a read-only tmpfs as root (root writes through any
+ * mode), a directory of mode 0500 otherwise; `deployed` puts a stack in it first.
+ */
+async function readOnlyDataDir(box: Sandbox, deployed: boolean): Promise<Disk | { unavailable: string }> {
+  if (process.getuid?.() === 0) {
+    const mount = mountTmpfs(2048);
+    if ('unavailable' in mount) return mount;
+    const dataDir = path.join(mount.dir, 'data');
+    if (deployed) await box.cli('deploy', [], { dataDir });
+    else fs.mkdirSync(dataDir);
+    mount.remountReadOnly();
+    return { dataDir, cleanup: () => mount.unmount() };
+  }
+  const dataDir = path.join(box.dir, `ro-${Math.random().toString(16).slice(2)}`);
+  if (deployed) await box.cli('deploy', [], { dataDir });
+  else fs.mkdirSync(dataDir);
+  fs.chmodSync(dataDir, 0o500);
+  return { dataDir, cleanup: () => fs.chmodSync(dataDir, 0o700) };
 }
 
 const csv = (box: Sandbox, name: string, content: string | Buffer) => {
@@ -245,17 +292,74 @@ const CASES: BadInput[] = [
     exit: 3,
     message: 'was written by a newer sensorpipe',
   },
+  // The environment: a full disk, a read-only one, paths that cannot hold a stack
   {
-    name: 'a read-only data directory',
-    dataDir: (b) => {
-      const dir = path.join(b.dir, 'ro');
-      fs.mkdirSync(dir, { mode: 0o500 });
-      return path.join(dir, 'data');
-    },
+    name: 'a full disk (a 2 MiB tmpfs) under a stream: its summary, then the error',
+    disk: (b) => tmpfsStack(b, 'full-soon'),
+    args: (b) => ['stream', '--interval-ms', '0', '--file', b.fixture('loop.csv')],
+    exit: 4,
+    message: 'is full (SQLITE_',
+    stdout: /^Stopped: sent [\d,]+, skipped 0, failed [\d,]+/,
+  },
+  {
+    name: 'a read-only data directory, on deploy',
+    disk: (b) => readOnlyDataDir(b, false),
     args: () => ['deploy'],
-    exit: 2,
-    message: 'Pass --data-dir with a writable directory',
-    skipAsRoot: true,
+    exit: 4,
+    message: 'pass --data-dir with a writable directory, or make this one writable',
+  },
+  {
+    name: 'a read-only data directory, on destroy',
+    disk: (b) => readOnlyDataDir(b, true),
+    args: () => ['destroy', '--yes'],
+    exit: 4,
+    message: 'Cannot write to',
+  },
+  {
+    name: 'a read-only data directory, on stream',
+    disk: (b) => readOnlyDataDir(b, true),
+    args: (b) => stream(csv(b, 'f.csv', 'Name,County\nA,Erie\n')),
+    exit: 4,
+    message: 'Cannot write to',
+  },
+  {
+    name: 'a stack path that is a directory',
+    stack: 'isdir',
+    args: (b) => {
+      fs.mkdirSync(path.join(b.dataDir, 'isdir.sqlite'));
+      return ['deploy'];
+    },
+    exit: 4,
+    message: 'isdir.sqlite is a directory, so it cannot hold the stack',
+  },
+  {
+    name: '--data-dir under /proc (Node 20 mkdirSync would spin there)',
+    dataDir: () => '/proc/sensorpipe-bad-input/data',
+    args: () => ['deploy'],
+    exit: 4,
+    message: 'is on proc, a virtual file system that holds no files',
+  },
+  {
+    name: 'a foreign SQLite file at the stack path',
+    stack: 'foreign',
+    args: (b) => {
+      const db = new Database(path.join(b.dataDir, 'foreign.sqlite'));
+      db.exec('CREATE TABLE meta (k, v); CREATE TABLE users (name)');
+      db.close();
+      return ['deploy'];
+    },
+    exit: 3,
+    message: 'is not a sensorpipe stack: it is another SQLite database',
+  },
+  {
+    name: 'an empty stack file (a deploy killed by an older version)',
+    stack: 'empty',
+    args: (b) => {
+      fs.writeFileSync(path.join(b.dataDir, 'empty.sqlite'), '');
+      return ['status'];
+    },
+    exit: 3,
+    message: 'is incomplete: a deploy was interrupted before it finished',
   },
   {
     name: 'a missing data directory',
@@ -350,13 +454,19 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
     it(`${c.name}: exit ${c.exit}, one clear line, no stack trace, the stack intact`, async function () {
       if (c.skipAsRoot && process.getuid?.() === 0) this.skip();
       const before = await stackData();
+      const disk = await c.disk?.(box);
+      if (disk && 'unavailable' in disk) {
+        this.test!.title +=
+          ` (skipped: ${disk.unavailable}; an injected SQLITE_FULL covers it in the unit specs)`;
+        this.skip();
+      }
       const endpoint = c.aws ? await startFakeAwsEndpoint(c.aws) : undefined;
       try {
         const [command, ...rest] = await c.args(box);
         const args = endpoint ? [...rest, '--endpoint-url', endpoint.url] : rest;
         const result: RunResult = await box.cli(command!, args, {
           stack: c.stack,
-          dataDir: c.dataDir?.(box),
+          dataDir: disk?.dataDir ?? c.dataDir?.(box),
           target: c.target === undefined ? 'local' : c.target,
           env: c.env,
         });
@@ -367,6 +477,7 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
         expect(errorLines.at(-1)).to.include(c.message);
         expect(result.stderr).to.not.match(STACK_LINE);
         expect(result.stderr).to.not.include('not-a-real-secret');
+        if (c.stdout) expect(result.stdout).to.match(c.stdout);
         if (c.aws) {
           // Even --debug, with the stack and the causes, shows no credential.
           const debug = await box.cli(command!, [...args, '--debug'], { target: 'aws', env: c.env });
@@ -376,6 +487,7 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
         }
       } finally {
         await endpoint?.close();
+        disk?.cleanup();
       }
       expect(await stackData()).to.deep.equal(before);
     });

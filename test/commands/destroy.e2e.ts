@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ensureBuilt } from '../../testkit/build.js';
-import { jsonLines } from '../../testkit/cli.js';
+import { jsonLines, lines, STACK_LINE, sleep } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
 import { Sandbox } from '../../testkit/sandbox.js';
 
@@ -79,5 +79,55 @@ describe('commands/destroy', function () {
   it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {
     const result = await box.cli('destroy', ['--yes'], { target: 'aws' });
     expectOneLineError(result, 4, '--target local');
+  });
+});
+
+describe('commands/destroy under live processes (issue 9, item 1)', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+
+  before(ensureBuilt);
+
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+
+  afterEach(() => {
+    box.remove();
+  });
+
+  it("a stream and a watch on the stack stop: exit 3, one line, the stream's summary; the new stack is untouched", async () => {
+    // GIVEN a stream and an aggregate --watch on the stack (the issue's reproduction)
+    await box.cli('deploy');
+    const file = box.fixture('loop.csv', { counts: { Albany: 300, Kings: 246 } });
+    const stream = box.startCli('stream', ['--interval-ms', '1', '--file', file]);
+    // A watch that sleeps 60 s between runs: only its look at the stack can end it sooner.
+    const watch = box.startCli('aggregate', ['--watch', '60']);
+    await watch.waitFor(/Every 60s/);
+    await sleep(500); // the stream sends by now
+
+    // WHEN it is destroyed, deployed again, and a short stream runs on the new stack
+    expect((await box.cli('destroy', ['--yes'])).code).to.equal(0);
+    expect((await box.cli('deploy')).code).to.equal(0);
+    const short = await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file]);
+    expect(short.code, short.stderr).to.equal(0);
+    const [streamed, watched] = await Promise.all([stream.done, watch.done]);
+
+    // THEN both old processes stopped, said so, and exited 3
+    expect(streamed.code, streamed.stderr).to.equal(3);
+    const streamError = lines(streamed.stderr).filter((line) => line.startsWith('Error: '));
+    expect(streamError).to.have.length(1);
+    const sent = /stopped after sending ([\d,]+) events\.$/.exec(streamError[0] ?? '');
+    expect(streamError[0]).to.match(/^Error: Stack "sensorpipe" was destroyed/);
+    expect(sent, streamed.stderr).to.not.equal(null);
+    // Its summary, with the same count, comes first.
+    expect(streamed.stdout).to.match(new RegExp(`^Stopped: sent ${sent?.[1]},`));
+    expect(streamed.stderr).to.not.match(STACK_LINE);
+    expect(watched.code, watched.stderr).to.equal(3);
+    expect(lines(watched.stderr).at(-1)).to.match(/^Error: Stack "sensorpipe" was destroyed/);
+    // And the new stack holds the short stream's events, exactly: nothing of the old processes.
+    const status = JSON.parse((await box.cli('status', ['--json'])).stdout);
+    expect(status.eventsStored).to.equal(546);
+    expect(status.queue).to.include({ visible: 0, inFlight: 0 });
   });
 });

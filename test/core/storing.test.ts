@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { EnvironmentError } from '../../src/core/errors.js';
 import type { SensorEvent, StoredEvent } from '../../src/core/event.js';
 import type { EventRepository } from '../../src/core/repositories.js';
 import { type QueueRecord, storeRecords } from '../../src/core/storing.js';
@@ -167,6 +168,17 @@ describe('core/storing', () => {
       expect(result.stored).to.equal(0);
       const storageError = result.errors.find((e) => e.messageId === 'm1');
       expect(storageError?.error).to.include('database is locked');
+    });
+
+    it('a store that cannot be used here at all (an EnvironmentError: a full disk) fails the invocation', async () => {
+      // Failing each record would spend their receives toward the dead letters for the disk's fault.
+      const full = new EnvironmentError('The disk is full', 'DISK_FULL');
+      events.error = full;
+      const error = await storeRecords([record('m1', sensorEvent())], deps()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.equal(full);
     });
   });
 });

@@ -2,8 +2,11 @@ import path from 'node:path';
 import { expect } from 'chai';
 import {
   concurrency,
+  concurrentDeploys,
   crash,
+  destroyUnderStream,
   type FaultRow,
+  killDuringDeploy,
   lambdaPath,
   poison,
   producer,
@@ -74,5 +77,21 @@ describe('faults (small counts; npm run faults runs them large)', function () {
     const row = await concurrency(bin, 300);
     expectClean(row);
     expect(row.stored).to.equal(1200);
+  });
+
+  it('destroy under a live stream and a watch: both stop (exit 3), nothing reported sent is missing from the stack destroyed', async () => {
+    const row = await destroyUnderStream(bin, 2);
+    expectClean(row);
+  });
+
+  it('eight deploys at the same moment, each with a flag of its own: every flag survives, one "created"', async () => {
+    const row = await concurrentDeploys(bin, 2);
+    expectClean(row);
+    expect(row.accepted).to.equal(16);
+  });
+
+  it('deploys killed at random moments: no stack, the stack as it was, or the complete one (mode 0600)', async () => {
+    const row = await killDuringDeploy(bin, 4);
+    expectClean(row);
   });
 });

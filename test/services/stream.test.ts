@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { InputError, StackStateError } from '../../src/core/errors.js';
+import { ExitCode, InputError, StackStateError } from '../../src/core/errors.js';
+import type { StreamStats } from '../../src/core/streamer.js';
 import { runStream } from '../../src/services/stream.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
+import { StackGoneError } from '../../src/targets/stack-ref.js';
 import { expectedCounts, fixtureCsv, total } from '../../testkit/fixtures.js';
+import { auditLocalStack } from '../../testkit/local.js';
 import { rejection } from '../../testkit/rejection.js';
 
 describe('services/stream', () => {
@@ -126,6 +130,78 @@ describe('services/stream', () => {
     const report = await runStream({ target, file, loop: true, intervalMs: 0, signal: controller.signal });
     expect(report.interrupted).to.equal(true);
     expect(report.stats.sent).to.equal(0);
+  });
+
+  describe('stopped by an error after it sent events: the summary first, then the error', () => {
+    it('a full disk (a real SQLITE_FULL, injected with max_page_count): DISK_FULL, exit 4, and what was sent kept', async () => {
+      await target.close();
+      let pages = 0;
+      const full = new LocalTarget({
+        dataDir: dir,
+        stackName: 'svc',
+        // Room for a few sends, then the disk is full.
+        connection: (db) => {
+          pages = db.pragma('page_count', { simple: true }) as number;
+          db.pragma(`max_page_count = ${pages + 40}`);
+        },
+      });
+      const stopped: StreamStats[] = [];
+      try {
+        const file = write('f.csv', fixtureCsv());
+        const error = await rejection(
+          runStream({ target: full, file, loop: true, intervalMs: 0, onStopped: (s) => stopped.push(s) }),
+        );
+        expect(pages).to.be.greaterThan(0);
+        expect(error).to.include({ code: 'DISK_FULL', exitCode: ExitCode.environment });
+        expect(error.message).to.match(/is full \(SQLITE_FULL\): free some space/);
+        expect(stopped).to.have.length(1);
+        expect(stopped[0]?.sent).to.be.greaterThan(0);
+      } finally {
+        await full.close();
+      }
+      // Every event reported as sent is in the stack (stored, or queued for the next run).
+      const audit = await auditLocalStack(dir, 'svc');
+      expect(audit.eventsStored + audit.queued).to.equal(stopped[0]?.sent);
+      expect(audit.integrity).to.equal('ok');
+    });
+
+    it('a stack destroyed under a slow stream: it stops before its next send, says how many it sent, exit 3', async () => {
+      const file = write('f.csv', fixtureCsv());
+      const stopped: StreamStats[] = [];
+      // A connection that keeps the old stack's files open after they are deleted; it only reads.
+      const reader = new Database(target.location);
+      const held = () =>
+        reader
+          .prepare('SELECT (SELECT COUNT(*) FROM queue) + (SELECT COUNT(*) FROM events)')
+          .pluck()
+          .get() as number;
+      try {
+        held();
+        // An event a minute: only the watch can notice the destroy before the next send is due.
+        const run = rejection(
+          runStream({ target, file, loop: true, intervalMs: 60_000, onStopped: (s) => stopped.push(s) }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const destroyedAt = Date.now();
+        await new LocalTarget({ dataDir: dir, stackName: 'svc' }).destroy();
+        // What the old stack held when it went.
+        const atDestroy = held();
+        const error = await run;
+        expect(Date.now() - destroyedAt).to.be.below(30_000); // not at the next send, a minute on
+        expect(error).to.be.instanceOf(StackGoneError);
+        expect(error).to.include({ code: 'STACK_DESTROYED', exitCode: ExitCode.state });
+        const sent = stopped[0]?.sent ?? 0;
+        expect(sent).to.be.greaterThan(0);
+        expect(error.message).to.equal(
+          `Stack "svc" was destroyed (${target.location}) while this stream was running: stopped after sending ${sent} events.`,
+        );
+        // Nothing reported as sent went into the deleted file after it was deleted.
+        expect(sent).to.be.at.most(atDestroy);
+        expect(held()).to.equal(atDestroy);
+      } finally {
+        reader.close();
+      }
+    });
   });
 
   it('refuses a stack that is not deployed', async () => {

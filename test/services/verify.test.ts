@@ -7,7 +7,7 @@ import type { OutgoingEvent } from '../../src/core/event.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { checkPipeline, compare, type VerifyRequest } from '../../src/services/verify.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
-import type { Pipeline } from '../../src/targets/target.js';
+import { type Pipeline, signalOnlyWatch } from '../../src/targets/target.js';
 import { fakeClock } from '../../testkit/clock.js';
 import { expectedCounts, fixtureCsv, total } from '../../testkit/fixtures.js';
 import { rejection } from '../../testkit/rejection.js';
@@ -217,6 +217,10 @@ class FakeDeployedStack {
   readonly kind = 'aws' as const;
   readonly stackName = 'shared';
   readonly location = 'AWS test';
+
+  watchStack(signal?: AbortSignal) {
+    return signalOnlyWatch(signal);
+  }
 
   async openStream() {
     return {

@@ -80,8 +80,10 @@ export class FakeCloudFormation {
   });
   readonly stacks = new Map<string, Stack>();
   readonly changeSets = new Map<string, ChangeSet>();
-  /** What the next change set reports; by default every pipeline resource added, or nothing changed. */
+  /** What the next change set reports; by default every pipeline resource added, or `updateChanges`. */
   nextChanges: FakeChange[] | undefined;
+  /** What every update's change set reports when `nextChanges` is not set (nothing, by default). */
+  updateChanges: FakeChange[] = [];
   /** Outputs a successful deploy sets. */
   outputs: Record<string, string> = { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q' };
   /** Events per DescribeStackEvents page. */
@@ -103,7 +105,8 @@ export class FakeCloudFormation {
     m.on(CreateChangeSetCommand).callsFake((input) => this.createChangeSet(input));
     m.on(DescribeChangeSetCommand).callsFake((input) => this.describeChangeSet(input.ChangeSetName));
     m.on(DeleteChangeSetCommand).callsFake((input) => {
-      this.changeSets.delete(input.ChangeSetName);
+      if (!this.changeSets.delete(input.ChangeSetName ?? ''))
+        throw serviceError('ChangeSetNotFoundException', `ChangeSet [${input.ChangeSetName}] does not exist`);
       return {};
     });
     m.on(ExecuteChangeSetCommand).callsFake((input) =>
@@ -279,7 +282,7 @@ export class FakeCloudFormation {
       this.nextChanges ??
       (input.ChangeSetType === 'CREATE'
         ? PIPELINE_RESOURCES.map((r) => ({ ...r, action: 'Add' as const }))
-        : []);
+        : this.updateChanges);
     this.nextChanges = undefined;
     const id = `arn:aws:cloudformation:eu-west-1:123456789012:changeSet/cs${++this.sequence}`;
     this.changeSets.set(id, {
@@ -329,10 +332,20 @@ export class FakeCloudFormation {
 
   private execute(id: string | undefined, token: string | undefined) {
     const set = this.changeSets.get(id ?? '');
-    if (set?.status !== 'CREATE_COMPLETE')
+    if (!set) throw serviceError('ChangeSetNotFoundException', `ChangeSet [${id}] does not exist`);
+    if (set.status !== 'CREATE_COMPLETE')
       throw serviceError('InvalidChangeSetStatusException', `ChangeSet [${id}] cannot be executed`);
     const stack = this.stacks.get(set.stackId) as Stack;
-    this.changeSets.delete(set.id);
+    if (stack.status.endsWith('_IN_PROGRESS') && stack.status !== 'REVIEW_IN_PROGRESS') {
+      throw serviceError(
+        'ValidationError',
+        `Stack:${stack.id} is in ${stack.status} state and can not be updated.`,
+      );
+    }
+    // As CloudFormation does: once one change set runs, the stack's others are deleted, since they
+    // were planned against a stack that is no more.
+    for (const other of [...this.changeSets.values()])
+      if (other.stackId === set.stackId) this.changeSets.delete(other.id);
     const create = set.type === 'CREATE';
     const verb = create ? 'CREATE' : 'UPDATE';
     const push = (e: StackEvent) => stack.events.unshift(e);

@@ -12,7 +12,8 @@ import {
 } from '../../core/parameters.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { notDeployedError, selectorFlags, suggest } from '../stack-ref.js';
+import type { EventSender } from '../../core/streamer.js';
+import { notDeployedError, StackGoneError, selectorFlags, suggest } from '../stack-ref.js';
 import {
   type DeadLetterView,
   type DeployOptions,
@@ -25,7 +26,9 @@ import {
   type RedriveOptions,
   type RedriveResult,
   type StackStatus,
+  type StackWatch,
   type StreamSession,
+  signalOnlyWatch,
   type Target,
   truncatedBody,
   type Verification,
@@ -246,7 +249,20 @@ export class AwsTarget implements Target {
   async openStream(): Promise<StreamSession> {
     return this.aws(async () => {
       const queueUrl = this.options.queueUrl ?? (await this.output('QueueUrl'));
-      const sender = new SqsEventSender({ client: await this.env.sqs(), queueUrl });
+      const producer = new SqsEventSender({ client: await this.env.sqs(), queueUrl });
+      const sender: EventSender = {
+        maxBatchSize: producer.maxBatchSize,
+        maxInFlight: producer.maxInFlight,
+        send: async (events) => {
+          try {
+            return await producer.send(events);
+          } catch (error) {
+            // The stack's queue gone: destroyed with its stack, or deleted by hand (--queue-url: yours).
+            const missing = (error as { code?: string }).code === 'AWS_RESOURCE_MISSING';
+            throw missing && !this.options.queueUrl ? await this.missingResource(error) : error;
+          }
+        },
+      };
       return {
         sender,
         // Lambda stores what the queue accepted on its own; there is nothing to wait for here.
@@ -262,6 +278,14 @@ export class AwsTarget implements Target {
         },
       };
     });
+  }
+
+  /**
+   * CloudFormation is not polled (it would cost a request a second, against a low quota): the next
+   * call finds the stack's queue or function gone, and says whether the stack was destroyed.
+   */
+  watchStack(signal?: AbortSignal): StackWatch {
+    return signalOnlyWatch(signal);
   }
 
   async aggregate(options: { signal?: AbortSignal } = {}): Promise<Snapshot> {
@@ -428,8 +452,25 @@ export class AwsTarget implements Target {
     try {
       return await call();
     } catch (error) {
-      throw toUserError(error, { settings: this.env.settings, stackName: this.stackName }) ?? error;
+      const userError =
+        toUserError(error, { settings: this.env.settings, stackName: this.stackName }) ?? error;
+      throw isResourceMissing(error) ? await this.missingResource(userError) : userError;
     }
+  }
+
+  /**
+   * A queue or function of the stack is missing: when the stack itself is gone (or going), it was
+   * destroyed while this command ran, and that is what to say; otherwise `error` (deleted by hand).
+   */
+  private async missingResource(error: unknown): Promise<unknown> {
+    let stack: StackInfo | undefined;
+    try {
+      stack = await this.deployer.describe(this.stackName);
+    } catch {
+      return error;
+    }
+    this.stack = stack;
+    return !stack || stack.status.startsWith('DELETE_') ? new StackGoneError(this, 'destroyed') : error;
   }
 }
 

@@ -19,7 +19,7 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { OperationError, StackStateError } from '../../core/errors.js';
 import { pause, type WaitContext } from '../../core/retry.js';
 import type { ResourceChange, StackEvent, StackProgress } from '../target.js';
-import { busyStateOf, isMissingStack } from './errors.js';
+import { busyStateOf, isChangeSetOvertaken, isMissingStack } from './errors.js';
 
 /** The part of CloudFormationClient the deployer uses. */
 export type CloudFormationLike = Pick<CloudFormationClient, 'send'>;
@@ -180,7 +180,12 @@ export class StackDeployer {
   /** Drops a plan that will not be executed; for a create, also the empty stack the change set made. */
   async discard(plan: DeployPlan): Promise<void> {
     if (!plan.changeSetId) return;
-    await this.client.send(new DeleteChangeSetCommand({ ChangeSetName: plan.changeSetId }));
+    try {
+      await this.client.send(new DeleteChangeSetCommand({ ChangeSetName: plan.changeSetId }));
+    } catch (error) {
+      // Deleted already: another deploy's change set ran, and CloudFormation deleted this one.
+      if (!isChangeSetOvertaken(error)) throw error;
+    }
     if (plan.kind === 'create') {
       const stack = await this.describe(plan.stackName);
       if (stack?.status === 'REVIEW_IN_PROGRESS')
@@ -199,12 +204,18 @@ export class StackDeployer {
   ): Promise<StackInfo> {
     if (!plan.changeSetId) throw new Error('execute() of a plan without changes');
     const changeSetId = plan.changeSetId;
-    const changeSet = await this.client.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }));
-    const stackId = changeSet.StackId ?? plan.stackName;
     const token = `sensorpipe-${randomUUID()}`;
-    await this.client.send(
-      new ExecuteChangeSetCommand({ ChangeSetName: plan.changeSetId, ClientRequestToken: token }),
-    );
+    let stackId: string;
+    try {
+      const changeSet = await this.client.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }));
+      stackId = changeSet.StackId ?? plan.stackName;
+      await this.client.send(
+        new ExecuteChangeSetCommand({ ChangeSetName: plan.changeSetId, ClientRequestToken: token }),
+      );
+    } catch (error) {
+      // CloudFormation's own locking: another deploy's change set ran first (or runs now).
+      throw concurrentDeployError(plan.stackName, error) ?? error;
+    }
     const events = await this.follow(stackId, token, plan.changes.length, onProgress, {
       clock: this.clock,
       signal,
@@ -390,6 +401,21 @@ function busyError(stackName: string, status: string): StackStateError {
   return new StackStateError(
     `Stack "${stackName}" is busy (${status}): another operation is running on it. Wait for it to finish (aws cloudformation describe-stacks --stack-name ${stackName}), then try again.`,
     'STACK_BUSY',
+  );
+}
+
+/**
+ * A deploy that lost to another one at the same moment, as CloudFormation refuses it: its change set
+ * was deleted when the other's ran, or the stack is busy running it. Undefined for other errors.
+ */
+function concurrentDeployError(stackName: string, error: unknown): StackStateError | undefined {
+  const busy = busyStateOf(error);
+  if (busy) return busyError(stackName, busy);
+  if (!isChangeSetOvertaken(error)) return undefined;
+  return new StackStateError(
+    `Stack "${stackName}" was changed by another deploy while this one was being planned: nothing of this deploy was applied. Run the deploy again once the other one is done (aws cloudformation describe-stacks --stack-name ${stackName}).`,
+    'STACK_BUSY',
+    { cause: error },
   );
 }
 

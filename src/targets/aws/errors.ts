@@ -34,6 +34,11 @@ export type AwsCondition =
   | 'missing-stack'
   /** CloudFormation: the stack is in the middle of another operation. */
   | 'stack-busy'
+  /**
+   * CloudFormation: the change set is gone or cannot run any more, because another change set was
+   * executed on the stack since it was made (another deploy got there first).
+   */
+  | 'change-set-overtaken'
   /** Any other error of an AWS service: the request itself was refused (a bad parameter, too big). */
   | 'refused'
   /** Not an AWS or network error: a bug, or a misconfigured client. */
@@ -99,6 +104,12 @@ const RESOURCE_MISSING = new Set([
 /** SQS batch entries refused for their own content: sending them again cannot succeed. */
 const BAD_ENTRY = new Set(['InvalidMessageContents', 'InvalidParameterValue', 'MissingParameter']);
 const BUSY = /is in (\w+_IN_PROGRESS) state/;
+const CHANGE_SET_OVERTAKEN = new Set([
+  'ChangeSetNotFoundException',
+  'ChangeSetNotFound',
+  'InvalidChangeSetStatusException',
+  'InvalidChangeSetStatus',
+]);
 
 /** What happened, whatever service and protocol said it. */
 export function conditionOf(error: unknown): AwsCondition {
@@ -118,6 +129,7 @@ export function conditionOf(error: unknown): AwsCondition {
   if (names.includes('ConditionalCheckFailedException')) return 'conditional-check-failed';
   if (names.includes('ValidationError') && /does not exist/.test(message)) return 'missing-stack';
   if (BUSY.test(message)) return 'stack-busy';
+  if (is(CHANGE_SET_OVERTAKEN)) return 'change-set-overtaken';
   // The SDK's own TimeoutError: no answer within its timeout, as good as unreachable.
   if (systemCode(error) || names.includes('TimeoutError')) return 'unreachable';
   const status = httpStatus(error);
@@ -164,6 +176,11 @@ export function isMissingStack(error: unknown): boolean {
 export function busyStateOf(error: unknown): string | undefined {
   if (conditionOf(error) !== 'stack-busy') return undefined;
   return BUSY.exec(stringField(error, 'message'))?.[1];
+}
+
+/** The change set was overtaken: another deploy's change set ran on the stack since it was made. */
+export function isChangeSetOvertaken(error: unknown): boolean {
+  return conditionOf(error) === 'change-set-overtaken';
 }
 
 /** A failed SQS batch entry worth sending again: a fault on SQS's side, not in the entry itself. */

@@ -1,8 +1,16 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { StackStateError, UsageError } from '../../core/errors.js';
+import { isSensorpipeError, StackStateError } from '../../core/errors.js';
 import { checkStackName } from '../../core/stack-name.js';
+import { type StackRef, selectorFlags, suggest } from '../stack-ref.js';
+import {
+  createAtomically,
+  ensureDataDir,
+  environmentError,
+  removeStaleTempFiles,
+  restrictMode,
+  stackFileExists,
+} from './stack-file.js';
 
 /** Bump when the schema changes, and add the step to MIGRATIONS. */
 export const SCHEMA_VERSION = 3;
@@ -76,6 +84,21 @@ const MIGRATIONS: Record<number, string> = {
 
 export { checkStackName };
 
+/** The tables each schema version has: a file at the path without them is not a sensorpipe stack. */
+const TABLES: Record<number, readonly string[]> = {
+  1: [
+    'meta',
+    'queue',
+    'queue_leases',
+    'queue_cursor',
+    'dead_letters',
+    'events',
+    'county_seconds',
+    'aggregates',
+  ],
+  2: ['queue_batches'],
+};
+
 export function databasePath(dataDir: string, stackName: string): string {
   checkStackName(stackName);
   return join(resolve(dataDir), `${stackName}.sqlite`);
@@ -83,64 +106,174 @@ export function databasePath(dataDir: string, stackName: string): string {
 
 export type Db = Database.Database;
 
-/** Opens an existing stack database (the caller has checked that it exists). */
-export function openExisting(path: string, stackName: string): Db {
-  // The target says "not deployed" (one wording, with the flags that selected the stack) before this.
-  if (!existsSync(path)) throw new Error(`openExisting: ${path} does not exist`);
-  const db = connect(path, stackName, { fileMustExist: true });
-  const version = schemaVersion(db, path);
-  if (version < SCHEMA_VERSION) migrate(db, version);
-  return db;
+/** A stack, for what its errors suggest: its name, or its name and the flags that selected it. */
+export type StackOf = string | Pick<StackRef, 'stackName' | 'selector'>;
+
+function nameOf(stack: StackOf): string {
+  return typeof stack === 'string' ? stack : stack.stackName;
 }
 
-/** Creates the database (and its directory) or migrates an older one to the current schema. */
+function selectorOf(stack: StackOf): Pick<StackRef, 'selector'> {
+  return typeof stack === 'string' ? { selector: selectorFlags('local', stack, {}) } : stack;
+}
+
+export interface OpenOptions {
+  /**
+   * For the commands that only read (status, show, dead-letters): nothing is written, not even a
+   * migration; an older schema is reported instead, with the deploy that upgrades it.
+   */
+  readOnly?: boolean;
+}
+
+/**
+ * Opens an existing stack database (the caller has checked that it exists), after checking, without
+ * writing, that it is a sensorpipe stack: an empty or half-made file, a foreign SQLite database, a
+ * corrupted one and a newer one are each reported as such. Migrates an older schema unless read-only.
+ */
+export function openExisting(path: string, stack: StackOf, options: OpenOptions = {}): Db {
+  // The target says "not deployed" (one wording, with the flags that selected the stack) before this.
+  if (!stackFileExists(path)) throw new Error(`openExisting: ${path} does not exist`);
+  const db = connect(path, stack);
+  try {
+    const version = inspect(db, path, stack);
+    if (version === 0) throw incompleteError(path, stack);
+    if (version < SCHEMA_VERSION && options.readOnly) {
+      throw new StackStateError(
+        `Stack "${nameOf(stack)}" (${path}) was deployed by an older sensorpipe (schema ${version}), and this command only reads it.`,
+        'OLD_SCHEMA',
+        { suggestions: [`Run: ${suggest(selectorOf(stack), 'deploy')} to upgrade it`] },
+      );
+    }
+    tune(db, path, stack, options);
+    if (version < SCHEMA_VERSION) migrate(db, path);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens an existing file for a deploy, which may complete it: an empty or half-made stack (version 0,
+ * no tables) is given its schema in the deploy's own transaction (runSchemaMigrations). Anything that
+ * is not a sensorpipe stack is refused, as openExisting does. Takes away modes that let others read it.
+ */
+export function openForDeploy(path: string, stack: StackOf): Db {
+  // A deploy killed after its file got the stack's name leaves its temporary name behind too.
+  removeStaleTempFiles(path);
+  const db = connect(path, stack);
+  try {
+    inspect(db, path, stack);
+    restrictMode(path);
+    tune(db, path, stack);
+    return db;
+  } catch (error) {
+    db.close();
+    throw environmentError(error, path) ?? error;
+  }
+}
+
+/**
+ * Creates a new stack database whole (see createAtomically): the schema and what `write` adds (the
+ * parameters) go into a temporary file, in one transaction, which then becomes the stack. False
+ * when a stack appeared at the path meanwhile; nothing is left behind then.
+ */
+export function createStackFile(path: string, stack: StackOf, write: (db: Db) => void): boolean {
+  ensureDataDir(dirname(path));
+  removeStaleTempFiles(path);
+  return createAtomically(path, (temp) => {
+    const db = connect(temp, stack);
+    try {
+      tune(db, temp, stack);
+      db.transaction(() => {
+        runSchemaMigrations(db, 0);
+        write(db);
+      }).immediate();
+      // The stack is the one file: its WAL goes into it before it gets its name.
+      const [checkpoint] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (checkpoint?.busy) throw new Error(`createStackFile: the checkpoint of ${temp} was blocked`);
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/**
+ * Creates the database (and its directory) or migrates an older one to the current schema: a stack
+ * with its tables and no parameters, for the tests of the storage modules.
+ */
 export function openOrCreate(
   path: string,
-  stackName: string,
+  stack: StackOf,
 ): { db: Db; created: boolean; migratedFrom?: number } {
-  const dir = join(path, '..');
+  const created = !stackFileExists(path) && createStackFile(path, stack, () => {});
+  const db = connect(path, stack);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const version = inspect(db, path, stack);
+    if (version === 0) throw incompleteError(path, stack);
+    tune(db, path, stack);
+    if (version < SCHEMA_VERSION) migrate(db, path);
+    return { db, created, migratedFrom: version < SCHEMA_VERSION ? version : undefined };
   } catch (error) {
-    throw new UsageError(
-      `Cannot create the data directory ${dir}: ${(error as Error).message}. Pass --data-dir with a writable directory.`,
-      { cause: error },
-    );
+    db.close();
+    throw error;
   }
-  const existed = existsSync(path);
-  const db = connect(path, stackName, {});
-  if (!existed) chmodSync(path, 0o600);
-  const version = schemaVersion(db, path);
-  if (version < SCHEMA_VERSION) migrate(db, version);
-  return {
-    db,
-    created: version === 0,
-    migratedFrom: version > 0 && version < SCHEMA_VERSION ? version : undefined,
-  };
 }
 
-function connect(path: string, stackName: string, options: Database.Options): Db {
+/**
+ * A connection holding the stack's write lock (waiting for it up to the busy timeout), for destroy;
+ * undefined when the file cannot be locked (not a database, corrupted): it is deleted all the same.
+ * Closing it rolls back, and SQLite leaves the side files of a deleted database alone.
+ */
+export function holdWriteLock(path: string): Db | undefined {
   let db: Db | undefined;
   try {
+    db = new Database(path, { fileMustExist: true, timeout: 30_000 });
+    db.exec('BEGIN IMMEDIATE');
+    return db;
+  } catch {
+    db?.close();
+    return undefined;
+  }
+}
+
+/** A connection, with no statement run yet: opening a file writes nothing to it. */
+function connect(path: string, stack: StackOf): Db {
+  try {
     // A generous busy timeout lets several processes share one stack without "database is locked".
-    db = new Database(path, { ...options, timeout: 30_000 });
-    // For a new file only: rows hold whole message bodies (~1 KB), and a commit writes a WAL frame
-    // per page, so 16 KiB pages take a quarter of the writes.
+    return new Database(path, { fileMustExist: true, timeout: 30_000 });
+  } catch (error) {
+    throw describeSqliteError(error, path, stack);
+  }
+}
+
+/**
+ * The connection's settings. The first two only take effect on a new, empty database (the stack is
+ * created in WAL mode and keeps it); on an existing stack they change nothing in the file.
+ */
+function tune(db: Db, path: string, stack: StackOf, options: OpenOptions = {}): void {
+  try {
+    // Rows hold whole message bodies (~1 KB), and a commit writes a WAL frame per page, so 16 KiB
+    // pages take a quarter of the writes.
     db.pragma('page_size = 16384');
-    db.pragma('journal_mode = WAL');
+    if (!options.readOnly && db.pragma('journal_mode', { simple: true }) !== 'wal')
+      db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('cache_size = -4096'); // 4 MiB: enough for the hot right edges of the trees, and RSS stays low
     db.pragma('wal_autocheckpoint = 10000');
     // Savepoints (nested transactions) would otherwise write a statement journal to a temp file.
     db.pragma('temp_store = MEMORY');
-    return db;
   } catch (error) {
-    db?.close();
-    throw describeOpenError(error, path, stackName);
+    throw describeSqliteError(error, path, stack);
   }
 }
 
-function describeOpenError(error: unknown, path: string, stackName: string): Error {
+/**
+ * A SQLite or file-system error met on a stack's file, as a user error: corrupted (exit 3), or the
+ * disk (full, read-only, failing; exit 4). Any other error is returned as it is.
+ */
+export function describeSqliteError(error: unknown, path: string, stack: StackOf): unknown {
+  if (isSensorpipeError(error)) return error;
   const code = (error as { code?: string }).code ?? '';
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
     return new StackStateError(
@@ -148,47 +281,82 @@ function describeOpenError(error: unknown, path: string, stackName: string): Err
       'CORRUPTED',
       {
         cause: error,
-        suggestions: [
-          `Move it aside or run: sensorpipe destroy --target local --stack-name ${stackName} --yes`,
-        ],
+        suggestions: [`Move it aside or run: ${suggest(selectorOf(stack), 'destroy', '--yes')}`],
       },
     );
   }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
-    return new UsageError(
-      `Cannot open ${path} for writing (${code}). Check its permissions or pass --data-dir with a writable directory.`,
-      { cause: error },
-    );
-  }
-  return error as Error;
+  return environmentError(error, path) ?? error;
 }
 
-function schemaVersion(db: Db, path: string): number {
+/**
+ * The file's schema version, read without writing: 0 for an empty or half-made stack (no tables at
+ * all; a deploy completes it). Throws for what is not a sensorpipe stack (a foreign database, or one
+ * that lacks tables its version has), a corrupted file, and a newer schema.
+ */
+function inspect(db: Db, path: string, stack: StackOf): number {
   let version: number;
+  let tables: Set<string>;
   try {
     version = db.pragma('user_version', { simple: true }) as number;
+    tables = new Set(
+      db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .pluck()
+        .all() as string[],
+    );
   } catch (error) {
-    db.close();
-    throw describeOpenError(error, path, 'sensorpipe');
+    throw describeSqliteError(error, path, stack);
   }
   if (version > SCHEMA_VERSION) {
-    db.close();
     throw new StackStateError(
       `${path} was written by a newer sensorpipe (schema ${version}; this one knows ${SCHEMA_VERSION}).`,
       'TOO_NEW',
       { suggestions: ['Upgrade sensorpipe: npm install -g sensorpipe@latest'] },
     );
   }
+  if (version === 0 && tables.size === 0) return 0;
+  const expected = Object.entries(TABLES).flatMap(([v, names]) => (Number(v) <= version ? names : []));
+  const lacking = expected.filter((name) => !tables.has(name));
+  if (version === 0 || lacking.length > 0) {
+    const found = [...tables].slice(0, 5).map((t) => `"${t}"`);
+    throw new StackStateError(
+      `${path} is not a sensorpipe stack: it is another SQLite database (its tables: ${found.join(', ')}${tables.size > found.length ? ', ...' : ''}).`,
+      'NOT_A_STACK',
+      {
+        suggestions: [
+          'Move it aside, or pass another --stack-name or --data-dir: sensorpipe never writes into it',
+        ],
+      },
+    );
+  }
   return version;
 }
 
-function migrate(db: Db, from: number): void {
-  db.transaction(() => {
-    // Another process may have migrated it since the version was read.
-    const current = Math.max(from, db.pragma('user_version', { simple: true }) as number);
-    for (let v = current + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '');
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+/** An empty or half-made stack file: a deploy that was killed (by an older sensorpipe) left it. */
+export function incompleteError(path: string, stack: StackOf): StackStateError {
+  return new StackStateError(
+    `Stack "${nameOf(stack)}" (${path}) is incomplete: a deploy was interrupted before it finished.`,
+    'INCOMPLETE',
+    { suggestions: [`Run: ${suggest(selectorOf(stack), 'deploy')} to complete it`] },
+  );
+}
+
+function migrate(db: Db, path: string): void {
+  try {
+    db.transaction(() => {
+      // Another process may have migrated it since the version was read.
+      runSchemaMigrations(db, db.pragma('user_version', { simple: true }) as number);
+    }).immediate();
+  } catch (error) {
+    throw environmentError(error, path) ?? error;
+  }
+}
+
+/** Brings the schema from `from` to SCHEMA_VERSION, inside the caller's transaction. */
+export function runSchemaMigrations(db: Db, from: number): void {
+  requireTransaction(db, 'runSchemaMigrations');
+  for (let v = from + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '');
+  if (from < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
 export function getMeta(db: Db, key: string): string | undefined {
@@ -219,19 +387,39 @@ export function requireTransaction(db: Db, method: string): void {
 export class WriteTransactions {
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly options: {
+      /**
+       * Runs with the write lock held, before the work and again after the commit, and throws when
+       * the stack's file is gone (destroyed under this process): nothing is then written into a file
+       * nobody can see, and nothing written there is reported as done.
+       */
+      checkStack?: () => void;
+    } = {},
+  ) {}
 
-  /** Runs `work` in an IMMEDIATE transaction once the previous one ended; commits, or rolls back on a throw. */
+  /**
+   * Runs `work` in an IMMEDIATE transaction once the previous one ended; commits, or rolls back on a
+   * throw. SQLite's errors of the disk (full, read-only) come out as user errors (describeSqliteError).
+   */
   run<T>(work: () => T | Promise<T>): Promise<T> {
     const result = this.tail.then(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
       try {
-        const value = await work();
-        this.db.exec('COMMIT');
+        this.db.exec('BEGIN IMMEDIATE');
+        let value: T;
+        try {
+          this.options.checkStack?.();
+          value = await work();
+          this.db.exec('COMMIT');
+        } catch (error) {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+          throw error;
+        }
+        this.options.checkStack?.();
         return value;
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
+        throw describeSqliteError(error, this.db.name, basename(this.db.name).replace(/\.sqlite$/, ''));
       }
     });
     this.tail = result.catch(() => undefined);

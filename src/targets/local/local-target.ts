@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../core/clock.js';
@@ -9,7 +9,7 @@ import { decodeParameters, type ParameterChanges, type StackParameters } from '.
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
-import { notDeployedError, selectorFlags } from '../stack-ref.js';
+import { notDeployedError, StackGoneError, selectorFlags } from '../stack-ref.js';
 import type {
   DeadLetterView,
   DeployResult,
@@ -18,16 +18,31 @@ import type {
   RedriveOptions,
   RedriveResult,
   StackStatus,
+  StackWatch,
   StreamSession,
   Target,
   Verification,
 } from '../target.js';
 import { notDeployedStatus, truncatedBody } from '../target.js';
-import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
+import {
+  createStackFile,
+  type Db,
+  databasePath,
+  describeSqliteError,
+  getMeta,
+  holdWriteLock,
+  incompleteError,
+  openExisting,
+  openForDeploy,
+  runSchemaMigrations,
+  SCHEMA_VERSION,
+  setMeta,
+} from './database.js';
 import { FailedAggregations } from './failed-aggregations.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 import { LocalRuntime } from './runtime.js';
+import { FileIdentity, removeStackFiles, removeStaleTempFiles, stackFileExists } from './stack-file.js';
 
 /** A local stack's own consistency figures (LocalTarget.audit). */
 export interface LocalAudit {
@@ -48,13 +63,19 @@ export interface LocalTargetOptions {
   clock?: Clock;
   /** The flags that selected the stack, for suggested commands (default: --target and --stack-name). */
   selector?: readonly string[];
+  /** Adjusts the stack's connection once opened: tests set a max_page_count to play a full disk. */
+  connection?: (db: Db) => void;
 }
 
 /** Events per local send: one transaction each; SQS's limit of 10 is an API limit, not a semantic one. */
 const LOCAL_SEND_BATCH = 1000;
+/** How often a watch looks at the stack's file: a destroy is noticed within about a second. */
+const WATCH_INTERVAL_MS = 250;
 
 interface OpenStack {
   db: Db;
+  /** The file this process opened: when the path no longer names it, the stack was destroyed. */
+  file: FileIdentity;
   parameters: StackParameters;
   queue: LocalQueue;
   events: SqliteEventRepository;
@@ -70,6 +91,7 @@ export class LocalTarget implements Target {
   readonly selector: readonly string[];
   readonly contents = 'its database';
   private readonly clock: Clock;
+  private readonly tuneConnection: ((db: Db) => void) | undefined;
   private stack: OpenStack | undefined;
 
   constructor(options: LocalTargetOptions) {
@@ -77,62 +99,120 @@ export class LocalTarget implements Target {
     this.location = databasePath(options.dataDir, options.stackName);
     this.clock = options.clock ?? systemClock;
     this.selector = options.selector ?? selectorFlags('local', options.stackName, {});
+    this.tuneConnection = options.connection;
   }
 
+  /** Whether the stack's file is there; a directory (or anything else) at its path is an error, exit 4. */
   async exists(): Promise<boolean> {
-    return existsSync(this.location);
+    return stackFileExists(this.location);
   }
 
   async ensureDeployed(): Promise<void> {
-    this.open();
-  }
-
-  async deploy(changes: ParameterChanges): Promise<DeployResult> {
-    await this.close();
-    const plan = (previous: StackParameters | undefined) =>
-      planParameters('local', previous, changes, (p) => checkLocalSchedule(p, this.clock.now()));
-    // Check a first deploy's parameters before creating the file: a rejected deploy must leave no stack.
-    if (!existsSync(this.location)) plan(undefined);
-    const { db, created, migratedFrom } = openOrCreate(this.location, this.stackName);
     try {
-      const previous = readParameters(db);
-      const { parameters, changes: diff } = plan(previous);
-      const now = new Date(this.clock.now()).toISOString();
-      db.transaction(() => {
-        if (!getMeta(db, 'created_at')) setMeta(db, 'created_at', now);
-        setMeta(db, 'stack_name', this.stackName);
-        if (diff.length > 0 || created) {
-          setMeta(db, 'parameters', JSON.stringify(parameters));
-          setMeta(db, 'updated_at', now);
-          // A new schedule starts from its next slot.
-          db.prepare("DELETE FROM meta WHERE key = 'schedule_next'").run();
-        }
-      }).immediate();
-      return {
-        stackName: this.stackName,
-        target: this.kind,
-        action: created || previous === undefined ? 'created' : diff.length > 0 ? 'updated' : 'unchanged',
-        location: this.location,
-        parameters: parameters as StackParameters,
-        changes: diff,
-        details: { kind: 'local', migratedFrom: migratedFrom ?? null },
-      };
-    } finally {
-      db.close();
+      this.open('read');
+    } catch (error) {
+      // An older schema is for the command's next step: one that writes upgrades it, one that reads says so.
+      if ((error as { code?: string }).code !== 'OLD_SCHEMA') throw error;
     }
   }
 
+  /**
+   * Creates the stack whole (a temporary file, then its name; see createStackFile), or updates it:
+   * the previous parameters are read and the new ones written in one IMMEDIATE transaction, so two
+   * deploys at the same moment take turns and each one's flags survive, or it fails.
+   */
+  async deploy(changes: ParameterChanges): Promise<DeployResult> {
+    await this.close();
+    const plan = (previous: StackParameters | undefined) => {
+      const planned = planParameters('local', previous, changes, (p) =>
+        checkLocalSchedule(p, this.clock.now()),
+      );
+      return { parameters: planned.parameters as StackParameters, changes: planned.changes };
+    };
+    for (let attempt = 1; ; attempt++) {
+      if (!stackFileExists(this.location)) {
+        // Checked before any file is made: a rejected deploy leaves no stack.
+        const { parameters, changes: diff } = plan(undefined);
+        const now = new Date(this.clock.now()).toISOString();
+        const created = createStackFile(this.location, this, (db) => this.record(db, parameters, now, true));
+        if (created) return this.deployResult('created', parameters, diff, null);
+        // Another deploy created it meanwhile: this one updates it, as a redeploy would.
+        if (attempt >= 3) throw new Error(`deploy: ${this.location} keeps appearing and vanishing`);
+        continue;
+      }
+      const db = openForDeploy(this.location, this);
+      try {
+        return db
+          .transaction(() => {
+            const version = db.pragma('user_version', { simple: true }) as number;
+            // A stack an older version left empty or half-made (version 0) gets its schema here.
+            if (version < SCHEMA_VERSION) runSchemaMigrations(db, version);
+            const previous = readParameters(db);
+            const { parameters, changes: diff } = plan(previous);
+            const action = previous === undefined ? 'created' : diff.length > 0 ? 'updated' : 'unchanged';
+            this.record(db, parameters, new Date(this.clock.now()).toISOString(), action !== 'unchanged');
+            const migratedFrom = version > 0 && version < SCHEMA_VERSION ? version : null;
+            return this.deployResult(action, parameters, diff, migratedFrom);
+          })
+          .immediate();
+      } catch (error) {
+        throw describeSqliteError(error, this.location, this);
+      } finally {
+        db.close();
+      }
+    }
+  }
+
+  /** Writes a deploy's parameters (when they changed) into the caller's transaction. */
+  private record(db: Db, parameters: StackParameters, now: string, changed: boolean): void {
+    if (!getMeta(db, 'created_at')) setMeta(db, 'created_at', now);
+    setMeta(db, 'stack_name', this.stackName);
+    if (!changed) return;
+    setMeta(db, 'parameters', JSON.stringify(parameters));
+    setMeta(db, 'updated_at', now);
+    // A new schedule starts from its next slot.
+    db.prepare("DELETE FROM meta WHERE key = 'schedule_next'").run();
+  }
+
+  private deployResult(
+    action: DeployResult['action'],
+    parameters: StackParameters,
+    changes: DeployResult['changes'],
+    migratedFrom: number | null,
+  ): DeployResult {
+    return {
+      stackName: this.stackName,
+      target: this.kind,
+      action,
+      location: this.location,
+      parameters,
+      changes,
+      details: { kind: 'local', migratedFrom },
+    };
+  }
+
+  /**
+   * Deletes the stack's files while holding its write lock: a process writing to it has committed
+   * by then (into the stack, before it went), and finds the file gone when it next takes the lock.
+   */
   async destroy(): Promise<DestroyResult> {
     await this.close();
-    const existed = existsSync(this.location);
-    for (const suffix of ['', '-wal', '-shm', '-journal'])
-      rmSync(`${this.location}${suffix}`, { force: true });
+    const existed = stackFileExists(this.location);
+    if (!existed) removeStaleTempFiles(this.location);
+    else {
+      const lock = holdWriteLock(this.location);
+      try {
+        removeStackFiles(this.location);
+      } finally {
+        lock?.close();
+      }
+    }
     return { stackName: this.stackName, target: this.kind, destroyed: existed, location: this.location };
   }
 
   async status(): Promise<StackStatus> {
     if (!(await this.exists())) return notDeployedStatus(this);
-    const { db, parameters, queue, events, snapshots } = this.open();
+    const { db, parameters, queue, events, snapshots } = this.open('read');
     const now = this.clock.now();
     const depths = queue.depths(now);
     const nextRaw = getMeta(db, 'schedule_next');
@@ -214,7 +294,36 @@ export class LocalTarget implements Target {
   }
 
   async latestSnapshot(): Promise<Snapshot | undefined> {
-    return this.open().snapshots.latestSnapshot();
+    return this.open('read').snapshots.latestSnapshot();
+  }
+
+  watchStack(signal?: AbortSignal): StackWatch {
+    // Opened as the commands that watch (stream, aggregate) open it: for writing.
+    const { file } = this.open();
+    const controller = new AbortController();
+    let gone: StackGoneError | undefined;
+    const follow = () => controller.abort(signal?.reason);
+    const look = () => {
+      const how = file.change();
+      if (how === undefined || gone) return;
+      gone = new StackGoneError(this, how);
+      controller.abort(gone);
+    };
+    if (signal?.aborted) follow();
+    else signal?.addEventListener('abort', follow, { once: true });
+    const timer = setInterval(look, WATCH_INTERVAL_MS);
+    timer.unref();
+    look();
+    return {
+      signal: controller.signal,
+      get gone() {
+        return gone;
+      },
+      dispose: () => {
+        clearInterval(timer);
+        signal?.removeEventListener('abort', follow);
+      },
+    };
   }
 
   /**
@@ -222,7 +331,7 @@ export class LocalTarget implements Target {
    * against the pipeline's promises (nothing accepted lost, nothing counted twice).
    */
   async audit(): Promise<LocalAudit> {
-    const { db, queue, events } = this.open();
+    const { db, queue, events } = this.open('read');
     return db.transaction(() => {
       const depths = queue.depths(this.clock.now());
       return {
@@ -236,7 +345,7 @@ export class LocalTarget implements Target {
   }
 
   async countStored(events: readonly EventKey[]): Promise<number> {
-    return this.open().events.countIds(events.map((e) => e.id));
+    return this.open('read').events.countIds(events.map((e) => e.id));
   }
 
   /** A fresh temporary stack, so verify never touches this one and counts must match exactly. */
@@ -258,7 +367,7 @@ export class LocalTarget implements Target {
   }
 
   async deadLetters(limit: number): Promise<DeadLetterView[]> {
-    return this.open()
+    return this.open('read')
       .queue.deadLetters(limit)
       .map((d) => ({
         messageId: d.messageId,
@@ -297,17 +406,43 @@ export class LocalTarget implements Target {
     return this.open().runtime;
   }
 
-  private open(): OpenStack {
+  /**
+   * The stack, opened once per target. 'read' writes nothing (see openExisting); a stack opened for
+   * reading is at the current schema, so later writes can use it as it is.
+   */
+  private open(access: 'read' | 'write' = 'write'): OpenStack {
     if (this.stack) return this.stack;
-    if (!existsSync(this.location)) throw notDeployedError(this);
-    const db = openExisting(this.location, this.stackName);
-    const parameters = readParameters(db) ?? (decodeParameters('local', {}) as StackParameters);
-    const queue = new LocalQueue(db);
-    const events = new SqliteEventRepository(db);
-    const snapshots = new SqliteSnapshotRepository(db);
-    const runtime = new LocalRuntime({ db, parameters, queue, events, snapshots, clock: this.clock });
-    this.stack = { db, parameters, queue, events, snapshots, runtime };
-    return this.stack;
+    if (!stackFileExists(this.location)) throw notDeployedError(this);
+    // Taken before the file is opened: if it is replaced meanwhile, the first check says so.
+    const file = new FileIdentity(this.location);
+    const db = openExisting(this.location, this, { readOnly: access === 'read' });
+    try {
+      this.tuneConnection?.(db);
+      // A deploy of an older version, killed between the schema and the parameters, left no parameters.
+      const parameters = readParameters(db);
+      if (parameters === undefined) throw incompleteError(this.location, this);
+      const queue = new LocalQueue(db);
+      const events = new SqliteEventRepository(db);
+      const snapshots = new SqliteSnapshotRepository(db);
+      const checkStack = () => {
+        const how = file.change();
+        if (how !== undefined) throw new StackGoneError(this, how);
+      };
+      const runtime = new LocalRuntime({
+        db,
+        parameters,
+        queue,
+        events,
+        snapshots,
+        clock: this.clock,
+        checkStack,
+      });
+      this.stack = { db, file, parameters, queue, events, snapshots, runtime };
+      return this.stack;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import type { EventRepository, SnapshotRepository } from '../../core/repositorie
 import { type Snapshot, tally } from '../../core/snapshot.js';
 import type { TimeWindow } from '../../core/window.js';
 import { type Db, requireTransaction } from './database.js';
+import { environmentError } from './stack-file.js';
 
 const SECOND = 1000;
 
@@ -39,6 +40,16 @@ export class SqliteEventRepository implements EventRepository {
    */
   async putEvents(events: StoredEvent[]): Promise<{ failedIds: string[] }> {
     requireTransaction(this.db, 'SqliteEventRepository.putEvents');
+    try {
+      this.insertAll(events);
+    } catch (error) {
+      // A full disk is the environment's, not these events': it fails the invocation (see storeRecords).
+      throw environmentError(error, this.db.name) ?? error;
+    }
+    return { failedIds: [] };
+  }
+
+  private insertAll(events: StoredEvent[]): void {
     this.db.transaction(() => {
       // New events per second, then per county: a batch's events mostly share a second or two.
       const added = new Map<number, Map<string, number>>();
@@ -57,7 +68,6 @@ export class SqliteEventRepository implements EventRepository {
       for (const [second, counties] of added)
         for (const [county, n] of counties) this.addCounts.run(second, county, n);
     })();
-    return { failedIds: [] };
   }
 
   /**

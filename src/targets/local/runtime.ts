@@ -37,6 +37,8 @@ export interface RuntimeDeps {
   snapshots: SqliteSnapshotRepository;
   parameters: StackParameters;
   clock: Clock;
+  /** Throws when the stack's file is gone; run with every write transaction (see WriteTransactions). */
+  checkStack?: () => void;
 }
 
 export interface RuntimeTotals {
@@ -82,7 +84,7 @@ export class LocalRuntime {
     private readonly deps: RuntimeDeps,
     listeners: RuntimeEvents = {},
   ) {
-    this.transactions = new WriteTransactions(deps.db);
+    this.transactions = new WriteTransactions(deps.db, { checkStack: deps.checkStack });
     this.schedule = parseSchedule(deps.parameters.ScheduleExpression);
     this.failedAggregations = new FailedAggregations(deps.db);
     this.functions = new LocalFunctions({

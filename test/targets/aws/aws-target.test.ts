@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  DeleteQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -10,10 +14,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
+import { formatError } from '../../../src/cli/errors.js';
 import { ExitCode } from '../../../src/core/errors.js';
 import { eventBody } from '../../../src/core/event.js';
 import { defaultParameters, parameterNames } from '../../../src/core/parameters.js';
+import type { StreamStats } from '../../../src/core/streamer.js';
 import { createAggregationHandler } from '../../../src/functions/aggregation.js';
+import { runStream } from '../../../src/services/stream.js';
 import { AwsTarget } from '../../../src/targets/aws/aws-target.js';
 import { StackDeployer, StackNeedsRecreateError } from '../../../src/targets/aws/cloudformation.js';
 import {
@@ -21,10 +28,13 @@ import {
   DynamoSnapshotRepository,
 } from '../../../src/targets/aws/dynamo-repositories.js';
 import { AwsEnvironment } from '../../../src/targets/aws/environment.js';
+import { StackGoneError } from '../../../src/targets/stack-ref.js';
+import type { DeployResult } from '../../../src/targets/target.js';
 import { type LocalDynamo, startDynalite, storedEvent } from '../../../testkit/aws/dynalite.js';
 import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../../testkit/aws/fake-cloudformation.js';
 import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
 import { instantClock } from '../../../testkit/clock.js';
+import { fixtureCsv } from '../../../testkit/fixtures.js';
 import { makeEvent, outgoing } from '../../../testkit/local.js';
 import { rejection } from '../../../testkit/rejection.js';
 
@@ -556,6 +566,90 @@ describe('targets/aws/aws-target', function () {
       expect(error.message).to.match(
         /deleted outside CloudFormation.*sensorpipe destroy --target aws --stack-name sensorpipe, then deploy again\.$/,
       );
+    });
+
+    describe('a stream whose queue is deleted', () => {
+      function csv(): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-aws-stream-'));
+        cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const file = path.join(dir, 'f.csv');
+        fs.writeFileSync(file, fixtureCsv({ counts: { Erie: 30, Kings: 30 } }));
+        return file;
+      }
+      const cleanups: (() => void)[] = [];
+      afterEach(() => {
+        for (const cleanup of cleanups.splice(0)) cleanup();
+      });
+
+      /** Streams until `after` events were sent, then does `then` (deletes the queue...) and waits for the end. */
+      async function streamAndCut(then: () => Promise<void>) {
+        const stopped: StreamStats[] = [];
+        let cut = false;
+        const error = await rejection(
+          runStream({
+            target: aws,
+            file: csv(),
+            loop: true,
+            intervalMs: 1,
+            onStopped: (stats) => stopped.push(stats),
+            onProgress: (stats) => {
+              if (!cut && stats.sent >= 20) {
+                cut = true;
+                void then();
+              }
+            },
+          }),
+        );
+        return { error, stopped };
+      }
+
+      it('with its stack destroyed: stops, exit 3, one line that says so with what it sent', async () => {
+        const { error, stopped } = await streamAndCut(async () => {
+          await (await target()).destroy();
+          await sqs.client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+        });
+        expect(error).to.be.instanceOf(StackGoneError);
+        expect(error).to.include({ code: 'STACK_DESTROYED', exitCode: ExitCode.state });
+        const sent = stopped[0]?.sent ?? -1;
+        expect(sent).to.be.at.least(20);
+        expect(error.message).to.equal(
+          `Stack "sensorpipe" was destroyed (AWS eu-west-1) while this stream was running: stopped after sending ${sent} events.`,
+        );
+        expect(formatError(error).line.split('\n')).to.have.length(1);
+      });
+
+      it('deleted by hand, its stack still there: stops, exit 3, and says so', async () => {
+        const { error, stopped } = await streamAndCut(async () => {
+          await sqs.client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+        });
+        expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
+        expect(error.message).to.match(/^The queue .* does not exist/);
+        expect(stopped[0]?.sent).to.be.at.least(20);
+      });
+    });
+
+    it('two deploys at the same moment: CloudFormation runs one, the other fails cleanly (STACK_BUSY, exit 3)', async () => {
+      // Each deploy plans a change set with a change; the first executed deletes the other's, as
+      // CloudFormation does.
+      cfn.updateChanges = [{ ...PIPELINE_RESOURCES[4]!, action: 'Modify', replacement: 'False' }];
+      const [first, second] = [await target(), await target()];
+      const results = await Promise.allSettled([
+        first.deploy({ WindowMinutes: 7 }),
+        second.deploy({ BatchSize: 5 }),
+      ]);
+      expect(cfn.mock.commandCalls(CreateChangeSetCommand)).to.have.length(3); // the create, then both
+      const applied = results.filter((r) => r.status === 'fulfilled');
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(applied).to.have.length(1);
+      expect(refused).to.have.length(1);
+      expect(refused[0]?.reason).to.include({ code: 'STACK_BUSY', exitCode: ExitCode.state });
+      expect(refused[0]?.reason.message).to.match(
+        /was changed by another deploy while this one was being planned: nothing of this deploy was applied/,
+      );
+      // The stack holds exactly the deploy that ran, and no change set is left behind.
+      const won = (applied[0] as PromiseFulfilledResult<DeployResult>).value;
+      expect((await (await target()).status()).parameters).to.deep.equal(won.parameters);
+      expect(cfn.changeSets.size).to.equal(0);
     });
 
     it('destroys the stack; then it does not exist and commands say how to deploy', async () => {

@@ -210,6 +210,33 @@ describe('targets/aws/cloudformation', () => {
       expect(error).to.include({ code: 'STACK_BUSY' });
     });
 
+    it('busy between the plan and its execution (another deploy runs now): the same busy error', async () => {
+      const stack = cfn.addStack(STACK, 'UPDATE_COMPLETE');
+      cfn.nextChanges = [{ ...PIPELINE_RESOURCES[4]!, action: 'Modify', replacement: 'False' }];
+      const plan = await deployer.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: {} });
+      stack.status = 'UPDATE_IN_PROGRESS';
+      const error = await rejection(deployer.execute(plan));
+      expect(error).to.include({ code: 'STACK_BUSY', exitCode: ExitCode.state });
+      expect(error.message).to.match(/is busy \(UPDATE_IN_PROGRESS\)/);
+    });
+
+    it('two deploys planned at once, the other executed first: this one says nothing of it was applied, exit 3', async () => {
+      cfn.addStack(STACK, 'UPDATE_COMPLETE');
+      cfn.updateChanges = [{ ...PIPELINE_RESOURCES[4]!, action: 'Modify', replacement: 'False' }];
+      const mine = await deployer.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: { A: '1' } });
+      const theirs = await deployer.plan({
+        stackName: STACK,
+        templateBody: TEMPLATE,
+        parameters: { A: '2' },
+      });
+      await deployer.execute(theirs);
+      const error = await rejection(deployer.execute(mine));
+      expect(error).to.include({ code: 'STACK_BUSY', exitCode: ExitCode.state });
+      expect(error.message).to.include('was changed by another deploy while this one was being planned');
+      await deployer.discard(mine); // gone already: nothing to discard, and no error
+      expect((await deployer.describe(STACK))?.parameters).to.deep.equal({ A: '2' });
+    });
+
     it('REVIEW_IN_PROGRESS (a change set never executed): creates over it', async () => {
       cfn.addStack(STACK, 'REVIEW_IN_PROGRESS', { resources: [] });
       const { plan, stack } = await deploy();

@@ -32,6 +32,8 @@ const NAMES = [
   'InvalidMessageContents',
   'InternalServerError',
   'ServiceUnavailable',
+  'ChangeSetNotFoundException',
+  'InvalidChangeSetStatusException',
   '_IN_PROGRESS) state',
 ];
 

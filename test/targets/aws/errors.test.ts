@@ -70,6 +70,17 @@ describe('targets/aws/errors', () => {
         'stack-busy',
       ],
       [
+        'a change set deleted when another one ran',
+        serviceError('ChangeSetNotFoundException', 'ChangeSet [arn] does not exist', 'r', 404),
+        'change-set-overtaken',
+      ],
+      ['its query code', named('X', { Code: 'ChangeSetNotFound' }), 'change-set-overtaken'],
+      [
+        'a change set made obsolete',
+        serviceError('InvalidChangeSetStatusException', 'cannot be executed in its current status', 'r', 400),
+        'change-set-overtaken',
+      ],
+      [
         'another service refusal',
         serviceError('ValidationError', 'Template format error', 'r', 400),
         'refused',

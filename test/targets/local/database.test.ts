@@ -1,19 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { formatError } from '../../../src/cli/errors.js';
-import { ExitCode, StackStateError, UsageError } from '../../../src/core/errors.js';
+import { EnvironmentError, ExitCode, StackStateError, UsageError } from '../../../src/core/errors.js';
 import {
   checkStackName,
+  createStackFile,
   type Db,
   databasePath,
   getMeta,
   openExisting,
+  openForDeploy,
   openOrCreate,
   SCHEMA_VERSION,
   setMeta,
+  WriteTransactions,
 } from '../../../src/targets/local/database.js';
 import { LocalTarget } from '../../../src/targets/local/local-target.js';
 import { LocalQueue } from '../../../src/targets/local/queue.js';
@@ -232,6 +235,170 @@ describe('local database', () => {
       expect(stateError.code).to.equal('TOO_NEW');
       expect(stateError.message).to.contain(`schema ${SCHEMA_VERSION + 5}`);
       expect(formatError(error).line).to.match(/upgrade sensorpipe/i);
+    });
+  });
+
+  describe('files that are not a complete stack, found without writing to them', () => {
+    const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const files = () => fs.readdirSync(dir).sort();
+
+    /** What an older deploy killed after journal_mode=WAL and before its schema left: a header, no tables. */
+    function halfMade(file: string): void {
+      const raw = new Database(file);
+      raw.pragma('page_size = 16384');
+      raw.pragma('journal_mode = WAL');
+      raw.close();
+    }
+
+    const refusals: [string, (file: string) => void, string, RegExp][] = [
+      [
+        'an empty file',
+        (f) => fs.writeFileSync(f, ''),
+        'INCOMPLETE',
+        /is incomplete: a deploy was interrupted/,
+      ],
+      ['a half-made file (a header, no tables)', halfMade, 'INCOMPLETE', /is incomplete/],
+      [
+        'a foreign SQLite database',
+        (f) => {
+          const raw = new Database(f);
+          raw.exec('CREATE TABLE meta (a); CREATE TABLE users (name)');
+          raw.close();
+        },
+        'NOT_A_STACK',
+        /is not a sensorpipe stack: it is another SQLite database \(its tables: "meta", "users"\)/,
+      ],
+      [
+        'a database with our version number and not our tables',
+        (f) => {
+          const raw = new Database(f);
+          raw.exec('CREATE TABLE meta (key, value)');
+          raw.pragma('user_version = 2');
+          raw.close();
+        },
+        'NOT_A_STACK',
+        /is not a sensorpipe stack/,
+      ],
+    ];
+    for (const [what, make, code, message] of refusals) {
+      it(`${what}: ${code}, exit 3, and the file left byte for byte as it was`, () => {
+        const file = databasePath(dir, 'stack');
+        make(file);
+        const before = { hash: sha(file), files: files() };
+        for (const open of [
+          () => openExisting(file, 'stack', { readOnly: true }),
+          () => openExisting(file, 'stack'),
+        ]) {
+          const error = catchError(open);
+          expect(error).to.be.instanceOf(StackStateError);
+          expect(error).to.include({ code, exitCode: ExitCode.state });
+          expect((error as Error).message).to.match(message);
+        }
+        expect({ hash: sha(file), files: files() }).to.deep.equal(before);
+      });
+    }
+
+    it('a deploy refuses a foreign database too, and never writes into it', () => {
+      const file = databasePath(dir, 'stack');
+      refusals[2]![1](file);
+      const before = sha(file);
+      expect(catchError(() => openForDeploy(file, 'stack'))).to.include({ code: 'NOT_A_STACK' });
+      expect(sha(file)).to.equal(before);
+    });
+
+    it('reading an older schema does not migrate it: OLD_SCHEMA, with the deploy that upgrades it', () => {
+      const file = databasePath(dir, 'stack');
+      const v1 = openOrCreate(file, 'stack').db;
+      v1.exec('DROP TABLE queue_batches');
+      v1.pragma('user_version = 1');
+      v1.close();
+      const error = catchError(() =>
+        openExisting(
+          file,
+          { stackName: 'stack', selector: ['--target', 'local', '--data-dir', dir] },
+          {
+            readOnly: true,
+          },
+        ),
+      );
+      expect(error).to.include({ code: 'OLD_SCHEMA', exitCode: ExitCode.state });
+      expect(formatError(error).line).to.include(`Run: sensorpipe deploy --target local --data-dir ${dir}`);
+      expect(userVersion(file)).to.equal(1);
+    });
+  });
+
+  describe('createStackFile', () => {
+    it('makes the stack whole in one file (its WAL folded in), mode 0600, with nothing else left', () => {
+      const file = databasePath(path.join(dir, 'data'), 'stack');
+      const created = createStackFile(file, 'stack', (db) => setMeta(db, 'parameters', '{"BatchSize":7}'));
+      expect(created).to.equal(true);
+      expect(fs.readdirSync(path.dirname(file))).to.deep.equal(['stack.sqlite']);
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+      const db = track(openExisting(file, 'stack', { readOnly: true }));
+      expect(getMeta(db, 'parameters')).to.equal('{"BatchSize":7}');
+      expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+    });
+
+    it('leaves a stack another deploy made meanwhile alone, and says so', () => {
+      const file = databasePath(dir, 'stack');
+      const made = createStackFile(file, 'stack', () => {
+        createStackFile(file, 'stack', (db) => setMeta(db, 'winner', 'other'));
+      });
+      expect(made).to.equal(false);
+      expect(fs.readdirSync(dir)).to.deep.equal(['stack.sqlite']);
+      const db = track(openExisting(file, 'stack', { readOnly: true }));
+      expect(getMeta(db, 'winner')).to.equal('other');
+    });
+  });
+
+  describe('WriteTransactions', () => {
+    it('checks the stack under the write lock, before the work and after the commit', async () => {
+      const file = databasePath(dir, 'stack');
+      const db = track(openOrCreate(file, 'stack').db);
+      const seen: string[] = [];
+      const transactions = new WriteTransactions(db, {
+        checkStack: () => seen.push(db.inTransaction ? 'in the transaction' : 'after the commit'),
+      });
+      await transactions.run(() => {
+        seen.push('work');
+        setMeta(db, 'k', 'v');
+      });
+      expect(seen).to.deep.equal(['in the transaction', 'work', 'after the commit']);
+    });
+
+    it('rolls back what the work wrote when the check finds the stack gone, and throws its error', async () => {
+      const file = databasePath(dir, 'stack');
+      const db = track(openOrCreate(file, 'stack').db);
+      const gone = new StackStateError('gone', 'STACK_DESTROYED');
+      let calls = 0;
+      const transactions = new WriteTransactions(db, {
+        checkStack: () => {
+          if (++calls > 1) throw gone;
+        },
+      });
+      const error = await rejection(transactions.run(() => setMeta(db, 'k', 'v')));
+      expect(error).to.equal(gone);
+      // After the commit: the work is in, and reported as failed; the next one never starts its work.
+      expect(getMeta(db, 'k')).to.equal('v');
+      await rejection(transactions.run(() => setMeta(db, 'k', 'second')));
+      expect(getMeta(db, 'k')).to.equal('v');
+      expect(db.inTransaction).to.equal(false);
+    });
+
+    it('turns a full disk (a real SQLITE_FULL) into DISK_FULL, exit 4, rolled back', async () => {
+      const file = databasePath(dir, 'stack');
+      const db = track(openOrCreate(file, 'stack').db);
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+      const error = await rejection(
+        new WriteTransactions(db).run(() => {
+          setMeta(db, 'small', 'fits');
+          setMeta(db, 'blob', 'x'.repeat(1_000_000));
+        }),
+      );
+      expect(error).to.be.instanceOf(EnvironmentError);
+      expect(error).to.include({ code: 'DISK_FULL', exitCode: ExitCode.environment });
+      expect(error.message).to.include('(SQLITE_FULL): free some space');
+      expect(getMeta(db, 'small')).to.equal(undefined);
     });
   });
 

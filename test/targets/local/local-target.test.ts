@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { formatError } from '../../../src/cli/errors.js';
 import { StackStateError, UsageError } from '../../../src/core/errors.js';
 import { eventBody, type OutgoingEvent } from '../../../src/core/event.js';
 import { DEFAULT_PARAMETERS, type StackParameters } from '../../../src/core/parameters.js';
 import { openExisting } from '../../../src/targets/local/database.js';
 import { LocalTarget } from '../../../src/targets/local/local-target.js';
 import { LocalQueue } from '../../../src/targets/local/queue.js';
+import { StackGoneError } from '../../../src/targets/stack-ref.js';
 import {
   type FakeClock,
   fakeClock,
@@ -170,6 +173,155 @@ describe('local target', () => {
     it('rejects an invalid stack name before touching the disk', () => {
       expect(() => new LocalTarget({ dataDir: dir, stackName: 'bad_name', clock })).to.throw(UsageError);
       expect(fs.readdirSync(dir)).to.deep.equal([]);
+    });
+  });
+
+  describe('deploy, whole or not at all', () => {
+    const mode = (file: string) => fs.statSync(file).mode & 0o777;
+
+    it('gives a new stack mode 0600 from its first byte, whatever the umask', async () => {
+      const umask = process.umask(0o002);
+      try {
+        await target.deploy({});
+      } finally {
+        process.umask(umask);
+      }
+      expect(mode(target.location)).to.equal(0o600);
+      expect(fs.readdirSync(dir)).to.deep.equal([`${STACK}.sqlite`]);
+    });
+
+    it('takes away the modes an older version gave a stack and its side files, on the next deploy', async () => {
+      await target.deploy({});
+      await target.close();
+      fs.chmodSync(target.location, 0o644);
+      fs.writeFileSync(`${target.location}-wal`, '');
+      fs.chmodSync(`${target.location}-wal`, 0o644);
+      expect((await target.deploy({})).action).to.equal('unchanged');
+      expect(mode(target.location)).to.equal(0o600);
+    });
+
+    it('completes an empty file (an older deploy killed at its start): created, with the parameters asked', async () => {
+      fs.writeFileSync(target.location, '', { mode: 0o644 });
+      const status = await rejection(target.status());
+      expect(status).to.include({ code: 'INCOMPLETE', exitCode: 3 });
+      expect(fs.statSync(target.location).size).to.equal(0); // status wrote nothing
+      const result = await target.deploy({ WindowMinutes: 7 });
+      expect(result.action).to.equal('created');
+      expect((await target.status()).parameters?.WindowMinutes).to.equal(7);
+      expect(mode(target.location)).to.equal(0o600);
+    });
+
+    it('completes a stack whose deploy was killed between its schema and its parameters', async () => {
+      await target.deploy({ WindowMinutes: 7 });
+      await target.close();
+      const db = openExisting(target.location, STACK);
+      db.exec("DELETE FROM meta WHERE key IN ('parameters', 'created_at', 'updated_at')");
+      db.close();
+      // Never shown as deployed with the defaults instead of the parameters asked for.
+      expect(await rejection(target.status())).to.include({ code: 'INCOMPLETE' });
+      expect(await rejection(target.aggregate())).to.include({ code: 'INCOMPLETE' });
+      const result = await target.deploy({ WindowMinutes: 9 });
+      expect(result.action).to.equal('created');
+      expect((await target.status()).parameters).to.deep.equal({ ...DEFAULT_PARAMETERS, WindowMinutes: 9 });
+    });
+
+    it('refuses a foreign SQLite file at the stack path with one line, exit 3, and leaves it alone', async () => {
+      const raw = new Database(target.location);
+      raw.exec('CREATE TABLE meta (k, v); INSERT INTO meta VALUES (1, 2)');
+      raw.close();
+      const before = fs.readFileSync(target.location);
+      for (const attempt of [() => target.deploy({}), () => target.status(), () => target.aggregate()]) {
+        const error = await rejection(attempt());
+        expect(error).to.include({ code: 'NOT_A_STACK', exitCode: 3 });
+        expect(formatError(error).line).to.not.match(/Unexpected error/);
+      }
+      expect(fs.readFileSync(target.location).equals(before)).to.equal(true);
+    });
+
+    it('refuses a directory at the stack path (exit 4), and destroy never deletes it', async () => {
+      fs.mkdirSync(target.location);
+      for (const attempt of [() => target.deploy({}), () => target.status(), () => target.destroy()]) {
+        expect(await rejection(attempt())).to.include({ code: 'STACK_PATH', exitCode: 4 });
+      }
+      expect(fs.statSync(target.location).isDirectory()).to.equal(true);
+    });
+  });
+
+  describe('read-only commands', () => {
+    it('status, show, dead-letters, the audit and countStored write nothing to the stack', async () => {
+      await target.deploy({});
+      const session = await target.openStream();
+      await session.sender.send(events(5));
+      await session.finish();
+      await target.close();
+      const hash = () => fs.readFileSync(target.location).toString('base64');
+      const before = { bytes: hash(), files: fs.readdirSync(dir).sort() };
+      const reader = newTarget();
+      await reader.status();
+      await reader.latestSnapshot();
+      await reader.deadLetters(10);
+      await reader.audit();
+      await reader.countStored([]);
+      await reader.close();
+      expect({ bytes: hash(), files: fs.readdirSync(dir).sort() }).to.deep.equal(before);
+    });
+  });
+
+  describe('a stack destroyed under a live process', () => {
+    it("every write transaction finds the file gone: the stream's next send fails with STACK_DESTROYED, exit 3", async () => {
+      await target.deploy({ ScheduleEnabled: false });
+      const session = await target.openStream();
+      await session.sender.send(events(3));
+      await newTarget().destroy();
+      const error = await rejection(session.sender.send(events(1)));
+      expect(error).to.be.instanceOf(StackGoneError);
+      expect(error).to.include({ code: 'STACK_DESTROYED', exitCode: 3 });
+      expect(error.message).to.equal(
+        `Stack "${STACK}" was destroyed (${target.location}) while this command was using it.`,
+      );
+      await rejection(session.finish());
+    });
+
+    it('says replaced when the stack was destroyed and deployed again, and never writes to the new one', async () => {
+      await target.deploy({ ScheduleEnabled: false });
+      const session = await target.openStream();
+      await session.sender.send(events(3));
+      const other = newTarget();
+      await other.destroy();
+      await other.deploy({ WindowMinutes: 9 });
+      await other.close();
+      const error = await rejection(session.sender.send(events(10)));
+      expect(error.message).to.include('was destroyed and deployed again');
+      await rejection(session.finish());
+      await target.close();
+      const fresh = await newTarget().status();
+      expect(fresh.parameters?.WindowMinutes).to.equal(9);
+      expect(fresh.eventsStored).to.equal(0);
+      expect(fresh.queue).to.include({ visible: 0, inFlight: 0 });
+    });
+
+    it("a watch ends on its own when the stack is destroyed, with the reason as the signal's", async () => {
+      await target.deploy({ ScheduleEnabled: false });
+      const watch = target.watchStack();
+      try {
+        setTimeout(() => void newTarget().destroy(), 100);
+        // Nothing else runs on the stack: only the watch's own look at the file can end this.
+        await new Promise<void>((resolve) => watch.signal.addEventListener('abort', () => resolve()));
+        expect(watch.gone).to.be.instanceOf(StackGoneError);
+        expect(watch.signal.reason).to.equal(watch.gone);
+      } finally {
+        watch.dispose();
+      }
+    });
+
+    it("a watch follows the caller's signal (Ctrl-C) and then reports nothing gone", async () => {
+      await target.deploy({});
+      const controller = new AbortController();
+      const watch = target.watchStack(controller.signal);
+      controller.abort('SIGINT');
+      expect(watch.signal.aborted).to.equal(true);
+      expect(watch.gone).to.equal(undefined);
+      watch.dispose();
     });
   });
 

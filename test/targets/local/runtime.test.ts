@@ -189,6 +189,22 @@ describe('local runtime', () => {
       expect(stack.events.countAll()).to.equal(4);
     });
 
+    it('a full disk while storing fails the whole invocation: rolled back, no receive spent, exit 4', async () => {
+      const runtime = runtimeOn(stack, FAST);
+      send(...Array.from({ length: 10 }, (_, i) => makeEvent(T0 - i, 'Erie', { blob: 'x'.repeat(20_000) })));
+      // The events' pages no longer fit: SQLite answers SQLITE_FULL inside the storing function.
+      stack.db.pragma(`max_page_count = ${stack.db.pragma('page_count', { simple: true })}`);
+      const error = await runtime.processBatch().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.include({ code: 'DISK_FULL', exitCode: 4 });
+      expect(stack.events.countAll()).to.equal(0);
+      // Still never received: not in flight, not a step toward the dead letters.
+      expect(stack.queue.depths(clock.now())).to.include({ visible: 10, inFlight: 0, deadLetters: 0 });
+      expect(runtime.totals).to.include({ received: 0, failed: 0 });
+    });
+
     it('moves poison messages to dead letters after MaxReceiveCount deliveries; good ones are stored once', async () => {
       const runtime = runtimeOn(stack, { ...FAST, WindowMinutes: 60 });
       const good = goodEvents(15, 'Bronx');

@@ -1,5 +1,6 @@
 import {
   CreateChangeSetCommand,
+  DeleteChangeSetCommand,
   DescribeChangeSetCommand,
   DescribeStackEventsCommand,
   DescribeStacksCommand,
@@ -125,6 +126,41 @@ describe('test kit: the CloudFormation fake', () => {
       ),
     );
     expect(error.message).to.match(/is in UPDATE_IN_PROGRESS state and can not be updated/);
+  });
+
+  it("deletes the stack's other change sets when one is executed, and refuses to execute on a busy stack", async () => {
+    await create();
+    await settle();
+    const plan = async () => {
+      const { Id } = await cfn.client.send(
+        new CreateChangeSetCommand({ StackName: 's', ChangeSetName: 'u', ChangeSetType: 'UPDATE' }),
+      );
+      return Id ?? '';
+    };
+    cfn.nextChanges = [{ ...PIPELINE_RESOURCES[4]!, action: 'Modify' }];
+    const first = await plan();
+    cfn.nextChanges = [{ ...PIPELINE_RESOURCES[5]!, action: 'Modify' }];
+    const second = await plan();
+    for (const id of [first, second])
+      await cfn.client.send(new DescribeChangeSetCommand({ ChangeSetName: id }));
+    await cfn.client.send(new ExecuteChangeSetCommand({ ChangeSetName: first }));
+    const overtaken = await rejection(
+      cfn.client.send(new ExecuteChangeSetCommand({ ChangeSetName: second })),
+    );
+    expect(overtaken.name).to.equal('ChangeSetNotFoundException');
+    expect(
+      (await rejection(cfn.client.send(new DeleteChangeSetCommand({ ChangeSetName: second })))).name,
+    ).to.equal('ChangeSetNotFoundException');
+    // A change set made before the other one ran, executed while it runs.
+    cfn.nextChanges = [{ ...PIPELINE_RESOURCES[5]!, action: 'Modify' }];
+    await settle();
+    const third = await plan();
+    await cfn.client.send(new DescribeChangeSetCommand({ ChangeSetName: third }));
+    cfn.stacks.forEach((stack) => {
+      stack.status = 'UPDATE_IN_PROGRESS';
+    });
+    const busy = await rejection(cfn.client.send(new ExecuteChangeSetCommand({ ChangeSetName: third })));
+    expect(busy.message).to.match(/is in UPDATE_IN_PROGRESS state and can not be updated/);
   });
 
   it('fails UsePreviousValue for a parameter the stack does not have', async () => {
