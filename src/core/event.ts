@@ -73,6 +73,22 @@ export function parseEvent(body: string): SensorEvent {
   return { id, time, county: county.trim(), data: data as Record<string, string> };
 }
 
-export function expiryOf(event: SensorEvent, ttlMinutes: number): number {
-  return Math.floor(event.time / 1000) + ttlMinutes * 60;
+/**
+ * The Unix second from which an event may be deleted (DynamoDB's TTL attribute, and the local
+ * expiry): the first whole second at or after time + TTL. An event still in a window of W <= TTL
+ * minutes has time > now - W, so its expiry is after now: expiry never removes an event a window
+ * can still count, whenever TTL deletion runs.
+ */
+export function expiryOf(time: number, ttlMinutes: number): number {
+  return Math.ceil((time + ttlMinutes * 60_000) / 1000);
+}
+
+/** Whether an event that expires at `expiresAt` (Unix seconds) has expired at `now` (Unix ms). */
+export function isExpired(expiresAt: number, now: number): boolean {
+  return expiresAt * 1000 <= now;
+}
+
+/** The latest expiry (Unix seconds) that has passed at `now`: isExpired as a bound for a query. */
+export function expiredThrough(now: number): number {
+  return Math.floor(now / 1000);
 }

@@ -2,11 +2,12 @@ import { expect } from 'chai';
 import { InvalidEventError } from '../../src/core/errors.js';
 import {
   eventBody,
+  expiredThrough,
   expiryOf,
+  isExpired,
   MAX_COUNTY_LENGTH,
   MAX_MESSAGE_BYTES,
   parseEvent,
-  type SensorEvent,
 } from '../../src/core/event.js';
 
 const T = Date.UTC(2024, 5, 1, 12, 0, 0, 250);
@@ -115,11 +116,42 @@ describe('core/event', () => {
   });
 
   describe('expiryOf', () => {
-    const sensor = (time: number): SensorEvent => ({ id: 'e', time, county: 'Tioga', data: {} });
+    it('is the first whole Unix second at or after time + TTL', () => {
+      expect(expiryOf(1_700_000_000_999, 60)).to.equal(1_700_000_001 + 3600);
+      expect(expiryOf(1_700_000_000_001, 60)).to.equal(1_700_000_001 + 3600);
+      expect(expiryOf(1_700_000_000_000, 1)).to.equal(1_700_000_060);
+    });
 
-    it('is the event time in whole Unix seconds plus the TTL', () => {
-      expect(expiryOf(sensor(1_700_000_000_999), 60)).to.equal(1_700_000_000 + 3600);
-      expect(expiryOf(sensor(1_700_000_000_000), 1)).to.equal(1_700_000_060);
+    it('never expires an event a window of W <= TTL still holds, at any millisecond', () => {
+      // GIVEN events at every millisecond of two seconds, windows of W <= TTL, and "now" anywhere
+      // from the event's time to just past when its window lets it go
+      for (const [windowMinutes, ttlMinutes] of [
+        [1, 1],
+        [5, 5],
+        [5, 60],
+      ] as const) {
+        for (let time = T - 1000; time < T + 1000; time += 7) {
+          const expiresAt = expiryOf(time, ttlMinutes);
+          for (const after of [0, 1, 499, 999, 1000, 1001]) {
+            const now = time + windowMinutes * 60_000 - 1000 + after;
+            const inWindow = time > now - windowMinutes * 60_000 && time <= now;
+            // THEN an event still in the window has not expired, by either side's rule: the
+            // local sweep (expiredThrough) and DynamoDB's (expiry at or before now)
+            if (inWindow) {
+              expect(isExpired(expiresAt, now), `t=${time} now=${now}`).to.equal(false);
+              expect(expiresAt <= expiredThrough(now), `t=${time} now=${now}`).to.equal(false);
+            }
+          }
+        }
+      }
+    });
+
+    it('expires an event from the moment its expiry second starts, the same on both rules', () => {
+      const expiresAt = expiryOf(T, 1);
+      for (const now of [expiresAt * 1000 - 1, expiresAt * 1000, expiresAt * 1000 + 999]) {
+        expect(isExpired(expiresAt, now)).to.equal(now >= expiresAt * 1000);
+        expect(expiresAt <= expiredThrough(now)).to.equal(isExpired(expiresAt, now));
+      }
     });
   });
 });

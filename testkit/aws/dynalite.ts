@@ -7,7 +7,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SensorEvent, StoredEvent } from '../../src/core/event.js';
+import { expiryOf, type SensorEvent, type StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 import { documentClientOf } from '../../src/targets/aws/dynamo-repositories.js';
 
@@ -115,7 +115,7 @@ export function sensorEvent(time: number, county: string, data: Record<string, s
 }
 
 export function storedEvent(time: number, county: string, data?: Record<string, string>): StoredEvent {
-  return { ...sensorEvent(time, county, data), expiresAt: Math.floor(time / 1000) + 3600 };
+  return { ...sensorEvent(time, county, data), expiresAt: expiryOf(time, 60) };
 }
 
 let seq = 0;

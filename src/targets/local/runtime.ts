@@ -222,6 +222,19 @@ export class LocalRuntime {
   }
 
   /**
+   * Deletes what has expired: messages past the queue's retention, events past their TTL (lazily,
+   * as SQS and DynamoDB do; counts never depend on it). The consumer runs it once a minute.
+   */
+  expireNow(): Promise<void> {
+    const { queue, events, parameters, clock } = this.deps;
+    return this.withTransaction(() => {
+      const now = clock.now();
+      queue.expire(now, parameters.MessageRetentionSeconds * 1000);
+      events.expire(now);
+    });
+  }
+
+  /**
    * Starts consuming in the background: a batch is taken as soon as it is ready (a full one enqueued
    * here wakes the consumer), otherwise on a short poll, which also sees other processes' messages,
    * the end of a batching window and the schedule. Its timers never keep the process alive.
@@ -290,11 +303,7 @@ export class LocalRuntime {
     const now = this.deps.clock.now();
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
-      const { queue, events, parameters } = this.deps;
-      await this.withTransaction(() => {
-        queue.expire(now, parameters.MessageRetentionSeconds * 1000);
-        events.expire(Math.floor(now / 1000));
-      });
+      await this.expireNow();
     }
   }
 }

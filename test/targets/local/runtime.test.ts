@@ -161,7 +161,7 @@ describe('local runtime', () => {
       send(event);
       await runtime.drain();
       const expiresAt = stack.db.prepare('SELECT expires_at FROM events').pluck().get();
-      expect(expiresAt).to.equal(Math.floor(event.time / 1000) + 90 * 60);
+      expect(expiresAt).to.equal(Math.ceil(event.time / 1000) + 90 * 60);
       expect(await runtime.aggregateNow()).to.deep.include({ windowMinutes: 15, total: 1 });
     });
   });
