@@ -3,13 +3,10 @@ import { access, constants, stat } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { InputError, isSensorpipeError } from '../core/errors.js';
-import { MAX_MESSAGE_BYTES } from '../core/event.js';
+import { checkRow } from '../core/event.js';
 import type { SourceItem } from '../core/streamer.js';
 import { findCountyColumn } from './header.js';
 import { Utf8Check } from './utf8.js';
-
-/** Room for the event's id, time and county around a row's columns (a county is at most 256 characters). */
-const MESSAGE_ENVELOPE_BYTES = 1024;
 
 /** Far above any real row, low enough that a runaway quoted field fails before memory does. */
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
@@ -114,11 +111,6 @@ export async function* readCsv(
         yield { kind: 'skip', line, reason: `expected ${headers.length} fields, found ${record.length}` };
         continue;
       }
-      const county = record[countyIndex]!.trim();
-      if (county === '') {
-        yield { kind: 'skip', line, reason: 'empty County' };
-        continue;
-      }
       const data: Record<string, string> = {};
       for (let i = 0; i < record.length; i++) {
         const key = headers[i]!;
@@ -127,18 +119,13 @@ export async function* readCsv(
         else data[key] = record[i]!;
       }
       const dataJson = JSON.stringify(data);
-      // SQS takes messages of up to 1 MiB: a bigger row could never be stored, so it is not sent.
-      if (dataJson.length * 3 + MESSAGE_ENVELOPE_BYTES > MAX_MESSAGE_BYTES) {
-        const bytes = Buffer.byteLength(dataJson) + MESSAGE_ENVELOPE_BYTES;
-        if (bytes > MAX_MESSAGE_BYTES) {
-          yield {
-            kind: 'skip',
-            line,
-            reason: `the row is ${(bytes / 1024 / 1024).toFixed(1)} MiB as an event, over the queue's 1 MiB message limit`,
-          };
-          continue;
-        }
+      // Storing's own rule (core's checkRow): a row it would refuse is skipped here, never sent.
+      const checked = checkRow(record[countyIndex]!, dataJson);
+      if ('reason' in checked) {
+        yield { kind: 'skip', line, reason: checked.reason };
+        continue;
       }
+      const { county } = checked;
       yield { kind: 'row', line, county, dataJson };
     }
   } finally {

@@ -185,9 +185,23 @@ describe('source/csv', () => {
       expect(items[0]).to.deep.equal({
         kind: 'skip',
         line: 2,
-        reason: "the row is 1.1 MiB as an event, over the queue's 1 MiB message limit",
+        reason: "the row is 1.05 MiB as an event, over the queue's 1 MiB message limit",
       });
       expect(items[1]).to.deep.include({ kind: 'row', line: 3, county: 'Kings' });
+    });
+
+    it('skips, with its line and reason, a row whose County storing would refuse: too long, NUL or control only', async () => {
+      const long = 'x'.repeat(257);
+      const items = await read(
+        `Name,County\nA,${long}\nB,"\u0000\u0000"\nC,\u001b\u0007\nD," ${'y'.repeat(256)} "\nE,Erie\n`,
+      );
+      expect(items.slice(0, 3)).to.deep.equal([
+        { kind: 'skip', line: 2, reason: 'County of 257 characters, over the 256 storing accepts' },
+        { kind: 'skip', line: 3, reason: 'County made only of control or invisible characters' },
+        { kind: 'skip', line: 4, reason: 'County made only of control or invisible characters' },
+      ]);
+      expect(items[3]).to.deep.include({ kind: 'row', line: 5, county: 'y'.repeat(256) });
+      expect(items[4]).to.deep.include({ kind: 'row', line: 6, county: 'Erie' });
     });
 
     it('keeps a column named __proto__ as data', async () => {
