@@ -114,8 +114,14 @@ export function sensorEvent(time: number, county: string, data: Record<string, s
   return { id: uuidv7(time), time, county, data: { County: county, ...data } };
 }
 
-export function storedEvent(time: number, county: string, data?: Record<string, string>): StoredEvent {
-  return { ...sensorEvent(time, county, data), expiresAt: expiryOf(time, 60) };
+/** A stored event, with the expiry the storing function gives it (TTL 60 minutes unless given). */
+export function storedEvent(
+  time: number,
+  county: string,
+  data?: Record<string, string>,
+  ttlMinutes = 60,
+): StoredEvent {
+  return { ...sensorEvent(time, county, data), expiresAt: expiryOf(time, ttlMinutes) };
 }
 
 let seq = 0;
