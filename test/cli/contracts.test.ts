@@ -38,6 +38,7 @@ const status: StackStatus = {
   eventsStored: 5,
   lastAggregation: null,
   nextScheduledRun: null,
+  clockErrors: [],
   details: { kind: 'local' },
 };
 
@@ -60,6 +61,7 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
     const local = statusJson(status);
     expect(keys(local)).to.deep.equal(
       [
+        'clockErrors',
         'createdAt',
         'deployed',
         'eventsStored',
@@ -85,6 +87,23 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
       details: { kind: 'aws', stackStatus: 'X', outputs: {} },
     });
     expect(aws).to.deep.include({ stackStatus: 'X', outputs: {} });
+    const ahead = statusJson({
+      ...status,
+      clockErrors: [
+        { subject: 'lastAggregation', time: '2026-01-02T00:00:00.000Z', aheadSeconds: 86_400 },
+        { subject: 'scheduleSlot', time: '2026-01-02T00:01:00.000Z', aheadSeconds: 86_460 },
+      ],
+    });
+    expect(local.clockErrors).to.deep.equal([]);
+    expect(ahead.clockErrors.map(keys)).to.deep.equal([
+      ['aheadSeconds', 'subject', 'time'],
+      ['aheadSeconds', 'subject', 'time'],
+    ]);
+    expect(ahead.clockErrors[1]).to.deep.equal({
+      subject: 'scheduleSlot',
+      time: '2026-01-02T00:01:00.000Z',
+      aheadSeconds: 86_460,
+    });
     const missing = statusJson({ ...status, deployed: false, queue: null, details: null });
     expect(missing.queue).to.equal(null);
     expect(keys(missing)).to.deep.equal(keys(local));

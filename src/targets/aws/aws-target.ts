@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type Clock, systemClock } from '../../core/clock.js';
+import { type Clock, isoTimeOrNull, systemClock } from '../../core/clock.js';
 import { confirmOrRefuse, planParameters } from '../../core/deploy.js';
 import { InterruptedError, StackStateError, UsageError } from '../../core/errors.js';
 import {
@@ -14,6 +14,7 @@ import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { notDeployedError, selectorFlags, suggest } from '../stack-ref.js';
 import {
+  clockErrorOf,
   type DeadLetterView,
   type DeployOptions,
   type DeployResult,
@@ -225,8 +226,9 @@ export class AwsTarget implements Target {
         ? await Promise.all([this.queueStatus(stack), this.latestSnapshot()])
         : [null, undefined];
       const parameters = parametersOf(stack.parameters);
+      const now = this.clock.now();
       const next = parameters.ScheduleEnabled
-        ? parseSchedule(parameters.ScheduleExpression).next(Date.now())
+        ? parseSchedule(parameters.ScheduleExpression).next(now)
         : Number.POSITIVE_INFINITY;
       return {
         ...notDeployedStatus(this),
@@ -236,7 +238,8 @@ export class AwsTarget implements Target {
         parameters,
         queue,
         lastAggregation: snapshot?.updated ?? null,
-        nextScheduledRun: Number.isFinite(next) ? new Date(next).toISOString() : null,
+        nextScheduledRun: isoTimeOrNull(next),
+        clockErrors: snapshot ? clockErrorOf('lastAggregation', Date.parse(snapshot.updated), now) : [],
         details: { kind: 'aws', stackStatus: stack.status, outputs: stack.outputs },
       };
     });

@@ -1,3 +1,4 @@
+import { CLOCK_SKEW_MS } from '../../core/clock.js';
 import { expiredThrough, type StoredEvent } from '../../core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
 import { type Snapshot, tally } from '../../core/snapshot.js';
@@ -145,8 +146,10 @@ export class SqliteSnapshotRepository implements SnapshotRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * A slower aggregation that finishes late never replaces a newer snapshot. Runs inside the
-   * caller's transaction, with the reads of the window it counts.
+   * Writes the snapshot unless the stored one replaces it by core's rule (replacesSnapshot): a
+   * slower aggregation that finishes late never replaces a newer snapshot, but any aggregation
+   * replaces one dated more than the clock skew after its own time (a clock that ran ahead wrote it).
+   * Runs inside the caller's transaction, with the reads of the window it counts.
    */
   async putSnapshot(snapshot: Snapshot): Promise<void> {
     requireTransaction(this.db, 'SqliteSnapshotRepository.putSnapshot');
@@ -154,9 +157,9 @@ export class SqliteSnapshotRepository implements SnapshotRepository {
       .prepare(
         `INSERT INTO aggregates (name, updated_at, snapshot) VALUES ('latest', ?, ?)
          ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at, snapshot = excluded.snapshot
-         WHERE excluded.updated_at >= aggregates.updated_at`,
+         WHERE excluded.updated_at >= aggregates.updated_at OR aggregates.updated_at > excluded.updated_at + ?`,
       )
-      .run(Date.parse(snapshot.updated), JSON.stringify(snapshot));
+      .run(Date.parse(snapshot.updated), JSON.stringify(snapshot), CLOCK_SKEW_MS);
   }
 
   async latestSnapshot(): Promise<Snapshot | undefined> {

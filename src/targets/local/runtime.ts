@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import type { StackParameters } from '../../core/parameters.js';
-import { parseSchedule, type Schedule } from '../../core/schedule.js';
+import { parseSchedule, type Schedule, slotAt } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { AggregationTrigger } from '../../functions/aggregation.js';
 import type { FunctionLogEntry } from '../../functions/log.js';
@@ -201,20 +201,21 @@ export class LocalRuntime {
   /**
    * Claims the schedule's due slot (compare-and-set in the database, so one process runs it) and
    * runs the aggregation. Missed slots are not replayed: the next run counts the window as of now.
+   * A slot stored by a clock that ran ahead is recomputed from now (slotAt), and a schedule with no
+   * next run never fires.
    */
   async runScheduleIfDue(): Promise<boolean> {
     const { db, clock, parameters } = this.deps;
     if (!parameters.ScheduleEnabled) return false;
     const now = clock.now();
     const claimed = await this.withTransaction(() => {
-      const stored = Number(getMeta(db, 'schedule_next') ?? Number.NaN);
-      const due = Number.isFinite(stored) ? stored : this.schedule.next(now);
-      const next = this.schedule.next(Math.max(now, due));
+      const raw = getMeta(db, 'schedule_next');
+      const { due } = slotAt(this.schedule, raw === undefined ? undefined : Number(raw), now);
       if (now < due) {
-        if (!Number.isFinite(stored)) setMeta(db, 'schedule_next', String(due));
+        if (raw !== String(due)) setMeta(db, 'schedule_next', String(due));
         return false;
       }
-      setMeta(db, 'schedule_next', String(next));
+      setMeta(db, 'schedule_next', String(this.schedule.next(Math.max(now, due))));
       return true;
     });
     if (claimed) await this.aggregateNow(scheduledEventAt(now));

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { isExpired, type StoredEvent } from '../../../src/core/event.js';
-import { buildSnapshot } from '../../../src/core/snapshot.js';
+import { buildSnapshot, replacesSnapshot } from '../../../src/core/snapshot.js';
 import { windowAt } from '../../../src/core/window.js';
 import {
   countStored,
@@ -375,6 +375,21 @@ describe('DynamoDB repositories (dynalite)', () => {
       await repo.putSnapshot(newer);
       await repo.putSnapshot(snapshotAt(T, { Tioga: 3 }));
       expect(await repo.latestSnapshot()).to.deep.equal(newer);
+    });
+
+    it("replaces a snapshot dated more than the clock skew after its own time, by core's rule", async () => {
+      // GIVEN a stored snapshot, and a later aggregation at each of these offsets from it
+      for (const offset of [-86_400_000, -60_001, -60_000, -1, 0, 1]) {
+        const { aggregatesTable: table } = await dynamo.createTables();
+        const repo = new DynamoSnapshotRepository(dynamo.documents, table);
+        const stored = snapshotAt(T, { Stored: 1 });
+        await repo.putSnapshot(stored);
+        const next = snapshotAt(T + offset, { Next: 1 });
+        await repo.putSnapshot(next);
+        // THEN the condition in DynamoDB decides as replacesSnapshot does
+        const expected = replacesSnapshot(T + offset, T) ? next : stored;
+        expect(await repo.latestSnapshot(), `offset ${offset}`).to.deep.equal(expected);
+      }
     });
 
     it('passes on other errors', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { StoredEvent } from '../../../src/core/event.js';
-import { buildSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
+import { buildSnapshot, replacesSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
 import { type TimeWindow, windowAt } from '../../../src/core/window.js';
 import type {
   SqliteEventRepository,
@@ -284,6 +284,20 @@ describe('local repositories', () => {
       const empty = snapshotAt(T0 + 2 * MINUTE, {});
       await stack.write(() => snapshots.putSnapshot(empty));
       expect(await snapshots.latestSnapshot()).to.deep.equal(empty);
+    });
+
+    it("replaces a snapshot dated more than the clock skew after its own time, by core's rule", async () => {
+      // GIVEN a stored snapshot, and a later aggregation at each of these offsets from it
+      for (const offset of [-86_400_000, -60_001, -60_000, -1, 0, 1]) {
+        stack.db.exec('DELETE FROM aggregates');
+        const stored = snapshotAt(T0, { Stored: 1 });
+        await stack.write(() => snapshots.putSnapshot(stored));
+        const next = snapshotAt(T0 + offset, { Next: 1 });
+        await stack.write(() => snapshots.putSnapshot(next));
+        // THEN the conditional write decides as replacesSnapshot does
+        const expected = replacesSnapshot(T0 + offset, T0) ? next : stored;
+        expect(await snapshots.latestSnapshot(), `offset ${offset}`).to.deep.equal(expected);
+      }
     });
 
     it('never lets an older snapshot (earlier updated) replace a newer one', async () => {
