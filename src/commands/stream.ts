@@ -5,10 +5,9 @@ import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { ExitCode } from '../core/errors.js';
-import { createProgress, formatStreamStats } from '../render/progress.js';
-import { runStream } from '../services/stream.js';
+import { createProgress, renderStreamSummary } from '../render/progress.js';
+import { reportOfFailedStream, runStream } from '../services/stream.js';
 import { suggest } from '../targets/stack-ref.js';
-import type { DrainResult } from '../targets/target.js';
 
 const SKIPS_SHOWN = 5;
 
@@ -26,7 +25,7 @@ Locally, what the stream queued is stored before it exits.`,
     {
       0: 'streamed (or stopped by the first Ctrl-C), every event accepted',
       1: 'some events could not be sent (counted as failed)',
-      2: 'the file cannot be used (no County column, no rows, not UTF-8)',
+      2: 'the file cannot be used (no County column, no rows, not UTF-8), or stopped being readable midway (after the summary of what was sent)',
       130: 'a second Ctrl-C quit at once',
     },
   );
@@ -86,22 +85,23 @@ Locally, what the stream queued is stored before it exits.`,
         onFailure: (error) => progress?.note(`Send failed: ${error}`),
       });
       progress?.stop();
-      const { stats, drain } = report;
-      this.log(`${report.interrupted ? 'Stopped' : 'Done'}: ${formatStreamStats(stats)}.`);
-      this.log(drainLine(drain, suggest(target, 'status')));
-      if (stats.failed > 0) process.exitCode = ExitCode.failed;
-      return streamJson(stats);
+      this.log(
+        renderStreamSummary(report.interrupted ? 'Stopped' : 'Done', report, suggest(target, 'status')),
+      );
+      if (report.stats.failed > 0) process.exitCode = ExitCode.failed;
+      return streamJson(report.stats);
+    } catch (error) {
+      // A source that failed midway: what was sent is said before the error (printed by catch()).
+      const partial = reportOfFailedStream(error);
+      if (partial && partial.stats.sent + partial.stats.failed > 0) {
+        progress?.stop();
+        if (quiet) this.logJson(streamJson(partial.stats));
+        else this.log(renderStreamSummary('Stopped by an error', partial, suggest(target, 'status')));
+      }
+      throw error;
     } finally {
       progress?.stop();
       dispose();
     }
   }
-}
-
-/** What became of the events sent: stored here, or left to the storing function that consumes the queue. */
-function drainLine(drain: DrainResult, statusCommand: string): string {
-  const queue = `queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}${drain.approximate ? ' (approximate)' : ''}`;
-  return drain.stored === null
-    ? `The storing function stores them from the queue; ${queue}. See: ${statusCommand}`
-    : `Stored ${drain.stored.toLocaleString('en-US')} events; ${queue}.`;
 }

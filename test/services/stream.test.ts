@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { InputError, StackStateError } from '../../src/core/errors.js';
-import { runStream } from '../../src/services/stream.js';
+import { reportOfFailedStream, runStream } from '../../src/services/stream.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import { expectedCounts, fixtureCsv, total } from '../../testkit/fixtures.js';
 import { rejection } from '../../testkit/rejection.js';
@@ -126,6 +126,39 @@ describe('services/stream', () => {
     const report = await runStream({ target, file, loop: true, intervalMs: 0, signal: controller.signal });
     expect(report.interrupted).to.equal(true);
     expect(report.stats.sent).to.equal(0);
+  });
+
+  it('a file deleted mid-stream: the error comes out as it is, with what was sent and stored by then', async () => {
+    // GIVEN a looped file that is deleted once some of it was sent
+    const file = write('f.csv', fixtureCsv());
+    const error = await rejection(
+      runStream({
+        target,
+        file,
+        loop: true,
+        intervalMs: 1,
+        onProgress: (stats) => {
+          if (stats.sent >= 20 && fs.existsSync(file)) fs.rmSync(file);
+        },
+      }),
+    );
+    // THEN the stream fails on its next pass, as for any missing file (exit 2)...
+    expect(error).to.be.instanceOf(InputError);
+    expect(error.message).to.include('does not exist');
+    // ...and says what it sent, all of it stored
+    const partial = reportOfFailedStream(error);
+    expect(partial?.stats.sent).to.be.at.least(20);
+    expect(partial?.drain.stored).to.equal(partial?.stats.sent);
+    expect((await target.status()).eventsStored).to.equal(partial?.stats.sent);
+  });
+
+  it('has no partial report for an error before anything was read, nor for other errors', async () => {
+    const error = await rejection(
+      runStream({ target, file: path.join(dir, 'nope.csv'), loop: false, intervalMs: 0 }),
+    );
+    expect(reportOfFailedStream(error)?.stats.sent ?? 0).to.equal(0);
+    expect(reportOfFailedStream(new Error('x'))).to.equal(undefined);
+    expect(reportOfFailedStream('x')).to.equal(undefined);
   });
 
   it('refuses a stack that is not deployed', async () => {
