@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { ROOT } from '../testkit/paths.js';
 import {
+  clockJump,
   concurrency,
   crash,
   type FaultRow,
@@ -15,6 +16,8 @@ import {
   producer,
   redelivery,
   signals,
+  ttlEdge,
+  ttlEdgeDynamo,
 } from './scenarios.js';
 
 const bin = join(ROOT, 'bin', 'run.js');
@@ -28,6 +31,9 @@ const scenarios: [string, () => Promise<FaultRow>][] = [
   ['lambda redelivery', () => lambdaPath({ bundle, good: 5_000, bad: 0, faultRate: 0, deliveries: 3 })],
   ['signals', () => signals(bin, 6)],
   ['producer', () => producer(10_000, 0.2)],
+  ["TTL at the window's edge", () => ttlEdge(2_000)],
+  ["TTL at the window's edge (DynamoDB)", () => ttlEdgeDynamo(300)],
+  ['clock jump', () => clockJump(10_000)],
 ];
 
 const table = new Table({
