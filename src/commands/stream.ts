@@ -18,7 +18,8 @@ export default class Stream extends PipelineCommand {
 Event k is due at start + k * interval: no drift, and events due together go in one batch.
 By default the file is streamed over and over until Ctrl-C; --once stops at its end, --limit after N events.
 Without --file (or SENSORPIPE_DATASET) the New York State dataset is downloaded once and cached.
-Rows with an empty County or the wrong number of fields are skipped and reported with their line numbers.
+Rows storing would refuse (empty, over-long or control-only County, over 1 MiB, wrong field count) are skipped with their line numbers.
+--file may be a FIFO, read as its writer writes; a file that fails midway gets the summary of what was sent before the error.
 Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summary; a second Ctrl-C quits at once.
 On AWS, events go to the stack's SQS queue (or --queue-url); an event counts as sent once SQS accepted it.
 Locally, what the stream queued is stored before it exits.`,
