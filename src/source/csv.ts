@@ -193,9 +193,21 @@ export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<Sour
         if (record) Object.assign(record, { headers, countyColumn });
         options.onHeader?.(headers, countyColumn);
       };
+      // A FIFO or a terminal delivers rows as its writer writes them: the rows at hand go out when
+      // the next one is not there yet, instead of waiting for a full chunk (or the writer's end).
+      const live = !info.isFile();
+      const items = readCsv(input, { source: options.file, onHeader });
       let chunk: SourceItem[] = [];
       try {
-        for await (const item of readCsv(input, { source: options.file, onHeader })) {
+        for (;;) {
+          const reading = items.next();
+          if (live && chunk.length > 0 && !(await settlesNow(reading))) {
+            yield chunk;
+            chunk = [];
+          }
+          const next = await reading;
+          if (next.done) break;
+          const item = next.value;
           if (item.kind === 'row') rows++;
           record?.items.push(item);
           chunk.push(item);
@@ -211,6 +223,7 @@ export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<Sour
       } finally {
         signal?.removeEventListener('abort', stop);
         input.destroy();
+        await items.return(undefined);
       }
       if (chunk.length > 0) yield chunk;
       if (record) record.rows = rows;
@@ -218,6 +231,17 @@ export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<Sour
     }
     if (!options.loop || rows === 0) return;
   }
+}
+
+/** Whether a promise settles before the event loop's next turn: the data is there, not awaited. */
+function settlesNow(promise: Promise<unknown>): Promise<boolean> {
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setImmediate(resolve, false)),
+  ]);
 }
 
 const openFd = promisify(open);

@@ -523,6 +523,39 @@ describe('source/csv', () => {
         await iterator.return?.(undefined);
       });
 
+      it('hands over the rows a writer wrote while it keeps writing, not only at its end', async () => {
+        const { file } = fifo('live.fifo');
+        const iterator = csvSource({ file, loop: false })[Symbol.asyncIterator]();
+        const first = iterator.next();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const writer = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        try {
+          fs.writeSync(writer, 'Name,County\nA,Erie\nB,Kings\nC,Tioga\n');
+          // The writer is still there: the rows come now, not when it closes (all but the last
+          // line, which the CSV parser holds until the next one starts or the writer closes)
+          const counties: (string | false)[] = [];
+          let next: Promise<IteratorResult<SourceItem[]>> = first;
+          while (counties.length < 2) {
+            const got = await Promise.race([
+              next,
+              new Promise<'waiting'>((r) => setTimeout(r, 2000, 'waiting')),
+            ]);
+            expect(got, `after ${counties.join(', ')}`).to.not.equal('waiting');
+            for (const item of (got as IteratorResult<SourceItem[]>).value as SourceItem[])
+              counties.push(item.kind === 'row' && item.county);
+            if (counties.length < 2) next = iterator.next();
+          }
+          expect(counties).to.deep.equal(['Erie', 'Kings']);
+        } finally {
+          fs.closeSync(writer);
+        }
+        const last = await iterator.next();
+        expect((last.value as SourceItem[]).map((item) => item.kind === 'row' && item.county)).to.deep.equal([
+          'Tioga',
+        ]);
+        expect((await iterator.next()).done).to.equal(true);
+      });
+
       it('ends, without an error, when its signal aborts a read that waits for a writer', async () => {
         const { file } = fifo('abort.fifo');
         const controller = new AbortController();
