@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { ROOT } from '../testkit/paths.js';
 import {
+  clockJump,
   concurrency,
   concurrentDeploys,
   crash,
@@ -18,6 +19,8 @@ import {
   producer,
   redelivery,
   signals,
+  ttlEdge,
+  ttlEdgeDynamo,
 } from './scenarios.js';
 
 const bin = join(ROOT, 'bin', 'run.js');
@@ -34,6 +37,9 @@ const scenarios: [string, () => Promise<FaultRow>][] = [
   ['destroy under a live stream', () => destroyUnderStream(bin, 10)],
   ['concurrent deploys', () => concurrentDeploys(bin, 20)],
   ['kill during deploy', () => killDuringDeploy(bin, 30)],
+  ["TTL at the window's edge", () => ttlEdge(2_000)],
+  ["TTL at the window's edge (DynamoDB)", () => ttlEdgeDynamo(300)],
+  ['clock jump', () => clockJump(10_000)],
 ];
 
 const table = new Table({

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { eventBody } from '../src/core/event.js';
+import { aggregate } from '../src/core/aggregation.js';
+import { eventBody, expiryOf, isExpired, type OutgoingEvent, type StoredEvent } from '../src/core/event.js';
 import { uuidv7 } from '../src/core/id.js';
 import { storeRecords } from '../src/core/storing.js';
 import { databasePath, openExisting, WriteTransactions } from '../src/targets/local/database.js';
@@ -798,4 +799,206 @@ async function checkAfterKill(
     return `parameters neither before nor asked: ${JSON.stringify(parameters)}`;
   const audit = await auditLocalStack(stack[1] as string, stack[3] as string);
   return audit.integrity === 'ok' ? '' : `integrity_check: ${audit.integrity}`;
+}
+/** Events of `n` rows stamped `time`, as a producer hands them to a sender. */
+function outgoingAt(n: number, time: number, first = 0): OutgoingEvent[] {
+  return Array.from({ length: n }, (_, i) => {
+    const county = COUNTIES[(first + i) % COUNTIES.length] as string;
+    return {
+      id: uuidv7(time),
+      time,
+      county,
+      dataJson: JSON.stringify({ County: county, n: String(first + i) }),
+    };
+  });
+}
+
+/**
+ * 8. TTL at the window's edge, locally: W = TTL = 1 minute, events at every kind of millisecond, and
+ * the expiry sweep run right before each of many aggregations. Every snapshot must hold exactly the
+ * events accepted in its window: expiry may only take events that no window can count any more.
+ */
+export function ttlEdge(aggregations: number, random: () => number = Math.random): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const clock = fakeClock(Date.UTC(2026, 10, 28, 12, 0, 0, 250));
+    const target = new LocalTarget({ dataDir: dir, stackName: 'faults', clock });
+    await target.deploy({ WindowMinutes: 1, EventTtlMinutes: 1, ScheduleEnabled: false });
+    const accepted: { time: number }[] = [];
+    let lost = 0;
+    let countedTwice = 0;
+    let low = 0;
+    const session = await target.openStream();
+    for (let round = 0; round < aggregations; round++) {
+      clock.advance(1 + Math.floor(random() * 1500));
+      const events = outgoingAt(1 + Math.floor(random() * 20), clock.now(), accepted.length);
+      const outcome = await session.sender.send(events);
+      accepted.push(...events.slice(0, outcome.sent));
+      await target.runtime().expireNow();
+      const snapshot = await target.aggregate();
+      const start = clock.now() - 60_000;
+      const expected = accepted.filter((e) => e.time > start && e.time <= clock.now()).length;
+      if (snapshot.total < expected) low++;
+      lost += Math.max(0, expected - snapshot.total);
+      countedTwice += Math.max(0, snapshot.total - expected);
+    }
+    const drained = await session.finish();
+    const t = await target.audit();
+    await target.close();
+    return {
+      scenario: `TTL at the window's edge: W = TTL = 1 min, expiry before each of ${aggregations} aggregations, ${low} snapshots low`,
+      target: 'local',
+      accepted: accepted.length,
+      // Stored, by then expired or not: what the storing function took from the queue.
+      stored: drained.stored ?? 0,
+      lost: lost + Math.max(0, accepted.length - (drained.stored ?? 0)),
+      countedTwice: countedTwice + Math.max(0, t.eventsCounted - t.eventsStored),
+      deadLetters: t.deadLetters,
+      problems: [
+        low === 0 ? '' : `${low} of ${aggregations} snapshots low`,
+        t.integrity === 'ok' ? '' : t.integrity,
+        t.eventsStored < accepted.length ? '' : 'the sweep deleted nothing',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    };
+  });
+}
+
+/**
+ * 8 on the Lambda path: the storing function's items in DynamoDB (dynalite), and DynamoDB's TTL
+ * deleting every item the moment it expires, which is the earliest it ever does; the aggregation
+ * queries each window. No snapshot may be low.
+ */
+export async function ttlEdgeDynamo(
+  aggregations: number,
+  random: () => number = Math.random,
+): Promise<FaultRow> {
+  const [{ startDynalite }, repos, keys, docs] = await Promise.all([
+    import('../testkit/aws/dynalite.js'),
+    import('../src/targets/aws/dynamo-repositories.js'),
+    import('../src/targets/aws/keys.js'),
+    import('@aws-sdk/lib-dynamodb'),
+  ]);
+  const dynamo = await startDynalite();
+  try {
+    const { eventsTable, aggregatesTable } = await dynamo.createTables();
+    const events = new repos.DynamoEventRepository(dynamo.documents, eventsTable);
+    const snapshots = new repos.DynamoSnapshotRepository(dynamo.documents, aggregatesTable);
+    let now = Date.UTC(2026, 10, 28, 12, 0, 0, 250);
+    const alive: StoredEvent[] = [];
+    const accepted: StoredEvent[] = [];
+    let stored = 0;
+    let lost = 0;
+    let countedTwice = 0;
+    let low = 0;
+    let deleted = 0;
+    for (let round = 0; round < aggregations; round++) {
+      now += 1 + Math.floor(random() * 3000);
+      const bodies = outgoingAt(1 + Math.floor(random() * 5), now, accepted.length).map(eventBody);
+      const records = bodies.map((body, i) => ({ messageId: `${round}-${i}`, body }));
+      const result = await storeRecords(records, { events, ttlMinutes: 1 });
+      stored += result.stored;
+      for (const body of bodies) {
+        const { id, time, county, data } = JSON.parse(body) as StoredEvent;
+        const event = { id, time, county, data, expiresAt: expiryOf(time, 1) };
+        accepted.push(event);
+        alive.push(event);
+      }
+      // DynamoDB's TTL, at its earliest: every item whose expiry has come is gone.
+      for (let i = alive.length - 1; i >= 0; i--) {
+        const event = alive[i] as StoredEvent;
+        if (!isExpired(event.expiresAt, now)) continue;
+        await dynamo.documents.send(
+          new docs.DeleteCommand({ TableName: eventsTable, Key: keys.eventKey(event) }),
+        );
+        alive.splice(i, 1);
+        deleted++;
+      }
+      const snapshot = await aggregate(now, { events, snapshots, windowMinutes: 1 });
+      const expected = accepted.filter((e) => e.time > now - 60_000 && e.time <= now).length;
+      if (snapshot.total < expected) low++;
+      lost += Math.max(0, expected - snapshot.total);
+      countedTwice += Math.max(0, snapshot.total - expected);
+    }
+    return {
+      scenario: `TTL at the window's edge on DynamoDB: items deleted as they expire, ${aggregations} aggregations, ${low} snapshots low`,
+      target: 'lambda',
+      accepted: accepted.length,
+      stored,
+      lost: lost + (accepted.length - stored),
+      countedTwice,
+      deadLetters: 0,
+      problems: [
+        low === 0 ? '' : `${low} of ${aggregations} snapshots low`,
+        deleted > 0 ? '' : 'TTL deleted nothing',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    };
+  } finally {
+    await dynamo.close();
+  }
+}
+
+/**
+ * 9. A clock jump forward and back, locally: a process a day ahead aggregates and runs the schedule
+ * (so it stores a snapshot and a next slot a day ahead); then the right time resumes. The next
+ * aggregation must replace the future snapshot with the events of its window, the schedule must
+ * fire again at its next slots, status must say what was ahead and then nothing, and no event may
+ * be lost or counted twice.
+ */
+export function clockJump(events: number): Promise<FaultRow> {
+  return withStackDir(async (dir) => {
+    const DAY = 24 * 60 * 60_000;
+    const clock = fakeClock(Date.UTC(2026, 10, 28, 12, 0, 30));
+    const target = new LocalTarget({ dataDir: dir, stackName: 'faults', clock });
+    await target.deploy({});
+    const session = await target.openStream();
+    let accepted = 0;
+    for (let sent = 0; sent < events; sent += 500) {
+      accepted += (await session.sender.send(outgoingAt(Math.min(500, events - sent), clock.now(), sent)))
+        .sent;
+    }
+    await session.finish();
+    const problems: string[] = [];
+
+    // The process a day ahead: it aggregates, and claims the schedule twice (stores a slot, runs it).
+    const aheadClock = fakeClock(clock.now() + DAY);
+    const ahead = new LocalTarget({ dataDir: dir, stackName: 'faults', clock: aheadClock });
+    await ahead.aggregate();
+    await ahead.runtime().runScheduleIfDue();
+    aheadClock.advance(60_000);
+    if (!(await ahead.runtime().runScheduleIfDue()))
+      problems.push('the process ahead never ran the schedule');
+    await ahead.close();
+
+    // The right time again.
+    clock.advance(5_000);
+    const seen = (await target.status()).clockErrors.map((e) => e.subject).join(',');
+    if (seen !== 'lastAggregation,scheduleSlot') problems.push(`status saw clock errors [${seen}]`);
+    const snapshot = await target.aggregate();
+    const shown = await target.latestSnapshot();
+    if (shown?.updated !== snapshot.updated) problems.push('the future snapshot was not replaced');
+    let fired = 0;
+    for (let step = 0; step < 6; step++) {
+      if (await target.runtime().runScheduleIfDue()) fired++;
+      clock.advance(30_000);
+    }
+    if (fired < 2) problems.push(`the schedule fired ${fired} times in 3 minutes`);
+    const after = await target.status();
+    if (after.clockErrors.length > 0) problems.push('status still sees a clock error');
+    const counted = (await target.latestSnapshot())?.total ?? 0;
+    const t = await target.audit();
+    await target.close();
+    return {
+      scenario: `clock jump: a process a day ahead aggregates and runs the schedule, then time is right; ${fired} scheduled runs after`,
+      target: 'local',
+      accepted,
+      stored: t.eventsStored,
+      lost: accepted - Math.min(t.eventsStored, counted),
+      countedTwice: Math.max(0, t.eventsCounted - t.eventsStored) + Math.max(0, counted - accepted),
+      deadLetters: t.deadLetters,
+      problems: [...problems, t.integrity === 'ok' ? '' : t.integrity].filter(Boolean).join('; '),
+    };
+  });
 }

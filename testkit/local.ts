@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { OutgoingEvent, SensorEvent, StoredEvent } from '../src/core/event.js';
+import { expiryOf, type OutgoingEvent, type SensorEvent, type StoredEvent } from '../src/core/event.js';
 import { uuidv7 } from '../src/core/id.js';
 import { DEFAULT_PARAMETERS, resolveParameters, type StackParameters } from '../src/core/parameters.js';
 import { type Db, databasePath, openOrCreate, WriteTransactions } from '../src/targets/local/database.js';
@@ -29,7 +29,7 @@ export function outgoing({ data, ...event }: SensorEvent): OutgoingEvent {
 }
 
 export function stored(event: SensorEvent, ttlMinutes = 60): StoredEvent {
-  return { ...event, expiresAt: Math.floor(event.time / 1000) + ttlMinutes * 60 };
+  return { ...event, expiresAt: expiryOf(event.time, ttlMinutes) };
 }
 
 export function params(changes: Partial<StackParameters> = {}): StackParameters {

@@ -10,6 +10,7 @@ import type { Snapshot } from '../core/snapshot.js';
 import type { StreamStats } from '../core/streamer.js';
 import type { VerifyReport } from '../services/verify.js';
 import type {
+  ClockError,
   DeadLetterView,
   DeployResult,
   DestroyResult,
@@ -46,6 +47,8 @@ export type QueueJson = Pick<
   'visible' | 'inFlight' | 'deadLetters' | 'oldestDeadLetterAgeSeconds'
 >;
 
+export type ClockErrorJson = Pick<ClockError, 'subject' | 'time' | 'aheadSeconds'>;
+
 export interface StatusJson {
   stackName: string;
   target: 'local' | 'aws';
@@ -60,6 +63,12 @@ export interface StatusJson {
   nextScheduledRun: string | null;
   /** Scheduled aggregations that failed in the last 14 days (approximate on AWS); null if unknown. */
   failedAggregations: number | null;
+  /**
+   * Times the stack holds ahead of this machine's clock by more than a minute (a clock that ran
+   * ahead wrote them): the latest snapshot (replaced by the next aggregation) or the local schedule's
+   * stored slot (recomputed from now). Empty when there is none.
+   */
+  clockErrors: ClockErrorJson[];
   /** AWS: the CloudFormation stack status, e.g. UPDATE_COMPLETE. */
   stackStatus?: string;
   /** AWS: the stack's outputs. */
@@ -67,10 +76,11 @@ export interface StatusJson {
 }
 
 export function statusJson(status: StackStatus): StatusJson {
-  const { details, queue, ...common } = status;
+  const { details, queue, clockErrors, ...common } = status;
   const json: StatusJson = {
     ...common,
     queue: queue && pick(queue, ['visible', 'inFlight', 'deadLetters', 'oldestDeadLetterAgeSeconds']),
+    clockErrors: clockErrors.map((error) => pick(error, ['subject', 'time', 'aheadSeconds'])),
   };
   return details?.kind === 'aws'
     ? { ...json, stackStatus: details.stackStatus, outputs: details.outputs }

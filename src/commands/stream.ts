@@ -5,10 +5,9 @@ import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { ExitCode } from '../core/errors.js';
-import { createProgress, formatStreamStats } from '../render/progress.js';
+import { createProgress, renderStreamSummary } from '../render/progress.js';
 import { runStream } from '../services/stream.js';
 import { suggest } from '../targets/stack-ref.js';
-import type { DrainResult } from '../targets/target.js';
 
 const SKIPS_SHOWN = 5;
 
@@ -19,7 +18,8 @@ export default class Stream extends PipelineCommand {
 Event k is due at start + k * interval: no drift, and events due together go in one batch.
 By default the file is streamed over and over until Ctrl-C; --once stops at its end, --limit after N events.
 Without --file (or SENSORPIPE_DATASET) the New York State dataset is downloaded once and cached.
-Rows with an empty County or the wrong number of fields are skipped and reported with their line numbers.
+Rows storing would refuse (empty, over-long or control-only County, over 1 MiB, wrong field count) are skipped with their line numbers.
+--file may be a FIFO, read as its writer writes; a file that fails midway gets the summary of what was sent before the error.
 Ctrl-C (or SIGTERM) stops reading, finishes in-flight work and prints the summary; a second Ctrl-C quits at once.
 On AWS, events go to the stack's SQS queue (or --queue-url); an event counts as sent once SQS accepted it.
 Locally, what the stream queued is stored before it exits.
@@ -27,7 +27,7 @@ If the stack is destroyed while it runs, or the disk fills up, it stops, prints 
     {
       0: 'streamed (or stopped by the first Ctrl-C), every event accepted',
       1: 'some events could not be sent (counted as failed)',
-      2: 'the file cannot be used (no County column, no rows, not UTF-8)',
+      2: 'the file cannot be used (no County column, no rows, not UTF-8), or stopped being readable midway (the summary comes first)',
       3: 'the stack is not deployed, or was destroyed while the stream ran (the summary comes first)',
       4: 'the disk is full or read-only (the summary of what was sent comes first)',
       130: 'a second Ctrl-C quit at once',
@@ -87,30 +87,23 @@ If the stack is destroyed while it runs, or the disk fills up, it stops, prints 
           );
         },
         onFailure: (error) => progress?.note(`Send failed: ${error}`),
-        // Stopped by an error (the stack destroyed, a full disk): what was sent, then the error.
-        onStopped: (stats) => {
+        // Stopped by an error (a source that failed midway, the stack destroyed, a full disk): what
+        // was sent, then the error (printed by catch()).
+        onStopped: (stopped) => {
           progress?.stop();
-          if (quiet) this.logJson(streamJson(stats));
-          else this.log(`Stopped: ${formatStreamStats(stats)}.`);
+          if (quiet) this.logJson(streamJson(stopped.stats));
+          else this.log(renderStreamSummary('Stopped by an error', stopped, suggest(target, 'status')));
         },
       });
       progress?.stop();
-      const { stats, drain } = report;
-      this.log(`${report.interrupted ? 'Stopped' : 'Done'}: ${formatStreamStats(stats)}.`);
-      this.log(drainLine(drain, suggest(target, 'status')));
-      if (stats.failed > 0) process.exitCode = ExitCode.failed;
-      return streamJson(stats);
+      this.log(
+        renderStreamSummary(report.interrupted ? 'Stopped' : 'Done', report, suggest(target, 'status')),
+      );
+      if (report.stats.failed > 0) process.exitCode = ExitCode.failed;
+      return streamJson(report.stats);
     } finally {
       progress?.stop();
       dispose();
     }
   }
-}
-
-/** What became of the events sent: stored here, or left to the storing function that consumes the queue. */
-function drainLine(drain: DrainResult, statusCommand: string): string {
-  const queue = `queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}${drain.approximate ? ' (approximate)' : ''}`;
-  return drain.stored === null
-    ? `The storing function stores them from the queue; ${queue}. See: ${statusCommand}`
-    : `Stored ${drain.stored.toLocaleString('en-US')} events; ${queue}.`;
 }

@@ -1,3 +1,4 @@
+import { CLOCK_SKEW_MS, LATEST_DATE_MS } from './clock.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -8,7 +9,10 @@ import { UsageError } from './errors.js';
  */
 export interface Schedule {
   expression: string;
-  /** The first firing time strictly after `afterMs`; +Infinity when there is none within ~5 years. */
+  /**
+   * The first firing time strictly after `afterMs`; +Infinity when there is none within ~5 years,
+   * or none a Date can hold (`rate(99999999999 days)`), so that every finite answer has an ISO form.
+   */
   next(afterMs: number): number;
 }
 
@@ -45,7 +49,10 @@ function rateSchedule(expression: string, value: number, unit: string): Schedule
   const period = value * (UNIT_MS[singular] ?? MINUTE);
   return {
     expression,
-    next: (afterMs) => (Math.floor(afterMs / period) + 1) * period,
+    next(afterMs) {
+      const next = (Math.floor(afterMs / period) + 1) * period;
+      return next <= LATEST_DATE_MS ? next : Number.POSITIVE_INFINITY;
+    },
   };
 }
 
@@ -218,4 +225,32 @@ function cronSchedule(expression: string, body: string): Schedule {
       return Number.POSITIVE_INFINITY;
     },
   };
+}
+
+/**
+ * Whether a stored next slot was written by a clock that ran ahead: it is later than the first slot
+ * after now plus the clock skew, so more than a skew and one period ahead. Obeying it would stop the
+ * schedule until the real time caught up.
+ */
+export function isSlotAheadOfNow(schedule: Schedule, slot: number, now: number): boolean {
+  return slot > schedule.next(now + CLOCK_SKEW_MS);
+}
+
+/** What a stored next slot stands for at `now` (slotAt). */
+export interface DueSlot {
+  /** When the schedule fires next; +Infinity when it never does. */
+  due: number;
+  /** The stored slot was ahead of now by more than a skew and one period; `due` is from now. */
+  clockError: boolean;
+}
+
+/**
+ * The schedule's next slot at `now`, from the one stored (`stored`, Unix ms, undefined when none is):
+ * the stored one, or one computed from now when none is stored, the stored one is not a time, or a
+ * clock that ran ahead stored it. The local runtime claims by it, and `status` shows it.
+ */
+export function slotAt(schedule: Schedule, stored: number | undefined, now: number): DueSlot {
+  const valid = stored !== undefined && Number.isFinite(stored) && Math.abs(stored) <= LATEST_DATE_MS;
+  if (valid && !isSlotAheadOfNow(schedule, stored, now)) return { due: stored, clockError: false };
+  return { due: schedule.next(now), clockError: valid };
 }

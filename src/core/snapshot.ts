@@ -1,3 +1,4 @@
+import { isAheadOfNow } from './clock.js';
 import type { TimeWindow } from './window.js';
 
 export interface CountyCount {
@@ -38,4 +39,14 @@ export function buildSnapshot(counts: Map<string, number>, window: TimeWindow, u
 /** Adds one county occurrence to a tally (used where counting happens in code, not in a query). */
 export function tally(counts: Map<string, number>, county: string, by = 1): void {
   counts.set(county, (counts.get(county) ?? 0) + by);
+}
+
+/**
+ * Whether a snapshot of an aggregation at `updated` replaces the stored one, of `stored` (Unix ms):
+ * a newer one does and an older one that finished late does not, unless the stored one is dated
+ * more than the clock skew after `updated`. That one was written by a clock that ran ahead, and
+ * keeping it would pin it until the real time caught up. Both snapshot repositories write by it.
+ */
+export function replacesSnapshot(updated: number, stored: number | undefined): boolean {
+  return stored === undefined || updated >= stored || isAheadOfNow(stored, updated);
 }

@@ -34,7 +34,7 @@ export async function storeRecords(records: QueueRecord[], deps: StoringDeps): P
       else {
         messageIdsByEvent.set(event.id, [record.messageId]);
         const { id, time, county, data } = event;
-        toStore.push({ id, time, county, data, expiresAt: expiryOf(event, deps.ttlMinutes) });
+        toStore.push({ id, time, county, data, expiresAt: expiryOf(time, deps.ttlMinutes) });
       }
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error;

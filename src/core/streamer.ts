@@ -46,8 +46,8 @@ export interface StreamOptions {
   onSkip?: (item: { line: number; reason: string }) => void;
   onFailure?: (error: string) => void;
   /**
-   * Called once when the stream ends, however it ends (the source ran out, the limit, the signal,
-   * an error), after the sends in flight settled: what was sent in all, to report even on an error.
+   * Called once when the stream has ended, however it ended (the source ran out, the limit, the
+   * signal, an error), after its sends settled: what it sent in all, to report even on an error.
    */
   onEnd?: (stats: StreamStats) => void;
 }
@@ -93,12 +93,19 @@ export async function streamEvents(
     return undefined;
   };
 
+  /** A read of the source that has not been taken yet (readyRow may leave one waiting). */
+  let reading: Promise<IteratorResult<readonly SourceItem[]>> | undefined;
+  let sourceError: unknown;
+
   /** The next row, reading the source when the chunk is used up; undefined at the end of the source. */
   const nextRow = async (): Promise<Row | undefined> => {
     for (;;) {
       const row = takeBuffered();
       if (row) return row;
-      const next = await iterator.next();
+      reading ??= iterator.next();
+      const next = await reading.finally(() => {
+        reading = undefined;
+      });
       if (next.done) {
         ended = true;
         return undefined;
@@ -108,6 +115,26 @@ export async function streamEvents(
     }
   };
 
+  /**
+   * The next row if the source has one at hand (buffered, or a chunk it read ahead), without waiting
+   * on its I/O: a batch goes out with the rows there are rather than waiting for a slow source (a
+   * FIFO whose writer is slow) to fill it. A read still waiting is taken by the next nextRow.
+   */
+  const readyRow = async (): Promise<Row | undefined> => {
+    const row = takeBuffered();
+    if (row || ended) return row;
+    reading ??= iterator.next();
+    const settled = reading.then(
+      () => true,
+      () => true,
+    );
+    const ready = await Promise.race([
+      settled,
+      new Promise<false>((resolve) => setImmediate(resolve, false)),
+    ]);
+    return ready ? nextRow() : undefined;
+  };
+
   const snapshot = (): StreamStats => {
     stats.elapsedMs = clock.now() - schedule.startMs;
     stats.ratePerSecond = stats.elapsedMs > 0 ? (stats.sent * 1000) / stats.elapsedMs : 0;
@@ -115,7 +142,7 @@ export async function streamEvents(
   };
 
   try {
-    while (!ended && !signal?.aborted && fatal === undefined && queued < limit) {
+    while (!ended && !signal?.aborted && fatal === undefined && sourceError === undefined && queued < limit) {
       const now = clock.now();
       const due = Math.min(schedule.dueBy(now), limit);
       if (due <= queued) {
@@ -129,7 +156,15 @@ export async function streamEvents(
       const rows: Row[] = [];
       const want = Math.min(due - queued, sender.maxBatchSize);
       while (rows.length < want) {
-        const row = takeBuffered() ?? (await nextRow());
+        let row: Row | undefined;
+        try {
+          row = rows.length === 0 ? await nextRow() : await readyRow();
+        } catch (error) {
+          // The source failed midway (a file deleted, a FIFO empty on a later pass): the rows in
+          // hand still go out, and the stream ends with the error once they settled.
+          sourceError = error;
+          break;
+        }
         if (row === undefined) break;
         rows.push(row);
       }
@@ -162,14 +197,24 @@ export async function streamEvents(
     fatal ??= error;
   } finally {
     await Promise.all(inFlight);
-    try {
-      await iterator.return?.();
-    } catch (error) {
-      fatal ??= error;
-    }
+    // A read still waiting (a FIFO with no writer) would hold return() up: it closes the source once
+    // the read ends, which the caller brings about by aborting the source's signal.
+    const pending: Promise<unknown> | undefined = reading;
+    if (pending === undefined) {
+      try {
+        await iterator.return?.();
+      } catch (error) {
+        fatal ??= error;
+      }
+    } else
+      void pending.then(
+        () => iterator.return?.(),
+        () => undefined,
+      );
   }
   const final = snapshot();
   options.onEnd?.(final);
   if (fatal !== undefined) throw fatal;
+  if (sourceError !== undefined) throw sourceError;
   return final;
 }

@@ -1,4 +1,5 @@
 import type { StreamStats } from '../core/streamer.js';
+import type { DrainResult } from '../targets/target.js';
 import { isLiveTerminal } from './terminal.js';
 
 export function formatDuration(ms: number): string {
@@ -16,6 +17,27 @@ export function formatDuration(ms: number): string {
 export function formatStreamStats(stats: StreamStats): string {
   const n = (v: number) => v.toLocaleString('en-US');
   return `sent ${n(stats.sent)}, skipped ${n(stats.skipped)}, failed ${n(stats.failed)}, ${n(Math.round(stats.ratePerSecond))}/s, ${formatDuration(stats.elapsedMs)}`;
+}
+
+/**
+ * A stream's summary: how it ended (`Done`, `Stopped`, `Stopped by an error`) with its figures, and
+ * what became of the events sent: stored here, or left to the storing function that consumes the
+ * queue (`statusCommand` shows it).
+ */
+export function renderStreamSummary(
+  ending: string,
+  { stats, drain }: { stats: StreamStats; drain: DrainResult | undefined },
+  statusCommand: string,
+): string {
+  const summary = `${ending}: ${formatStreamStats(stats)}.`;
+  // A stack that can no longer tell (destroyed, its disk full) has no queue to report on.
+  if (!drain) return summary;
+  const queue = `queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}${drain.approximate ? ' (approximate)' : ''}`;
+  const stored =
+    drain.stored === null
+      ? `The storing function stores them from the queue; ${queue}. See: ${statusCommand}`
+      : `Stored ${drain.stored.toLocaleString('en-US')} events; ${queue}.`;
+  return `${summary}\n${stored}`;
 }
 
 export interface ProgressReporter {

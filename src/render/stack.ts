@@ -1,6 +1,12 @@
 import Table from 'cli-table3';
 import { notDeployedMessage, type StackRef, suggest } from '../targets/stack-ref.js';
-import type { DeployDetails, DeployResult, StackStatus, StatusDetails } from '../targets/target.js';
+import type {
+  ClockError,
+  DeployDetails,
+  DeployResult,
+  StackStatus,
+  StatusDetails,
+} from '../targets/target.js';
 
 const plain = { head: [], border: [] };
 
@@ -115,7 +121,26 @@ export function renderStatus(status: StackStatus, ref: Pick<StackRef, 'selector'
   );
   const params = new Table({ head: ['Parameter', 'Value'], style: plain });
   for (const [key, value] of Object.entries(p ?? {})) params.push([key, String(value)]);
-  return [table.toString(), params.toString(), ...own.blocks].join('\n');
+  return [table.toString(), ...status.clockErrors.map(clockErrorLine), params.toString(), ...own.blocks].join(
+    '\n',
+  );
+}
+
+const CLOCK_ERROR_SUBJECTS: Record<ClockError['subject'], [what: string, remedy: string]> = {
+  lastAggregation: ['The last snapshot', 'the next aggregation replaces it'],
+  scheduleSlot: ["The schedule's stored next run", 'the next stream recomputes it from now'],
+};
+
+/** One line per time found ahead of this machine's clock: what, how far, and what happens to it. */
+export function clockErrorLine(error: ClockError): string {
+  const [what, remedy] = CLOCK_ERROR_SUBJECTS[error.subject];
+  return `Clock error: ${what} is dated ${error.time}, ${formatAhead(error.aheadSeconds)} ahead of this machine's clock (a clock that ran ahead wrote it); ${remedy}.`;
+}
+
+function formatAhead(seconds: number): string {
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} days`;
 }
 
 function outputsTable(outputs: Record<string, string>): string[] {

@@ -19,15 +19,23 @@ export interface StreamRequest {
   /** Sees every event the queue accepted (verify counts them). */
   onAccepted?: (events: readonly { id: string; county: string; time: number }[]) => void;
   /**
-   * The stream stopped on an error after it sent (or tried to send) events: what it did, to report
-   * before the error, which runStream then throws.
+   * The stream stopped on an error (a source that failed midway, the stack destroyed, a full disk)
+   * after it sent, or tried to send, events: what it did, to report before the error, which runStream
+   * then throws. `drain` is what became of them, when the stack could still tell.
    */
-  onStopped?: (stats: StreamStats) => void;
+  onStopped?: (report: StoppedStream) => void;
 }
 
 export interface StreamReport {
   stats: StreamStats;
   drain: DrainResult;
+  interrupted: boolean;
+}
+
+/** A stream that stopped on an error: what it had done. */
+export interface StoppedStream {
+  stats: StreamStats;
+  drain: DrainResult | undefined;
   interrupted: boolean;
 }
 
@@ -41,6 +49,12 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
   const watch = request.target.watchStack(request.signal);
   let stats: StreamStats | undefined;
   let failure: unknown;
+  // Ctrl-C (or the stack gone) stops the source's read, and so does the stream's end (a read it left
+  // waiting on a FIFO).
+  const sourceStop = new AbortController();
+  const stopSource = () => sourceStop.abort();
+  watch.signal.addEventListener('abort', stopSource, { once: true });
+  if (watch.signal.aborted) stopSource();
   try {
     const sender = request.onAccepted
       ? {
@@ -53,7 +67,8 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
           },
         }
       : session.sender;
-    await streamEvents(threadedCsvSource({ file: request.file, loop: request.loop }), sender, {
+    const source = threadedCsvSource({ file: request.file, loop: request.loop, signal: sourceStop.signal });
+    await streamEvents(source, sender, {
       intervalMs: request.intervalMs,
       limit: request.limit,
       signal: watch.signal,
@@ -68,6 +83,8 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
   } catch (error) {
     failure = error;
   } finally {
+    watch.signal.removeEventListener('abort', stopSource);
+    stopSource();
     watch.dispose();
   }
   failure ??= watch.gone;
@@ -79,8 +96,9 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
   } catch (error) {
     failure ??= error;
   }
+  const interrupted = request.signal?.aborted ?? false;
   if (failure !== undefined || stats === undefined || drain === undefined) {
-    if (stats && stats.sent + stats.failed > 0) request.onStopped?.(stats);
+    if (stats && stats.sent + stats.failed > 0) request.onStopped?.({ stats, drain, interrupted });
     throw failure instanceof StackGoneError && stats
       ? failure.during(
           'this stream was running',
@@ -88,7 +106,6 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
         )
       : failure;
   }
-  const interrupted = request.signal?.aborted ?? false;
   if (!interrupted && stats.sent + stats.failed === 0) {
     throw new InputError(
       stats.skipped === 0

@@ -1,15 +1,15 @@
-import { createReadStream, type Stats } from 'node:fs';
-import { access, constants, stat } from 'node:fs/promises';
+import { close, constants, createReadStream, open, type Stats } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
+import { isatty, ReadStream } from 'node:tty';
+import { promisify } from 'node:util';
 import { CsvError, parse } from 'csv-parse';
 import { InputError, isSensorpipeError } from '../core/errors.js';
-import { MAX_MESSAGE_BYTES } from '../core/event.js';
+import { checkRow } from '../core/event.js';
 import type { SourceItem } from '../core/streamer.js';
 import { findCountyColumn } from './header.js';
 import { Utf8Check } from './utf8.js';
-
-/** Room for the event's id, time and county around a row's columns (a county is at most 256 characters). */
-const MESSAGE_ENVELOPE_BYTES = 1024;
 
 /** Far above any real row, low enough that a runaway quoted field fails before memory does. */
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
@@ -28,6 +28,8 @@ export interface CsvSourceOptions {
   onHeader?(headers: string[], countyColumn: string): void;
   /** Called before each pass, counting from 1. */
   onPass?(pass: number): void;
+  /** Stops reading, whatever the read waits on (a FIFO with no writer): the source then just ends. */
+  signal?: AbortSignal;
 }
 
 const QUOTING_ADVICE =
@@ -114,11 +116,6 @@ export async function* readCsv(
         yield { kind: 'skip', line, reason: `expected ${headers.length} fields, found ${record.length}` };
         continue;
       }
-      const county = record[countyIndex]!.trim();
-      if (county === '') {
-        yield { kind: 'skip', line, reason: 'empty County' };
-        continue;
-      }
       const data: Record<string, string> = {};
       for (let i = 0; i < record.length; i++) {
         const key = headers[i]!;
@@ -127,18 +124,13 @@ export async function* readCsv(
         else data[key] = record[i]!;
       }
       const dataJson = JSON.stringify(data);
-      // SQS takes messages of up to 1 MiB: a bigger row could never be stored, so it is not sent.
-      if (dataJson.length * 3 + MESSAGE_ENVELOPE_BYTES > MAX_MESSAGE_BYTES) {
-        const bytes = Buffer.byteLength(dataJson) + MESSAGE_ENVELOPE_BYTES;
-        if (bytes > MAX_MESSAGE_BYTES) {
-          yield {
-            kind: 'skip',
-            line,
-            reason: `the row is ${(bytes / 1024 / 1024).toFixed(1)} MiB as an event, over the queue's 1 MiB message limit`,
-          };
-          continue;
-        }
+      // Storing's own rule (core's checkRow): a row it would refuse is skipped here, never sent.
+      const checked = checkRow(record[countyIndex]!, dataJson);
+      if ('reason' in checked) {
+        yield { kind: 'skip', line, reason: checked.reason };
+        continue;
       }
+      const { county } = checked;
       yield { kind: 'row', line, county, dataJson };
     }
   } finally {
@@ -172,11 +164,13 @@ export const CHUNK_ITEMS = 512;
 /**
  * Streams a CSV file's items in chunks, once or (`loop`) again and again until the consumer stops.
  * A pass without a single row ends the loop, since every later pass would spin through the same
- * nothing. On an error, the items read before it come first.
+ * nothing. On an error, the items read before it come first. When the signal aborts, the read in
+ * progress is dropped and the source ends.
  */
 export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<SourceItem[]> {
+  const { signal } = options;
   let replay: Replay | undefined;
-  for (let pass = 1; ; pass++) {
+  for (let pass = 1; !signal?.aborted; pass++) {
     const info = await checkReadable(options.file);
     const identity = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
     options.onPass?.(pass);
@@ -187,18 +181,33 @@ export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<Sour
         yield replay.items.slice(at, at + CHUNK_ITEMS);
       rows = replay.rows;
     } else {
+      // Only a regular file is the same on the next pass: a FIFO gives whatever its writer writes.
       const record: Replay | undefined =
-        options.loop && info.size <= REPLAY_MAX_BYTES
+        options.loop && info.isFile() && info.size <= REPLAY_MAX_BYTES
           ? { identity, headers: [], countyColumn: '', items: [], rows: 0 }
           : undefined;
-      const stream = createReadStream(options.file, { highWaterMark: 256 * 1024 });
+      const input = await openInput(options.file, info);
+      const stop = () => input.destroy();
+      signal?.addEventListener('abort', stop, { once: true });
       const onHeader = (headers: string[], countyColumn: string): void => {
         if (record) Object.assign(record, { headers, countyColumn });
         options.onHeader?.(headers, countyColumn);
       };
+      // A FIFO or a terminal delivers rows as its writer writes them: the rows at hand go out when
+      // the next one is not there yet, instead of waiting for a full chunk (or the writer's end).
+      const live = !info.isFile();
+      const items = readCsv(input, { source: options.file, onHeader });
       let chunk: SourceItem[] = [];
       try {
-        for await (const item of readCsv(stream, { source: options.file, onHeader })) {
+        for (;;) {
+          const reading = items.next();
+          if (live && chunk.length > 0 && !(await settlesNow(reading))) {
+            yield chunk;
+            chunk = [];
+          }
+          const next = await reading;
+          if (next.done) break;
+          const item = next.value;
           if (item.kind === 'row') rows++;
           record?.items.push(item);
           chunk.push(item);
@@ -208,10 +217,13 @@ export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<Sour
           }
         }
       } catch (error) {
+        if (signal?.aborted) return; // the read was cut short on purpose
         if (chunk.length > 0) yield chunk;
         throw error;
       } finally {
-        stream.destroy();
+        signal?.removeEventListener('abort', stop);
+        input.destroy();
+        await items.return(undefined);
       }
       if (chunk.length > 0) yield chunk;
       if (record) record.rows = rows;
@@ -219,6 +231,41 @@ export async function* csvSource(options: CsvSourceOptions): AsyncGenerator<Sour
     }
     if (!options.loop || rows === 0) return;
   }
+}
+
+/** Whether a promise settles before the event loop's next turn: the data is there, not awaited. */
+function settlesNow(promise: Promise<unknown>): Promise<boolean> {
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setImmediate(resolve, false)),
+  ]);
+}
+
+const openFd = promisify(open);
+
+/**
+ * The file as a readable stream that never ties up a thread of libuv's pool. Opening a FIFO that
+ * has no writer blocks, and so does reading a terminal or a FIFO whose writer is silent; a pool
+ * thread blocked there would also keep process.exit (a second Ctrl-C) from ending the process. So a
+ * FIFO is opened without blocking and read by the event loop as a pipe, and a terminal as a TTY,
+ * the way Node reads stdin; a regular file (or a device such as /dev/null) is read through fs.
+ */
+async function openInput(file: string, info: Stats): Promise<Readable> {
+  if (info.isSocket()) {
+    throw new InputError(`${file} is a socket, not a CSV file. Pass a file, or a FIFO (mkfifo).`);
+  }
+  if (info.isFIFO() || info.isCharacterDevice()) {
+    const fd = await openFd(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
+      throw readError(file, error);
+    });
+    if (info.isFIFO()) return new Socket({ fd, readable: true, writable: false });
+    if (isatty(fd)) return new ReadStream(fd);
+    await promisify(close)(fd);
+  }
+  return createReadStream(file, { highWaterMark: 256 * 1024 });
 }
 
 async function checkReadable(file: string): Promise<Stats> {
@@ -230,18 +277,23 @@ async function checkReadable(file: string): Promise<Stats> {
     await access(file, constants.R_OK);
     return info;
   } catch (error) {
-    if (isSensorpipeError(error)) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new InputError(`${file} does not exist. Check the path of the CSV file.`, { cause: error });
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new InputError(`${file} is not readable (permission denied). Check the file's permissions.`, {
-        cause: error,
-      });
-    }
-    throw new InputError(`Cannot read ${file} (${code ?? (error as Error).message}).`, { cause: error });
+    throw readError(file, error);
   }
+}
+
+/** Why a file cannot be read, in one line. */
+function readError(file: string, error: unknown): Error {
+  if (isSensorpipeError(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new InputError(`${file} does not exist. Check the path of the CSV file.`, { cause: error });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new InputError(`${file} is not readable (permission denied). Check the file's permissions.`, {
+      cause: error,
+    });
+  }
+  return new InputError(`Cannot read ${file} (${code ?? (error as Error).message}).`, { cause: error });
 }
 
 /** Line breaks inside the record's quoted fields, a CRLF counting once. */

@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.js';
@@ -14,7 +15,7 @@ const threadScript = new URL('./csv-thread.js', import.meta.url);
  */
 export const THREAD_MIN_BYTES = 1024 * 1024;
 
-export interface ThreadedCsvOptions extends Pick<CsvSourceOptions, 'file' | 'loop'> {
+export interface ThreadedCsvOptions extends Pick<CsvSourceOptions, 'file' | 'loop' | 'signal'> {
   /** Parse in a thread only from this file size on (default THREAD_MIN_BYTES). */
   threadMinBytes?: number;
 }
@@ -26,9 +27,10 @@ export interface ThreadedCsvOptions extends Pick<CsvSourceOptions, 'file' | 'loo
  * reads in-thread.
  */
 export async function* threadedCsvSource(options: ThreadedCsvOptions): AsyncGenerator<SourceItem[]> {
-  const { threadMinBytes = THREAD_MIN_BYTES, ...source } = options;
-  if (!existsSync(fileURLToPath(threadScript)) || sizeOf(source.file) < threadMinBytes) {
-    yield* csvSource(source);
+  const { threadMinBytes = THREAD_MIN_BYTES, signal, ...source } = options;
+  // Only a big regular file goes to the thread: a FIFO or a device is read by the event loop (csvSource).
+  if (!existsSync(fileURLToPath(threadScript)) || (await regularFileSize(source.file)) < threadMinBytes) {
+    yield* csvSource({ ...source, signal });
     return;
   }
   // A small young generation: the thread only ever holds two batches, and RSS is a target.
@@ -47,9 +49,13 @@ export async function* threadedCsvSource(options: ThreadedCsvOptions): AsyncGene
     crashed = error;
     wake?.();
   });
-  const receive = async (): Promise<ThreadMessage> => {
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  /** The thread's next message; undefined once the signal aborted (the source ends). */
+  const receive = async (): Promise<ThreadMessage | undefined> => {
     while (inbox.length === 0) {
       if (crashed) throw crashed;
+      if (signal?.aborted) return undefined;
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
@@ -61,6 +67,7 @@ export async function* threadedCsvSource(options: ThreadedCsvOptions): AsyncGene
     worker.postMessage('next');
     for (;;) {
       const message = await receive();
+      if (message === undefined) return;
       const last = 'error' in message || message.done;
       if (!last) worker.postMessage('next'); // read ahead while this batch is sent
       if (message.items.length > 0) yield message.items;
@@ -70,14 +77,16 @@ export async function* threadedCsvSource(options: ThreadedCsvOptions): AsyncGene
       if (last) return;
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await worker.terminate();
   }
 }
 
-/** The file's size, or infinity when it cannot be read (csvSource then reports why). */
-function sizeOf(file: string): number {
+/** The size of a regular file; 0 for anything else, and infinity when it cannot be read (csvSource then reports why). */
+async function regularFileSize(file: string): Promise<number> {
   try {
-    return statSync(file).size;
+    const info = await stat(file);
+    return info.isFile() ? info.size : 0;
   } catch {
     return Number.POSITIVE_INFINITY;
   }

@@ -1,3 +1,4 @@
+import { isAheadOfNow, isoTimeOrNull } from '../core/clock.js';
 import type { ConfirmPolicy, ParameterChange } from '../core/deploy.js';
 import type { SensorpipeError } from '../core/errors.js';
 import type { AllParameters, ParameterChanges, StackParameters, TargetKind } from '../core/parameters.js';
@@ -98,6 +99,27 @@ export type StatusDetails =
       outputs: Record<string, string>;
     };
 
+/** A time the stack holds that lies ahead of this machine's clock by more than the skew: a clock error. */
+export interface ClockError {
+  /**
+   * lastAggregation: the latest snapshot, which the next aggregation replaces; scheduleSlot: the
+   * local schedule's stored next slot, which the runtime recomputes from now.
+   */
+  subject: 'lastAggregation' | 'scheduleSlot';
+  /** The time found, ISO 8601. */
+  time: string;
+  /** How far ahead of now it is. */
+  aheadSeconds: number;
+}
+
+/** A clock error for `subject` if `time` (Unix ms) is ahead of `now` by more than the skew. */
+export function clockErrorOf(subject: ClockError['subject'], time: number, now: number): ClockError[] {
+  const iso = isoTimeOrNull(time);
+  return iso !== null && isAheadOfNow(time, now)
+    ? [{ subject, time: iso, aheadSeconds: Math.round((time - now) / 1000) }]
+    : [];
+}
+
 export interface StackStatus {
   stackName: string;
   target: TargetKind;
@@ -118,6 +140,8 @@ export interface StackStatus {
    * Null when not deployed, or on an AWS stack deployed by a sensorpipe without the failure queue.
    */
   failedAggregations: number | null;
+  /** Times ahead of this machine's clock (written by a clock that ran ahead): replaced, not obeyed. */
+  clockErrors: ClockError[];
   details: StatusDetails | null;
 }
 
@@ -136,6 +160,7 @@ export function notDeployedStatus(ref: StackRef): StackStatus {
     lastAggregation: null,
     nextScheduledRun: null,
     failedAggregations: null,
+    clockErrors: [],
     details: null,
   };
 }

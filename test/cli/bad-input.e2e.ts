@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { type FakeAwsMode, startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
 import { ensureBuilt } from '../../testkit/build.js';
 import { lines, type RunResult, STACK_LINE } from '../../testkit/cli.js';
+import { mkfifo, untilOpenedBy } from '../../testkit/fifo.js';
 import { mountTmpfs } from '../../testkit/mounts.js';
 import { Sandbox } from '../../testkit/sandbox.js';
 
@@ -41,6 +42,11 @@ interface BadInput {
    * after it; unavailable where the machine cannot make one (the case then skips, saying why).
    */
   disk?: (box: Sandbox) => Promise<Disk | { unavailable: string }>;
+  /**
+   * Ctrl-C twice: once the command holds this file open (a FIFO it waits on), SIGINT and SIGTERM go
+   * one right after the other; the exit code is checked, not an error line (a quit prints none).
+   */
+  interruptOnceOpen?: (box: Sandbox) => string;
 }
 
 interface Disk {
@@ -141,6 +147,27 @@ const CASES: BadInput[] = [
     exit: 2,
     message: 'None of the 1 rows',
     stderrLines: 2,
+  },
+  {
+    name: 'a County over 256 characters',
+    args: (b) => stream(csv(b, 'long.csv', `Name,County\nA,${'x'.repeat(300)}\n`)),
+    exit: 2,
+    message: 'None of the 1 rows',
+    stderrLines: 2,
+  },
+  {
+    name: 'Counties of NULs or controls only',
+    args: (b) => stream(csv(b, 'nul.csv', 'Name,County\nA,"\u0000\u0000"\nB,\u001b\u0007\nC,"\u200b"\n')),
+    exit: 2,
+    message: 'None of the 3 rows',
+    stderrLines: 4,
+  },
+  {
+    name: 'a FIFO with no writer, then Ctrl-C twice',
+    args: (b) => ['stream', '--once', '--file', mkfifo(path.join(b.dir, 'nowriter.fifo'))],
+    interruptOnceOpen: (b) => path.join(b.dir, 'nowriter.fifo'),
+    exit: 130,
+    message: '',
   },
   {
     name: 'a directory as --file',
@@ -256,6 +283,30 @@ const CASES: BadInput[] = [
     message: 'rate(30 seconds)',
   },
   {
+    name: 'a schedule that never fires (February 31st)',
+    args: () => ['deploy', '--schedule-expression', 'cron(0 0 31 2 ? *)'],
+    exit: 2,
+    message: 'never fires from now on',
+  },
+  {
+    name: 'a schedule of a year gone by',
+    args: () => ['deploy', '--schedule-expression', 'cron(0/1 * * * ? 2020)'],
+    exit: 2,
+    message: 'never fires from now on',
+  },
+  {
+    name: 'a rate whose next run no date can hold',
+    args: () => ['deploy', '--schedule-expression', 'rate(99999999999 days)'],
+    exit: 2,
+    message: 'never fires from now on',
+  },
+  {
+    name: 'a schedule that fired once and never again',
+    args: () => ['deploy', '--schedule-expression', 'cron(0 12 1 1 ? 2024)'],
+    exit: 2,
+    message: 'never fires from now on',
+  },
+  {
     name: '--queue-url on the local target',
     args: () => ['stream', '--queue-url', 'https://q'],
     exit: 2,
@@ -299,7 +350,7 @@ const CASES: BadInput[] = [
     args: (b) => ['stream', '--interval-ms', '0', '--file', b.fixture('loop.csv')],
     exit: 4,
     message: 'is full (SQLITE_',
-    stdout: /^Stopped: sent [\d,]+, skipped 0, failed [\d,]+/,
+    stdout: /^Stopped by an error: sent [\d,]+, skipped 0, failed [\d,]+/,
   },
   {
     name: 'a read-only data directory, on deploy',
@@ -451,7 +502,8 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
   });
 
   for (const c of CASES) {
-    it(`${c.name}: exit ${c.exit}, one clear line, no stack trace, the stack intact`, async function () {
+    const outcome = c.interruptOnceOpen ? 'at once, not a hang' : 'one clear line';
+    it(`${c.name}: exit ${c.exit}, ${outcome}, no stack trace, the stack intact`, async function () {
       if (c.skipAsRoot && process.getuid?.() === 0) this.skip();
       const before = await stackData();
       const disk = await c.disk?.(box);
@@ -464,12 +516,30 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
       try {
         const [command, ...rest] = await c.args(box);
         const args = endpoint ? [...rest, '--endpoint-url', endpoint.url] : rest;
-        const result: RunResult = await box.cli(command!, args, {
+        const options = {
           stack: c.stack,
           dataDir: disk?.dataDir ?? c.dataDir?.(box),
           target: c.target === undefined ? 'local' : c.target,
           env: c.env,
-        });
+        };
+        if (c.interruptOnceOpen) {
+          // The first signal may end the command before the second arrives (exit 0); never a hang.
+          const codes: (number | null)[] = [];
+          for (let attempt = 0; attempt < 3 && !codes.includes(c.exit); attempt++) {
+            const running = box.startCli(command!, args, { ...options, timeoutMs: 20_000 });
+            await untilOpenedBy(running.child.pid as number, c.interruptOnceOpen(box));
+            running.child.kill('SIGINT');
+            running.child.kill('SIGTERM');
+            const result = await running.done;
+            codes.push(result.code);
+            expect([0, c.exit], result.stderr).to.include(result.code);
+            expect(result.stderr).to.not.match(STACK_LINE);
+          }
+          expect(codes).to.include(c.exit);
+          expect(await stackData()).to.deep.equal(before);
+          return;
+        }
+        const result: RunResult = await box.cli(command!, args, options);
         expect(result.code, result.stderr).to.equal(c.exit);
         const errorLines = lines(result.stderr);
         expect(errorLines, result.stderr).to.have.length(c.stderrLines ?? 1);

@@ -39,6 +39,7 @@ const status: StackStatus = {
   lastAggregation: null,
   nextScheduledRun: null,
   failedAggregations: 0,
+  clockErrors: [],
   details: { kind: 'local' },
 };
 
@@ -61,6 +62,7 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
     const local = statusJson(status);
     expect(keys(local)).to.deep.equal(
       [
+        'clockErrors',
         'createdAt',
         'deployed',
         'eventsStored',
@@ -89,6 +91,24 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
     expect(aws).to.deep.include({ stackStatus: 'X', outputs: {} });
     expect(local.failedAggregations).to.equal(0);
     expect(aws.failedAggregations).to.equal(0);
+
+    const ahead = statusJson({
+      ...status,
+      clockErrors: [
+        { subject: 'lastAggregation', time: '2026-01-02T00:00:00.000Z', aheadSeconds: 86_400 },
+        { subject: 'scheduleSlot', time: '2026-01-02T00:01:00.000Z', aheadSeconds: 86_460 },
+      ],
+    });
+    expect(local.clockErrors).to.deep.equal([]);
+    expect(ahead.clockErrors.map(keys)).to.deep.equal([
+      ['aheadSeconds', 'subject', 'time'],
+      ['aheadSeconds', 'subject', 'time'],
+    ]);
+    expect(ahead.clockErrors[1]).to.deep.equal({
+      subject: 'scheduleSlot',
+      time: '2026-01-02T00:01:00.000Z',
+      aheadSeconds: 86_460,
+    });
     const missing = statusJson({
       ...status,
       deployed: false,

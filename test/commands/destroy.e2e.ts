@@ -121,7 +121,7 @@ describe('commands/destroy under live processes (issue 9, item 1)', function () 
     expect(streamError[0]).to.match(/^Error: Stack "sensorpipe" was destroyed/);
     expect(sent, streamed.stderr).to.not.equal(null);
     // Its summary, with the same count, comes first.
-    expect(streamed.stdout).to.match(new RegExp(`^Stopped: sent ${sent?.[1]},`));
+    expect(streamed.stdout).to.match(new RegExp(`^Stopped by an error: sent ${sent?.[1]},`));
     expect(streamed.stderr).to.not.match(STACK_LINE);
     expect(watched.code, watched.stderr).to.equal(3);
     expect(lines(watched.stderr).at(-1)).to.match(/^Error: Stack "sensorpipe" was destroyed/);

@@ -1,8 +1,11 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
+import { faketimeAvailable, faketimeMissing, withClock } from '../../testkit/faketime.js';
 import { expectedCounts, total } from '../../testkit/fixtures.js';
 import { Sandbox } from '../../testkit/sandbox.js';
 
@@ -95,5 +98,80 @@ describe('commands/status', function () {
     expect(result.code).to.equal(2);
     expect(lines(result.stderr)).to.have.length(1);
     expect(result.stderr).to.include('stack name "1bad"');
+  });
+
+  describe(`a clock that ran a day ahead, then was set right${faketimeMissing()}`, () => {
+    before(function () {
+      if (!faketimeAvailable()) this.skip();
+    });
+
+    it('status says what it left; the next aggregation replaces its snapshot, the next stream recomputes the slot', async () => {
+      // A TTL of two days: the day-ahead stream's expiry sweep trusts its clock, as DynamoDB's TTL
+      // trusts AWS's, and would take today's events with a TTL under a day (see the README).
+      await box.cli('deploy', ['--event-ttl', '2880']);
+      const file = box.fixture();
+      await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file]);
+      // GIVEN a day-ahead aggregate, and a day-ahead stream that ran the schedule (it stores the next slot)
+      const ahead = { prefix: withClock('+1d') };
+      const future = JSON.parse((await box.cli('aggregate', ['--json'], ahead)).stdout);
+      const one = box.write('one.csv', 'Name,County\nA,Erie\n');
+      expect((await box.cli('stream', ['--once', '--file', one], ahead)).code).to.equal(0);
+      // THEN status, at the right time, names both as clock errors
+      const status = JSON.parse((await box.cli('status', ['--json'])).stdout);
+      // (the day-ahead stream found the slot the first stream stored long due, and ran it too)
+      expect(Date.parse(status.lastAggregation)).to.be.at.least(Date.parse(future.updated));
+      expect(status.clockErrors.map((e: { subject: string }) => e.subject)).to.deep.equal([
+        'lastAggregation',
+        'scheduleSlot',
+      ]);
+      expect(status.clockErrors[0].aheadSeconds).to.be.within(86_300, 86_500);
+      expect(Date.parse(status.nextScheduledRun) - Date.now()).to.be.below(61_000);
+      const human = await box.cli('status');
+      expect(lines(human.stdout).filter((line) => line.startsWith('Clock error: '))).to.have.length(2);
+      // WHEN it aggregates and streams at the right time
+      const snapshot = JSON.parse((await box.cli('aggregate', ['--json'])).stdout);
+      expect((await box.cli('stream', ['--once', '--file', one])).code).to.equal(0);
+      // THEN the snapshot shown is the new one, with the fixture's events, and nothing is left ahead
+      const shown = JSON.parse((await box.cli('show', ['--json'])).stdout);
+      expect(shown).to.deep.equal(snapshot);
+      expect(shown.total).to.equal(total(expectedCounts(file)));
+      expect(JSON.parse((await box.cli('status', ['--json'])).stdout).clockErrors).to.deep.equal([]);
+    });
+  });
+
+  describe('a stored schedule with no next run (an older sensorpipe deployed it)', () => {
+    for (const [expression, slot] of [
+      ['cron(0 0 31 2 ? *)', undefined],
+      ['cron(0/1 * * * ? 2020)', undefined],
+      ['rate(99999999999 days)', '8640000000000000000'],
+      ['cron(0 12 1 1 ? 2025)', 'Infinity'],
+    ] as const) {
+      it(`${expression}: status, stream and aggregate --watch run, and say there is no next run`, async () => {
+        await box.cli('deploy');
+        const db = new Database(path.join(box.dataDir, 'sensorpipe.sqlite'));
+        const parameters = JSON.parse(
+          db.prepare("SELECT value FROM meta WHERE key = 'parameters'").pluck().get() as string,
+        );
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'parameters'").run(
+          JSON.stringify({ ...parameters, ScheduleExpression: expression }),
+        );
+        if (slot) db.prepare("INSERT OR REPLACE INTO meta VALUES ('schedule_next', ?)").run(slot);
+        db.close();
+        const json = await box.cli('status', ['--json']);
+        expect(json.code, json.stderr).to.equal(0);
+        expect(JSON.parse(json.stdout)).to.include({ nextScheduledRun: null });
+        const human = await box.cli('status');
+        expect(human.code, human.stderr).to.equal(0);
+        expect(human.stdout).to.include(`${expression}, next run - (while a stream runs)`);
+        const streamed = await box.cli('stream', ['--once', '--interval-ms', '0', '--file', box.fixture()]);
+        expect(streamed.code, streamed.stderr).to.equal(0);
+        const watch = box.startCli('aggregate', ['--watch', '1', '--json']);
+        await watch.waitFor(/"total"/);
+        watch.child.kill('SIGINT');
+        const watched = await watch.done;
+        expect(watched.code, watched.stderr).to.equal(0);
+        expect(watched.stderr).to.equal('');
+      });
+    }
   });
 });

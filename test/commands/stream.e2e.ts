@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
 import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines, type RunResult, STACK_LINE, sleep } from '../../testkit/cli.js';
+import { mkfifo, untilOpenedBy, writeToFifo } from '../../testkit/fifo.js';
 import { countsOf, expectedCounts, total } from '../../testkit/fixtures.js';
 import { SHARED_DATASET } from '../../testkit/paths.js';
 import { Sandbox } from '../../testkit/sandbox.js';
@@ -364,6 +366,89 @@ describe('commands/stream', function () {
         code: 'NOT_DEPLOYED',
         exitCode: 3,
       });
+    });
+  });
+
+  describe('a source that misbehaves: a FIFO, a file that goes away', () => {
+    const fixtureRows = (n: number) =>
+      `Name,County\n${Array.from({ length: n }, (_, i) => `r${i},Erie`).join('\n')}\n`;
+
+    it('a FIFO with no writer: Ctrl-C stops reading at once, with the summary, exit 0', async () => {
+      await box.cli('deploy');
+      const fifo = mkfifo(path.join(box.dir, 'nowriter.fifo'));
+      const running = box.startCli('stream', ['--once', '--file', fifo], { timeoutMs: 20_000 });
+      await untilOpenedBy(running.child.pid as number, fifo);
+      running.child.kill('SIGINT');
+      const result = await running.done;
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.wallMs).to.be.below(15_000);
+      expect(result.stdout).to.match(/^Stopped: sent 0, skipped 0, failed 0, /m);
+    });
+
+    it('a FIFO with no writer: a second Ctrl-C quits at once with exit 130', async () => {
+      await box.cli('deploy');
+      const fifo = mkfifo(path.join(box.dir, 'twice.fifo'));
+      // As above: the first signal may finish the stream before the second arrives; never a hang.
+      const outcomes: (number | null)[] = [];
+      for (let attempt = 0; attempt < 3 && !outcomes.includes(130); attempt++) {
+        const running = box.startCli('stream', ['--file', fifo], { timeoutMs: 20_000 });
+        await untilOpenedBy(running.child.pid as number, fifo);
+        running.child.kill('SIGINT');
+        running.child.kill('SIGTERM');
+        const result = await running.done;
+        outcomes.push(result.code);
+        expect([0, 130], result.stderr).to.include(result.code);
+      }
+      expect(outcomes).to.include(130);
+    });
+
+    for (const json of [false, true]) {
+      it(`a FIFO empty on a later pass: the summary of what was sent, then the error, exit 2${json ? ' (--json: two documents)' : ''}`, async () => {
+        await box.cli('deploy');
+        const fifo = mkfifo(path.join(box.dir, `later${json ? '-json' : ''}.fifo`));
+        const running = box.startCli(
+          'stream',
+          ['--interval-ms', '0', '--file', fifo, ...(json ? ['--json'] : [])],
+          {
+            timeoutMs: 30_000,
+          },
+        );
+        await untilOpenedBy(running.child.pid as number, fifo);
+        await writeToFifo(fifo, fixtureRows(150));
+        for (let i = 0; i < 100 && ((await status()).eventsStored ?? 0) < 150; i++) await sleep(100);
+        await writeToFifo(fifo, ''); // the next pass: a writer that writes nothing
+        const result = await running.done;
+        expect(result.code, result.stderr).to.equal(2);
+        if (json) {
+          const docs = jsonLines(result.stdout) as [Summary, { error: { code: string; message: string } }];
+          expect(docs).to.have.length(2);
+          expect(docs[0]).to.include({ sent: 150, failed: 0 });
+          expect(docs[1].error).to.include({ code: 'INPUT' });
+          expect(docs[1].error.message).to.include('is empty');
+        } else {
+          expect(result.stdout).to.match(/^Stopped by an error: sent 150, skipped 0, failed 0, /m);
+          expect(result.stdout).to.include('Stored 150 events');
+          expect(lines(result.stderr).at(-1)).to.match(/^Error: .*later\.fifo is empty\./);
+          expect(result.stderr).not.to.match(STACK_LINE);
+        }
+        expect((await status()).eventsStored).to.equal(150);
+      });
+    }
+
+    it('a file deleted mid-stream: the summary of what was sent, then the error, exit 2', async () => {
+      await box.cli('deploy');
+      const file = box.write('going.csv', fixtureRows(50));
+      const running = box.startCli('stream', ['--interval-ms', '2', '--file', file], { timeoutMs: 30_000 });
+      for (let i = 0; i < 100 && ((await status()).eventsStored ?? 0) === 0; i++) await sleep(100);
+      fs.rmSync(file);
+      const result = await running.done;
+      expect(result.code, result.stderr).to.equal(2);
+      const match = /^Stopped by an error: sent ([\d,]+), /m.exec(result.stdout);
+      expect(match, result.stdout).to.not.equal(null);
+      const sent = Number(match![1]!.replace(/,/g, ''));
+      expect(sent).to.be.greaterThan(0);
+      expect(lines(result.stderr).at(-1)).to.match(/^Error: .*going\.csv does not exist/);
+      expect((await status()).eventsStored).to.equal(sent);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { aggregate } from '../../src/core/aggregation.js';
-import type { StoredEvent } from '../../src/core/event.js';
+import { expiryOf, type StoredEvent } from '../../src/core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../src/core/repositories.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { inWindow, type TimeWindow } from '../../src/core/window.js';
@@ -46,7 +46,7 @@ const stored = (county: string, time: number): StoredEvent => ({
   time,
   county,
   data: { County: county },
-  expiresAt: Math.floor(time / 1000) + 3600,
+  expiresAt: expiryOf(time, 60),
 });
 
 describe('core/aggregation', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { UsageError } from '../../src/core/errors.js';
-import { parseSchedule } from '../../src/core/schedule.js';
+import { isSlotAheadOfNow, parseSchedule, slotAt } from '../../src/core/schedule.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -230,6 +230,70 @@ describe('core/schedule', () => {
       usageError('cron(0x10 * * * ? *)');
       usageError('cron(1e1 * * * ? *)');
       usageError('cron(0/1e1 * * * ? *)');
+    });
+  });
+
+  describe('schedules with no next run', () => {
+    const NOW = at('2026-12-01T16:00:30Z');
+    for (const expression of ['cron(0 0 31 2 ? *)', 'cron(0/1 * * * ? 2020)', 'rate(99999999999 days)']) {
+      it(`${expression} has none: next is +Infinity, never a time a Date cannot hold`, () => {
+        const schedule = parseSchedule(expression); // EventBridge takes it, so the AWS target does too
+        expect(schedule.next(NOW)).to.equal(Number.POSITIVE_INFINITY);
+        expect(slotAt(schedule, undefined, NOW)).to.deep.equal({
+          due: Number.POSITIVE_INFINITY,
+          clockError: false,
+        });
+      });
+    }
+
+    it('a schedule that fired once has no next run after it', () => {
+      const once = parseSchedule('cron(0 12 1 1 ? 2026)');
+      expect(iso(once.next(at('2025-06-01T00:00:00Z')))).to.equal('2026-01-01T12:00:00.000Z');
+      expect(once.next(at('2026-01-01T12:00:00Z'))).to.equal(Number.POSITIVE_INFINITY);
+    });
+
+    it('the largest rate whose next run a Date holds still has one', () => {
+      const days = Math.floor(8.64e15 / DAY);
+      expect(parseSchedule(`rate(${days} days)`).next(0)).to.equal(days * DAY);
+      expect(parseSchedule(`rate(${days + 1} days)`).next(0)).to.equal(Number.POSITIVE_INFINITY);
+    });
+  });
+
+  describe('slotAt: the stored next slot, or one from now', () => {
+    const everyMinute = parseSchedule('rate(1 minute)');
+    const NOW = at('2026-12-01T16:00:30Z');
+
+    it('keeps a stored slot up to a skew and a period ahead (another process whose clock is a little ahead)', () => {
+      for (const stored of ['2026-12-01T16:01:00Z', '2026-12-01T16:02:00Z', '2026-12-01T15:00:00Z']) {
+        expect(slotAt(everyMinute, at(stored), NOW), stored).to.deep.equal({
+          due: at(stored),
+          clockError: false,
+        });
+      }
+      expect(isSlotAheadOfNow(everyMinute, at('2026-12-01T16:02:00Z'), NOW)).to.equal(false);
+    });
+
+    it('recomputes from now a slot further ahead: a clock that ran ahead stored it', () => {
+      for (const stored of ['2026-12-01T16:02:00.001Z', '2026-12-02T16:01:00Z']) {
+        expect(isSlotAheadOfNow(everyMinute, at(stored), NOW)).to.equal(true);
+        expect(slotAt(everyMinute, at(stored), NOW), stored).to.deep.equal({
+          due: at('2026-12-01T16:01:00Z'),
+          clockError: true,
+        });
+      }
+      // A daily schedule allows a day's period: one slot ahead is fine, two are not.
+      const daily = parseSchedule('rate(1 day)');
+      expect(slotAt(daily, at('2026-12-02T00:00:00Z'), NOW).clockError).to.equal(false);
+      expect(slotAt(daily, at('2026-12-03T00:00:00Z'), NOW).clockError).to.equal(true);
+    });
+
+    it('recomputes from now when nothing, or nothing that is a time, is stored', () => {
+      for (const stored of [undefined, Number.NaN, Number.POSITIVE_INFINITY, 8.64e18]) {
+        expect(slotAt(everyMinute, stored, NOW), String(stored)).to.deep.equal({
+          due: at('2026-12-01T16:01:00Z'),
+          clockError: false,
+        });
+      }
     });
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildSnapshot, sortCounts, tally } from '../../src/core/snapshot.js';
+import { buildSnapshot, replacesSnapshot, sortCounts, tally } from '../../src/core/snapshot.js';
 import { windowAt } from '../../src/core/window.js';
 
 const NOW = Date.UTC(2024, 5, 1, 12, 0, 0, 123);
@@ -83,6 +83,22 @@ describe('core/snapshot', () => {
         ['Erie', 2],
         ['Tioga', 5],
       ]);
+    });
+  });
+
+  describe('replacesSnapshot', () => {
+    it('a newer snapshot replaces the stored one; one that finished late does not', () => {
+      expect(replacesSnapshot(NOW, undefined)).to.equal(true);
+      expect(replacesSnapshot(NOW, NOW)).to.equal(true);
+      expect(replacesSnapshot(NOW + 1, NOW)).to.equal(true);
+      expect(replacesSnapshot(NOW - 1, NOW)).to.equal(false);
+      expect(replacesSnapshot(NOW - 60_000, NOW)).to.equal(false);
+    });
+
+    it('any snapshot replaces one dated more than the clock skew (1 minute) after it: a clock error', () => {
+      expect(replacesSnapshot(NOW, NOW + 60_000)).to.equal(false);
+      expect(replacesSnapshot(NOW, NOW + 60_001)).to.equal(true);
+      expect(replacesSnapshot(NOW, NOW + 86_400_000)).to.equal(true);
     });
   });
 });

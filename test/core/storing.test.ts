@@ -59,14 +59,16 @@ describe('core/storing', () => {
     const b = sensorEvent({ county: 'Erie', time: T + 1 });
     const result = await storeRecords([record('m1', a), record('m2', b)], deps());
     expect(result).to.deep.equal({ stored: 2, errors: [], batchItemFailures: [] });
-    expect(events.rows.get(a.id)).to.deep.equal({ ...a, expiresAt: Math.floor(T / 1000) + 3600 });
+    expect(events.rows.get(a.id)).to.deep.equal({ ...a, expiresAt: Math.ceil(T / 1000) + 3600 });
     expect(events.rows.get(b.id)?.county).to.equal('Erie');
   });
 
-  it('sets expiresAt to floor(time / 1000) + ttlMinutes * 60', async () => {
-    const e = sensorEvent({ time: 1_700_000_000_999 });
-    await storeRecords([record('m1', e)], deps(90));
-    expect(events.rows.get(e.id)?.expiresAt).to.equal(1_700_000_000 + 90 * 60);
+  it('sets expiresAt to the first whole second at or after time + TTL (core expiryOf)', async () => {
+    const e = sensorEvent({ time: 1_700_000_000_001 });
+    const whole = sensorEvent({ time: 1_700_000_000_000 });
+    await storeRecords([record('m1', e), record('m2', whole)], deps(90));
+    expect(events.rows.get(e.id)?.expiresAt).to.equal(1_700_000_001 + 90 * 60);
+    expect(events.rows.get(whole.id)?.expiresAt).to.equal(1_700_000_000 + 90 * 60);
   });
 
   it('stores the parsed event (county trimmed), not the raw body', async () => {

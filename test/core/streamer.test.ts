@@ -476,6 +476,82 @@ describe('core/streamer', () => {
     });
   });
 
+  describe('a source that misbehaves', () => {
+    /** A chunk of `first` rows, then what `then` does on the next read. */
+    function chunkThen(first: number, then: () => Promise<IteratorResult<SourceItem[]>>) {
+      const state = { reads: 0, closed: false };
+      const iterable: AsyncIterable<SourceItem[]> = {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            state.reads++;
+            if (state.reads === 1)
+              return { done: false, value: Array.from({ length: first }, (_, i) => row(i + 2)) };
+            return then();
+          },
+          return: async () => {
+            state.closed = true;
+            return { done: true, value: undefined };
+          },
+        }),
+      };
+      return { iterable, state };
+    }
+
+    it('fails midway: the rows read before go out, then the stream rejects with its error, onEnd with the summary', async () => {
+      // GIVEN 15 rows, then a read that fails (a file deleted, a FIFO empty on its next pass)
+      const gone = new Error('the file is gone');
+      const { iterable } = chunkThen(15, () => Promise.reject(gone));
+      const sender = new FakeSender(10, 1);
+      const ends: StreamStats[] = [];
+      const run = start(iterable, sender, { intervalMs: 0, onEnd: (stats) => ends.push(stats) });
+      await fake.tickAsync(100);
+      // THEN all 15 were sent, the error came out, and onEnd says what was sent
+      expect(run.done).to.equal(true);
+      expect(run.error).to.equal(gone);
+      expect(sender.events).to.have.length(15);
+      expect(ends.map((e) => [e.sent, e.failed])).to.deep.equal([[15, 0]]);
+    });
+
+    it('calls onEnd once, after the sends settled, however the stream ends', async () => {
+      const sender = new FakeSender(10, 1);
+      sender.delayMs = () => 30;
+      const ends: StreamStats[] = [];
+      const stats = await finish(
+        start(sourceOf(25).iterable, sender, { intervalMs: 0, onEnd: (e) => ends.push(e) }),
+      );
+      expect(ends).to.deep.equal([stats]);
+    });
+
+    it('sends the rows at hand at once rather than wait on a slow read to fill the batch', async () => {
+      // GIVEN 3 rows, and a next read that takes 5 s (a FIFO whose writer is slow)
+      let more = 0;
+      const { iterable } = chunkThen(3, async () => {
+        if (more++ > 0) return { done: true, value: undefined };
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        return { done: false, value: [row(10), row(11)] };
+      });
+      const sender = new FakeSender(10, 1);
+      const stats = await finish(start(iterable, sender, { intervalMs: 0 }));
+      // THEN the 3 went out at once, the other 2 when they came
+      expect(sender.batches.map((b) => [b.at, b.events.length])).to.deep.equal([
+        [0, 3],
+        [5000, 2],
+      ]);
+      expect(stats.sent).to.equal(5);
+    });
+
+    it('ends on a fatal send without waiting for a read that never comes (a FIFO with no writer)', async () => {
+      const { iterable, state } = chunkThen(3, () => new Promise(() => {}));
+      const sender = new FakeSender(10, 1);
+      sender.reject = () => new Error('queue does not exist');
+      const run = start(iterable, sender, { intervalMs: 0 });
+      await fake.tickAsync(50);
+      expect(run.done).to.equal(true);
+      expect((run.error as Error).message).to.equal('queue does not exist');
+      expect(state.closed).to.equal(false); // closed once that read ends, which the caller's signal brings about
+    });
+  });
+
   describe('concurrency', () => {
     it('maxInFlight > 1 lets sends overlap, but never more than maxInFlight', async () => {
       // GIVEN sends that take 35 ms at a 10 ms interval and room for 3 in flight

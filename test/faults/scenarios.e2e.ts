@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import {
+  clockJump,
   concurrency,
   concurrentDeploys,
   crash,
@@ -12,6 +13,8 @@ import {
   producer,
   redelivery,
   signals,
+  ttlEdge,
+  ttlEdgeDynamo,
 } from '../../faults/scenarios.js';
 import { buildRoot, ensureBuilt } from '../../testkit/build.js';
 
@@ -93,5 +96,19 @@ describe('faults (small counts; npm run faults runs them large)', function () {
   it('deploys killed at random moments: no stack, the stack as it was, or the complete one (mode 0600)', async () => {
     const row = await killDuringDeploy(bin, 4);
     expectClean(row);
+  });
+
+  it("TTL at the window's edge (W = TTL = 1 minute), expiry before every aggregation: no snapshot low", async () => {
+    expectClean(await ttlEdge(150));
+  });
+
+  it("TTL at the window's edge on DynamoDB, items deleted as soon as they expire: no snapshot low", async () => {
+    expectClean(await ttlEdgeDynamo(60));
+  });
+
+  it('a clock jump forward and back: the future snapshot replaced, the schedule fires again, nothing lost', async () => {
+    const row = await clockJump(600);
+    expectClean(row);
+    expect(row.stored).to.equal(600);
   });
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ScheduledEvent } from 'aws-lambda';
 import { expect } from 'chai';
+import { CLOCK_SKEW_MS } from '../../src/core/clock.js';
 import type { OutgoingEvent, SensorEvent } from '../../src/core/event.js';
 import type { EventRepository } from '../../src/core/repositories.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
@@ -151,7 +152,7 @@ describe('aggregation function (dynalite)', () => {
  * with different times, writing in an order where the newest run is not the last to write.
  */
 describe('aggregation function, concurrent runs', () => {
-  /** 400 events over 20 minutes, at uneven times and counties (a fixed pseudo-random sequence). */
+  /** 2,400 events over 20 minutes, at uneven times and counties (a fixed pseudo-random sequence). */
   const EVENTS: SensorEvent[] = (() => {
     let seed = 20_261_201;
     const next = () => {
@@ -159,12 +160,16 @@ describe('aggregation function, concurrent runs', () => {
       return seed / 2_147_483_648;
     };
     const counties = ['Albany', 'Bronx', 'Cayuga', 'Delaware', 'Erie', 'Fulton', 'Genesee'];
-    return Array.from({ length: 400 }, () =>
+    return Array.from({ length: 2400 }, () =>
       sensorEvent(T - 20 * MINUTE + Math.floor(next() * 20 * MINUTE), counties[Math.floor(next() * 7)]!),
     );
   })();
-  /** Run times 25 s apart over 5 minutes: each run's window differs from the others'. */
-  const NOWS = Array.from({ length: 12 }, (_, i) => T - 5 * MINUTE + i * 25_000 + 500);
+  /**
+   * Run times 5 s apart: each run's window differs from the others'. Runs that overlap are within the
+   * aggregation function's timeout of each other, which is at most CLOCK_SKEW_MS (a snapshot more than
+   * that ahead is a clock error, and replaced): 55 s from the first to the last.
+   */
+  const NOWS = Array.from({ length: 12 }, (_, i) => T - 5 * MINUTE + i * 5_000 + 500);
   /** The order in which the runs write: the newest (11) third, so 9 older runs write after it. */
   const WRITE_ORDER = [4, 9, 11, 0, 7, 2, 10, 5, 1, 8, 3, 6];
 
@@ -186,7 +191,8 @@ describe('aggregation function, concurrent runs', () => {
     };
   }
 
-  it('the runs differ: every one of them counts a different window', () => {
+  it('the runs differ: every one of them counts a different window, all within the clock skew', () => {
+    expect(NOWS.at(-1)! - NOWS[0]!).to.be.below(CLOCK_SKEW_MS);
     const totals = NOWS.map((now) => JSON.stringify(expectedSnapshot(now).counties));
     expect(new Set(totals).size).to.equal(NOWS.length);
     expect(WRITE_ORDER.slice().sort((a, b) => a - b)).to.deep.equal(NOWS.map((_, i) => i));

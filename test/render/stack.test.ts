@@ -27,6 +27,7 @@ const statusBase: StackStatus = {
   lastAggregation: null,
   nextScheduledRun: '2025-01-01T12:31:00.000Z',
   failedAggregations: 0,
+  clockErrors: [],
   details: { kind: 'local' },
 };
 
@@ -178,6 +179,26 @@ describe('render/stack', () => {
       expect(value({ ...statusBase, failedAggregations: 2 }, 'Failed aggregations')).to.equal(
         '2 scheduled runs in the last 14 days',
       );
+    });
+
+    it('says in one line each what lies ahead of the clock, how far, and what becomes of it', () => {
+      const text = renderStatus(
+        {
+          ...statusBase,
+          lastAggregation: '2025-01-02T12:29:00.000Z',
+          clockErrors: [
+            { subject: 'lastAggregation', time: '2025-01-02T12:29:00.000Z', aheadSeconds: 86_340 },
+            { subject: 'scheduleSlot', time: '2025-01-01T12:45:00.000Z', aheadSeconds: 840 },
+          ],
+        },
+        ref,
+      );
+      const lines = text.split('\n').filter((line) => line.startsWith('Clock error: '));
+      expect(lines).to.deep.equal([
+        "Clock error: The last snapshot is dated 2025-01-02T12:29:00.000Z, 24.0 h ahead of this machine's clock (a clock that ran ahead wrote it); the next aggregation replaces it.",
+        "Clock error: The schedule's stored next run is dated 2025-01-01T12:45:00.000Z, 14 min ahead of this machine's clock (a clock that ran ahead wrote it); the next stream recomputes it from now.",
+      ]);
+      expect(renderStatus(statusBase, ref)).to.not.include('Clock error');
     });
   });
 });

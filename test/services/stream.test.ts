@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { ExitCode, InputError, StackStateError } from '../../src/core/errors.js';
 import type { StreamStats } from '../../src/core/streamer.js';
-import { runStream } from '../../src/services/stream.js';
+import { runStream, type StoppedStream } from '../../src/services/stream.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import { StackGoneError } from '../../src/targets/stack-ref.js';
 import { expectedCounts, fixtureCsv, total } from '../../testkit/fixtures.js';
@@ -149,7 +149,13 @@ describe('services/stream', () => {
       try {
         const file = write('f.csv', fixtureCsv());
         const error = await rejection(
-          runStream({ target: full, file, loop: true, intervalMs: 0, onStopped: (s) => stopped.push(s) }),
+          runStream({
+            target: full,
+            file,
+            loop: true,
+            intervalMs: 0,
+            onStopped: (s) => stopped.push(s.stats),
+          }),
         );
         expect(pages).to.be.greaterThan(0);
         expect(error).to.include({ code: 'DISK_FULL', exitCode: ExitCode.environment });
@@ -179,7 +185,13 @@ describe('services/stream', () => {
         held();
         // An event a minute: only the watch can notice the destroy before the next send is due.
         const run = rejection(
-          runStream({ target, file, loop: true, intervalMs: 60_000, onStopped: (s) => stopped.push(s) }),
+          runStream({
+            target,
+            file,
+            loop: true,
+            intervalMs: 60_000,
+            onStopped: (s) => stopped.push(s.stats),
+          }),
         );
         await new Promise((resolve) => setTimeout(resolve, 300));
         const destroyedAt = Date.now();
@@ -202,6 +214,47 @@ describe('services/stream', () => {
         reader.close();
       }
     });
+  });
+
+  it('a file deleted mid-stream: the error comes out as it is, with what was sent and stored by then', async () => {
+    // GIVEN a looped file that is deleted once some of it was sent
+    const file = write('f.csv', fixtureCsv());
+    const stopped: StoppedStream[] = [];
+    const error = await rejection(
+      runStream({
+        target,
+        file,
+        loop: true,
+        intervalMs: 1,
+        onProgress: (stats) => {
+          if (stats.sent >= 20 && fs.existsSync(file)) fs.rmSync(file);
+        },
+        onStopped: (report) => stopped.push(report),
+      }),
+    );
+    // THEN the stream fails on its next pass, as for any missing file (exit 2)...
+    expect(error).to.be.instanceOf(InputError);
+    expect(error.message).to.include('does not exist');
+    // ...and says what it sent, all of it stored
+    expect(stopped).to.have.length(1);
+    const partial = stopped[0];
+    expect(partial?.stats.sent).to.be.at.least(20);
+    expect(partial?.drain?.stored).to.equal(partial?.stats.sent);
+    expect((await target.status()).eventsStored).to.equal(partial?.stats.sent);
+  });
+
+  it('reports nothing stopped for an error before anything was read', async () => {
+    const stopped: StoppedStream[] = [];
+    await rejection(
+      runStream({
+        target,
+        file: path.join(dir, 'nope.csv'),
+        loop: false,
+        intervalMs: 0,
+        onStopped: (report) => stopped.push(report),
+      }),
+    );
+    expect(stopped).to.deep.equal([]);
   });
 
   it('refuses a stack that is not deployed', async () => {

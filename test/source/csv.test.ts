@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -185,9 +187,23 @@ describe('source/csv', () => {
       expect(items[0]).to.deep.equal({
         kind: 'skip',
         line: 2,
-        reason: "the row is 1.1 MiB as an event, over the queue's 1 MiB message limit",
+        reason: "the row is 1.05 MiB as an event, over the queue's 1 MiB message limit",
       });
       expect(items[1]).to.deep.include({ kind: 'row', line: 3, county: 'Kings' });
+    });
+
+    it('skips, with its line and reason, a row whose County storing would refuse: too long, NUL or control only', async () => {
+      const long = 'x'.repeat(257);
+      const items = await read(
+        `Name,County\nA,${long}\nB,"\u0000\u0000"\nC,\u001b\u0007\nD," ${'y'.repeat(256)} "\nE,Erie\n`,
+      );
+      expect(items.slice(0, 3)).to.deep.equal([
+        { kind: 'skip', line: 2, reason: 'County of 257 characters, over the 256 storing accepts' },
+        { kind: 'skip', line: 3, reason: 'County made only of control or invisible characters' },
+        { kind: 'skip', line: 4, reason: 'County made only of control or invisible characters' },
+      ]);
+      expect(items[3]).to.deep.include({ kind: 'row', line: 5, county: 'y'.repeat(256) });
+      expect(items[4]).to.deep.include({ kind: 'row', line: 6, county: 'Erie' });
     });
 
     it('keeps a column named __proto__ as data', async () => {
@@ -457,6 +473,133 @@ describe('source/csv', () => {
         rows: 546,
         skipped: 0,
         counties: 55,
+      });
+    });
+
+    describe('a FIFO as the file (mkfifo)', () => {
+      /** A FIFO in the test directory, and a writer that opens it without blocking this process. */
+      function fifo(name: string): { file: string; write(text: string): void } {
+        const file = path.join(dir, name);
+        execFileSync('mkfifo', [file]);
+        return {
+          file,
+          // A reader holds it open, so a non-blocking open for writing succeeds at once.
+          write(text) {
+            const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+            try {
+              fs.writeSync(fd, text);
+            } finally {
+              fs.closeSync(fd);
+            }
+          },
+        };
+      }
+
+      it('waits for a writer without blocking anything, reads what it writes, and reads it anew each pass', async () => {
+        const { file, write } = fifo('loop.fifo');
+        const iterator = csvSource({ file, loop: true })[Symbol.asyncIterator]();
+        // GIVEN no writer yet: the read waits, and the event loop (this timer) goes on
+        const first = iterator.next();
+        expect(await Promise.race([first, new Promise((r) => setTimeout(r, 100, 'waiting'))])).to.equal(
+          'waiting',
+        );
+        // WHEN a writer writes and closes
+        write('Name,County\nA,Erie\nB,Kings\n');
+        const pass1 = await first;
+        expect(pass1.done).to.equal(false);
+        expect((pass1.value as SourceItem[]).map((item) => item.kind === 'row' && item.county)).to.deep.equal(
+          ['Erie', 'Kings'],
+        );
+        // THEN the next pass is not a replay: it waits for the next writer, and reads what that writes
+        const second = iterator.next();
+        expect(await Promise.race([second, new Promise((r) => setTimeout(r, 150, 'waiting'))])).to.equal(
+          'waiting',
+        );
+        write('Name,County\nC,Tioga\n');
+        const pass2 = await second;
+        expect((pass2.value as SourceItem[]).map((item) => item.kind === 'row' && item.county)).to.deep.equal(
+          ['Tioga'],
+        );
+        await iterator.return?.(undefined);
+      });
+
+      it('hands over the rows a writer wrote while it keeps writing, not only at its end', async () => {
+        const { file } = fifo('live.fifo');
+        const iterator = csvSource({ file, loop: false })[Symbol.asyncIterator]();
+        const first = iterator.next();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const writer = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        try {
+          fs.writeSync(writer, 'Name,County\nA,Erie\nB,Kings\nC,Tioga\n');
+          // The writer is still there: the rows come now, not when it closes (all but the last
+          // line, which the CSV parser holds until the next one starts or the writer closes)
+          const counties: (string | false)[] = [];
+          let next: Promise<IteratorResult<SourceItem[]>> = first;
+          while (counties.length < 2) {
+            const got = await Promise.race([
+              next,
+              new Promise<'waiting'>((r) => setTimeout(r, 2000, 'waiting')),
+            ]);
+            expect(got, `after ${counties.join(', ')}`).to.not.equal('waiting');
+            for (const item of (got as IteratorResult<SourceItem[]>).value as SourceItem[])
+              counties.push(item.kind === 'row' && item.county);
+            if (counties.length < 2) next = iterator.next();
+          }
+          expect(counties).to.deep.equal(['Erie', 'Kings']);
+        } finally {
+          fs.closeSync(writer);
+        }
+        const last = await iterator.next();
+        expect((last.value as SourceItem[]).map((item) => item.kind === 'row' && item.county)).to.deep.equal([
+          'Tioga',
+        ]);
+        expect((await iterator.next()).done).to.equal(true);
+      });
+
+      it('ends, without an error, when its signal aborts a read that waits for a writer', async () => {
+        const { file } = fifo('abort.fifo');
+        const controller = new AbortController();
+        const iterator = csvSource({ file, loop: true, signal: controller.signal })[Symbol.asyncIterator]();
+        const next = iterator.next();
+        expect(await Promise.race([next, new Promise((r) => setTimeout(r, 100, 'waiting'))])).to.equal(
+          'waiting',
+        );
+        controller.abort();
+        expect(await next).to.deep.equal({ done: true, value: undefined });
+      });
+
+      it('fails with "is empty" on a pass whose writer wrote nothing, after the rows of the passes before', async () => {
+        const { file, write } = fifo('empty.fifo');
+        const iterator = csvSource({ file, loop: true })[Symbol.asyncIterator]();
+        const first = iterator.next();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        write('Name,County\nA,Erie\n');
+        expect((await first).done).to.equal(false);
+        const second = iterator.next();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        write('');
+        const error = await second.then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(error).to.be.instanceOf(InputError);
+        expect((error as Error).message).to.equal(
+          `${file} is empty. Pass a CSV file with a header row that includes a County column.`,
+        );
+      });
+
+      it('refuses a socket with one line', async () => {
+        const socketPath = path.join(dir, 'a.sock');
+        const server = net.createServer().listen(socketPath);
+        await new Promise((resolve) => server.once('listening', resolve));
+        try {
+          const { error } = await drain(itemsOf(csvSource({ file: socketPath, loop: false })));
+          expect((error as Error).message).to.equal(
+            `${socketPath} is a socket, not a CSV file. Pass a file, or a FIFO (mkfifo).`,
+          );
+        } finally {
+          server.close();
+        }
       });
     });
   });

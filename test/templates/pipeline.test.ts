@@ -1,5 +1,6 @@
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import { expect } from 'chai';
+import { CLOCK_SKEW_MS } from '../../src/core/clock.js';
 import {
   DEFAULT_PARAMETERS,
   INTEGER_RULES,
@@ -830,6 +831,14 @@ describe('templates/pipeline.yaml', () => {
         expect(p.Environment, f.id).to.deep.equal({ Variables: f.environment });
       }
       expect(props(template, 'StoringFunction').Timeout).to.deep.equal({ Ref: 'StoringTimeoutSeconds' });
+    });
+
+    it('time the aggregation out within the clock skew, so a late run never replaces a newer snapshot', () => {
+      // A snapshot more than CLOCK_SKEW_MS after a new one is taken for a clock error and replaced
+      // (core/snapshot.ts replacesSnapshot): no run may last longer than that.
+      const timeout = props(template, 'AggregationFunction').Timeout;
+      expect(timeout).to.be.a('number');
+      expect((timeout as number) * 1000).to.be.at.most(CLOCK_SKEW_MS);
     });
 
     it('log to their own log group, created first, kept LogRetentionDays and deleted with the stack', () => {

@@ -7,7 +7,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SensorEvent, StoredEvent } from '../../src/core/event.js';
+import { expiryOf, type SensorEvent, type StoredEvent } from '../../src/core/event.js';
 import { uuidv7 } from '../../src/core/id.js';
 import { documentClientOf } from '../../src/targets/aws/dynamo-repositories.js';
 
@@ -114,8 +114,14 @@ export function sensorEvent(time: number, county: string, data: Record<string, s
   return { id: uuidv7(time), time, county, data: { County: county, ...data } };
 }
 
-export function storedEvent(time: number, county: string, data?: Record<string, string>): StoredEvent {
-  return { ...sensorEvent(time, county, data), expiresAt: Math.floor(time / 1000) + 3600 };
+/** A stored event, with the expiry the storing function gives it (TTL 60 minutes unless given). */
+export function storedEvent(
+  time: number,
+  county: string,
+  data?: Record<string, string>,
+  ttlMinutes = 60,
+): StoredEvent {
+  return { ...sensorEvent(time, county, data), expiresAt: expiryOf(time, ttlMinutes) };
 }
 
 let seq = 0;

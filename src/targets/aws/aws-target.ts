@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type Clock, systemClock } from '../../core/clock.js';
+import { type Clock, isoTimeOrNull, systemClock } from '../../core/clock.js';
 import { confirmOrRefuse, planParameters } from '../../core/deploy.js';
 import { InterruptedError, StackStateError, UsageError } from '../../core/errors.js';
 import {
@@ -15,6 +15,7 @@ import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
 import { notDeployedError, StackGoneError, selectorFlags, suggest } from '../stack-ref.js';
 import {
+  clockErrorOf,
   type DeadLetterView,
   type DeployOptions,
   type DeployResult,
@@ -228,8 +229,9 @@ export class AwsTarget implements Target {
         ? await Promise.all([this.queueStatus(stack), this.latestSnapshot(), this.failedAggregations(stack)])
         : [null, undefined, null];
       const parameters = parametersOf(stack.parameters);
+      const now = this.clock.now();
       const next = parameters.ScheduleEnabled
-        ? parseSchedule(parameters.ScheduleExpression).next(Date.now())
+        ? parseSchedule(parameters.ScheduleExpression).next(now)
         : Number.POSITIVE_INFINITY;
       return {
         ...notDeployedStatus(this),
@@ -239,8 +241,9 @@ export class AwsTarget implements Target {
         parameters,
         queue,
         lastAggregation: snapshot?.updated ?? null,
-        nextScheduledRun: Number.isFinite(next) ? new Date(next).toISOString() : null,
+        nextScheduledRun: isoTimeOrNull(next),
         failedAggregations,
+        clockErrors: snapshot ? clockErrorOf('lastAggregation', Date.parse(snapshot.updated), now) : [],
         details: { kind: 'aws', stackStatus: stack.status, outputs: stack.outputs },
       };
     });

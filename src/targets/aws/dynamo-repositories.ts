@@ -7,7 +7,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type Clock, systemClock } from '../../core/clock.js';
+import { CLOCK_SKEW_MS, type Clock, systemClock } from '../../core/clock.js';
 import { mapLimit } from '../../core/concurrency.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
@@ -259,7 +259,8 @@ function idOf(request: PutRequest): string {
 
 /**
  * The latest snapshot, one item replaced whole by each aggregation. The write is conditional on
- * its time, so an aggregation that finishes late never replaces a newer snapshot.
+ * its time (core's replacesSnapshot): an aggregation that finishes late never replaces a newer
+ * snapshot, and any aggregation replaces one dated more than the clock skew after its own time.
  */
 export class DynamoSnapshotRepository implements SnapshotRepository {
   constructor(
@@ -279,16 +280,16 @@ export class DynamoSnapshotRepository implements SnapshotRepository {
         new PutCommand({
           TableName: this.tableName,
           Item: item,
-          ConditionExpression: 'attribute_not_exists(#name) OR #updatedAt <= :u',
+          ConditionExpression: 'attribute_not_exists(#name) OR #updatedAt <= :u OR #updatedAt > :ahead',
           ExpressionAttributeNames: {
             '#name': AGGREGATE_ATTRIBUTES.name,
             '#updatedAt': AGGREGATE_ATTRIBUTES.updatedAt,
           },
-          ExpressionAttributeValues: { ':u': updatedAt },
+          ExpressionAttributeValues: { ':u': updatedAt, ':ahead': updatedAt + CLOCK_SKEW_MS },
         }),
       );
     } catch (error) {
-      // A newer snapshot is already there: keeping it is the point, not an error.
+      // A newer snapshot (within the skew) is already there: keeping it is the point, not an error.
       if (!isConditionalCheckFailed(error)) throw error;
     }
   }

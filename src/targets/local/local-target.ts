@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Clock, systemClock } from '../../core/clock.js';
+import { type Clock, isoTimeOrNull, systemClock } from '../../core/clock.js';
 import { planParameters } from '../../core/deploy.js';
 import { UsageError } from '../../core/errors.js';
 import { eventBody } from '../../core/event.js';
 import { decodeParameters, type ParameterChanges, type StackParameters } from '../../core/parameters.js';
-import { parseSchedule } from '../../core/schedule.js';
+import { parseSchedule, slotAt } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
 import { notDeployedError, StackGoneError, selectorFlags } from '../stack-ref.js';
@@ -23,7 +23,7 @@ import type {
   Target,
   Verification,
 } from '../target.js';
-import { notDeployedStatus, truncatedBody } from '../target.js';
+import { clockErrorOf, notDeployedStatus, truncatedBody } from '../target.js';
 import {
   createStackFile,
   type Db,
@@ -215,10 +215,15 @@ export class LocalTarget implements Target {
     const { db, parameters, queue, events, snapshots } = this.open('read');
     const now = this.clock.now();
     const depths = queue.depths(now);
-    const nextRaw = getMeta(db, 'schedule_next');
-    const next = parameters.ScheduleEnabled
-      ? Number(nextRaw ?? parseSchedule(parameters.ScheduleExpression).next(now))
+    const storedSlot = getMeta(db, 'schedule_next');
+    const slot = parameters.ScheduleEnabled
+      ? slotAt(
+          parseSchedule(parameters.ScheduleExpression),
+          storedSlot === undefined ? undefined : Number(storedSlot),
+          now,
+        )
       : undefined;
+    const snapshot = await snapshots.latestSnapshot();
     return {
       ...notDeployedStatus(this),
       deployed: true,
@@ -236,10 +241,14 @@ export class LocalTarget implements Target {
         approximate: false,
       },
       eventsStored: events.countAll(),
-      lastAggregation: (await snapshots.latestSnapshot())?.updated ?? null,
-      nextScheduledRun:
-        next === undefined || !Number.isFinite(next) ? null : new Date(Math.max(next, now)).toISOString(),
+      lastAggregation: snapshot?.updated ?? null,
+      // A missed slot fires on the runtime's next poll: shown as now.
+      nextScheduledRun: slot === undefined ? null : isoTimeOrNull(Math.max(slot.due, now)),
       failedAggregations: new FailedAggregations(db).count(now),
+      clockErrors: [
+        ...(snapshot ? clockErrorOf('lastAggregation', Date.parse(snapshot.updated), now) : []),
+        ...(slot?.clockError ? clockErrorOf('scheduleSlot', Number(storedSlot), now) : []),
+      ],
       details: { kind: 'local' },
     };
   }

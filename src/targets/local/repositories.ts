@@ -1,4 +1,5 @@
-import type { StoredEvent } from '../../core/event.js';
+import { CLOCK_SKEW_MS } from '../../core/clock.js';
+import { expiredThrough, type StoredEvent } from '../../core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
 import { type Snapshot, tally } from '../../core/snapshot.js';
 import type { TimeWindow } from '../../core/window.js';
@@ -18,6 +19,8 @@ export class SqliteEventRepository implements EventRepository {
   private readonly addCounts;
   private readonly bucketSums;
   private readonly edgeCounts;
+  private readonly takeCounts;
+  private readonly dropEmptyCount;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -32,6 +35,8 @@ export class SqliteEventRepository implements EventRepository {
     this.edgeCounts = db.prepare(
       'SELECT county, COUNT(*) AS n FROM events WHERE time > ? AND time <= ? GROUP BY county',
     );
+    this.takeCounts = db.prepare('UPDATE county_seconds SET n = n - ? WHERE second = ? AND county = ?');
+    this.dropEmptyCount = db.prepare('DELETE FROM county_seconds WHERE second = ? AND county = ? AND n <= 0');
   }
 
   /**
@@ -96,21 +101,37 @@ export class SqliteEventRepository implements EventRepository {
   }
 
   /**
-   * Deletes expired events, lazily as DynamoDB's TTL does; correctness never depends on it. Event
-   * ids are time-ordered (UUIDv7), so the expired ones sit at the start: look at most `max` rows.
+   * Deletes expired events (isExpired: expiry at or before now), lazily as DynamoDB's TTL does;
+   * counting never depends on it, and an event a window can still count has not expired. Each
+   * deleted event is taken off its second's count in the same transaction, so the per-second counts
+   * stay exactly the events stored. Event ids are time-ordered (UUIDv7), so the expired ones sit at
+   * the start: look at most `max` rows.
    */
-  expire(nowSeconds: number, max = 10_000): number {
+  expire(now: number, max = 10_000): number {
     requireTransaction(this.db, 'SqliteEventRepository.expire');
     const deleted = this.db
       .prepare(
-        'DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, expires_at FROM events ORDER BY id LIMIT ?) WHERE expires_at <= ?)',
+        'DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, expires_at FROM events ORDER BY id LIMIT ?) WHERE expires_at <= ?) RETURNING time, county',
       )
-      .run(max, nowSeconds).changes;
-    // Counts older than every stored event can no longer be in any window that holds events.
+      .all(max, expiredThrough(now)) as { time: number; county: string }[];
+    const removed = new Map<string, { second: number; county: string; n: number }>();
+    for (const { time, county } of deleted) {
+      const second = Math.floor(time / SECOND);
+      const key = `${second}\u0000${county}`;
+      const entry = removed.get(key);
+      if (entry) entry.n++;
+      else removed.set(key, { second, county, n: 1 });
+    }
+    for (const { second, county, n } of removed.values()) {
+      this.takeCounts.run(n, second, county);
+      this.dropEmptyCount.run(second, county);
+    }
+    // Counts kept by an older sensorpipe for events it had already deleted: older than every stored
+    // event, so no window that holds an event reaches them.
     this.db
       .prepare('DELETE FROM county_seconds WHERE second < COALESCE((SELECT MIN(time) FROM events) / 1000, ?)')
-      .run(nowSeconds);
-    return deleted;
+      .run(expiredThrough(now));
+    return deleted.length;
   }
 
   /** How many of these ids are stored. */
@@ -135,8 +156,10 @@ export class SqliteSnapshotRepository implements SnapshotRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * A slower aggregation that finishes late never replaces a newer snapshot. Runs inside the
-   * caller's transaction, with the reads of the window it counts.
+   * Writes the snapshot unless the stored one replaces it by core's rule (replacesSnapshot): a
+   * slower aggregation that finishes late never replaces a newer snapshot, but any aggregation
+   * replaces one dated more than the clock skew after its own time (a clock that ran ahead wrote it).
+   * Runs inside the caller's transaction, with the reads of the window it counts.
    */
   async putSnapshot(snapshot: Snapshot): Promise<void> {
     requireTransaction(this.db, 'SqliteSnapshotRepository.putSnapshot');
@@ -144,9 +167,9 @@ export class SqliteSnapshotRepository implements SnapshotRepository {
       .prepare(
         `INSERT INTO aggregates (name, updated_at, snapshot) VALUES ('latest', ?, ?)
          ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at, snapshot = excluded.snapshot
-         WHERE excluded.updated_at >= aggregates.updated_at`,
+         WHERE excluded.updated_at >= aggregates.updated_at OR aggregates.updated_at > excluded.updated_at + ?`,
       )
-      .run(Date.parse(snapshot.updated), JSON.stringify(snapshot));
+      .run(Date.parse(snapshot.updated), JSON.stringify(snapshot), CLOCK_SKEW_MS);
   }
 
   async latestSnapshot(): Promise<Snapshot | undefined> {

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import type { StackParameters } from '../../core/parameters.js';
-import { parseSchedule, type Schedule } from '../../core/schedule.js';
+import { parseSchedule, type Schedule, slotAt } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { AggregationTrigger } from '../../functions/aggregation.js';
 import type { FunctionLogEntry } from '../../functions/log.js';
@@ -208,20 +208,21 @@ export class LocalRuntime {
    * runs the aggregation. Missed slots are not replayed: the next run counts the window as of now.
    * A run that fails is recorded in the stack, as Lambda keeps a failed scheduled invocation in the
    * stack's failure queue (status counts them), and its error still goes to the caller.
+   * A slot stored by a clock that ran ahead is recomputed from now (slotAt), and a schedule with no
+   * next run never fires.
    */
   async runScheduleIfDue(): Promise<boolean> {
     const { db, clock, parameters } = this.deps;
     if (!parameters.ScheduleEnabled) return false;
     const now = clock.now();
     const claimed = await this.withTransaction(() => {
-      const stored = Number(getMeta(db, 'schedule_next') ?? Number.NaN);
-      const due = Number.isFinite(stored) ? stored : this.schedule.next(now);
-      const next = this.schedule.next(Math.max(now, due));
+      const raw = getMeta(db, 'schedule_next');
+      const { due } = slotAt(this.schedule, raw === undefined ? undefined : Number(raw), now);
       if (now < due) {
-        if (!Number.isFinite(stored)) setMeta(db, 'schedule_next', String(due));
+        if (raw !== String(due)) setMeta(db, 'schedule_next', String(due));
         return false;
       }
-      setMeta(db, 'schedule_next', String(next));
+      setMeta(db, 'schedule_next', String(this.schedule.next(Math.max(now, due))));
       return true;
     });
     if (!claimed) return false;
@@ -234,6 +235,20 @@ export class LocalRuntime {
       throw error;
     }
     return true;
+  }
+
+  /**
+   * Deletes what has expired: messages past the queue's retention, events past their TTL (lazily,
+   * as SQS and DynamoDB do; counts never depend on it). The consumer runs it once a minute.
+   */
+  expireNow(): Promise<void> {
+    const { queue, events, parameters, clock } = this.deps;
+    return this.withTransaction(() => {
+      const now = clock.now();
+      queue.expire(now, parameters.MessageRetentionSeconds * 1000);
+      events.expire(now);
+      this.failedAggregations.expire(now);
+    });
   }
 
   /**
@@ -305,12 +320,7 @@ export class LocalRuntime {
     const now = this.deps.clock.now();
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
-      const { queue, events, parameters } = this.deps;
-      await this.withTransaction(() => {
-        queue.expire(now, parameters.MessageRetentionSeconds * 1000);
-        events.expire(Math.floor(now / 1000));
-        this.failedAggregations.expire(now);
-      });
+      await this.expireNow();
     }
   }
 }

@@ -323,6 +323,40 @@ describe('targets/aws/aws-target', function () {
       expect(awsDetails(status).outputs).to.deep.equal(cfn.outputs);
     });
 
+    it('says in status that the last snapshot lies a day ahead, and the next aggregation replaces it', async () => {
+      const events = new DynamoEventRepository(dynamo.documents, tables.eventsTable);
+      now = Date.now();
+      await events.putEvents([storedEvent(now - MINUTE, 'Erie')]);
+      now = Date.now() + 24 * 60 * MINUTE; // the function's clock ran a day ahead
+      const future = await aws.aggregate();
+      const status = await aws.status();
+      expect(status.lastAggregation).to.equal(future.updated);
+      expect(status.clockErrors).to.have.length(1);
+      expect(status.clockErrors[0]).to.include({ subject: 'lastAggregation', time: future.updated });
+      expect(status.clockErrors[0]?.aheadSeconds).to.be.within(86_390, 86_410);
+      now = Date.now(); // its clock is right again
+      const snapshot = await aws.aggregate();
+      expect(snapshot.total).to.equal(1);
+      expect(await aws.latestSnapshot()).to.deep.equal(snapshot);
+      expect((await aws.status()).clockErrors).to.deep.equal([]);
+    });
+
+    it('accepts every schedule EventBridge accepts, and status shows none next where none comes', async () => {
+      const scheduleChanges = () => {
+        cfn.nextChanges = [{ ...PIPELINE_RESOURCES[5]!, action: 'Modify', replacement: 'False' }];
+      };
+      for (const expression of ['cron(0 0 31 2 ? *)', 'cron(0/1 * * * ? 2020)', 'rate(99999999999 days)']) {
+        scheduleChanges();
+        await aws.deploy({ ScheduleExpression: expression });
+        const status = await aws.status();
+        expect(status.parameters?.ScheduleExpression, expression).to.equal(expression);
+        expect(status.nextScheduledRun, expression).to.equal(null);
+      }
+      scheduleChanges();
+      await aws.deploy({ ScheduleExpression: 'cron(15 10 L * ? *)' });
+      expect((await aws.status()).nextScheduledRun).to.match(/T10:15:00\.000Z$/);
+    });
+
     it('shows a function error with its message and the tail of its log, exit 1', async () => {
       const log = ['START RequestId: 1', 'ERROR ResourceNotFoundException: table gone', 'END RequestId: 1'];
       lambdaMock.on(InvokeCommand).resolves({
@@ -591,7 +625,7 @@ describe('targets/aws/aws-target', function () {
             file: csv(),
             loop: true,
             intervalMs: 1,
-            onStopped: (stats) => stopped.push(stats),
+            onStopped: (report) => stopped.push(report.stats),
             onProgress: (stats) => {
               if (!cut && stats.sent >= 20) {
                 cut = true;

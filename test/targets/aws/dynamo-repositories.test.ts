@@ -3,12 +3,13 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import type { StoredEvent } from '../../../src/core/event.js';
-import { buildSnapshot } from '../../../src/core/snapshot.js';
+import { isExpired, type StoredEvent } from '../../../src/core/event.js';
+import { buildSnapshot, replacesSnapshot } from '../../../src/core/snapshot.js';
 import { windowAt } from '../../../src/core/window.js';
 import {
   countStored,
@@ -17,7 +18,7 @@ import {
   DynamoSnapshotRepository,
   documentClientOf,
 } from '../../../src/targets/aws/dynamo-repositories.js';
-import { EVENT_SHARDS, type EventItem } from '../../../src/targets/aws/keys.js';
+import { EVENT_SHARDS, type EventItem, eventKey } from '../../../src/targets/aws/keys.js';
 import { type LocalDynamo, startDynalite, storedEvent } from '../../../testkit/aws/dynalite.js';
 import { quickRetries, STAND_IN_CLIENT, startAwsStandIn } from '../../../testkit/aws/stand-in.js';
 import { instantClock } from '../../../testkit/clock.js';
@@ -267,6 +268,50 @@ describe('DynamoDB repositories (dynalite)', () => {
       expect(asMap(await events().countByCounty(windowAt(T, 5)))).to.deep.equal({ Tioga: 5 });
     });
 
+    describe("TTL at the window's edge (W = TTL = 1 minute): reads never depend on DynamoDB's deletion", () => {
+      const MINUTE = 60_000;
+      const base = Math.floor(T / 1000) * 1000 + 250;
+      const sum = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+
+      it('counts an item past its TTL but not yet deleted only while it is in the window', async () => {
+        // GIVEN an event in the first, partial second of a later window, and DynamoDB not deleting
+        const e = storedEvent(base, 'Tioga', {}, 1);
+        await events().putEvents([e]);
+        const lastIn = e.time + MINUTE - 1; // the last moment a 1-minute window holds it
+        // THEN it counts in every window that holds it, none of which is past its expiry
+        for (const now of [e.time, e.time + 30_000, lastIn]) {
+          expect(isExpired(e.expiresAt, now)).to.equal(false);
+          expect(asMap(await events().countByCounty(windowAt(now, 1)))).to.deep.equal({ Tioga: 1 });
+        }
+        // AND once past its TTL, still in the table, it is counted in no window
+        for (const now of [lastIn + 1, e.expiresAt * 1000, e.expiresAt * 1000 + 5 * MINUTE]) {
+          expect((await events().countByCounty(windowAt(now, 1))).size, `at ${now - e.time}`).to.equal(0);
+        }
+        expect(await scanAll()).to.have.length(1);
+      });
+
+      it('never undercounts when DynamoDB deletes each item as soon as it expires', async () => {
+        // GIVEN events at arbitrary milliseconds of a few seconds, many at the edge of later windows
+        const all = Array.from({ length: 60 }, (_, i) =>
+          storedEvent(base + Math.floor((i * 4999) / 60) + (i % 7), `C${i % 3}`, {}, 1),
+        );
+        await events().putEvents(all);
+        const alive = new Set(all);
+        // WHEN, at each moment, DynamoDB has deleted everything expired, and then the window is read
+        for (let now = base + MINUTE - 300; now < base + MINUTE + 5600; now += 241) {
+          for (const e of [...alive].filter((x) => isExpired(x.expiresAt, now))) {
+            await dynamo.documents.send(new DeleteCommand({ TableName: eventsTable, Key: eventKey(e) }));
+            alive.delete(e);
+          }
+          const window = windowAt(now, 1);
+          // THEN the count is every event of the window: none of them had been deleted
+          const expected = all.filter((e) => e.time > window.start && e.time <= window.end).length;
+          expect(sum(await events().countByCounty(window)), `at ${now - base}`).to.equal(expected);
+        }
+        expect(alive.size).to.be.below(all.length);
+      });
+    });
+
     it('counts nothing in an empty table or window', async () => {
       expect((await events().countByCounty(windowAt(T, 5))).size).to.equal(0);
       expect((await events().countByCounty({ start: T, end: T, minutes: 0 })).size).to.equal(0);
@@ -330,6 +375,21 @@ describe('DynamoDB repositories (dynalite)', () => {
       await repo.putSnapshot(newer);
       await repo.putSnapshot(snapshotAt(T, { Tioga: 3 }));
       expect(await repo.latestSnapshot()).to.deep.equal(newer);
+    });
+
+    it("replaces a snapshot dated more than the clock skew after its own time, by core's rule", async () => {
+      // GIVEN a stored snapshot, and a later aggregation at each of these offsets from it
+      for (const offset of [-86_400_000, -60_001, -60_000, -1, 0, 1]) {
+        const { aggregatesTable: table } = await dynamo.createTables();
+        const repo = new DynamoSnapshotRepository(dynamo.documents, table);
+        const stored = snapshotAt(T, { Stored: 1 });
+        await repo.putSnapshot(stored);
+        const next = snapshotAt(T + offset, { Next: 1 });
+        await repo.putSnapshot(next);
+        // THEN the condition in DynamoDB decides as replacesSnapshot does
+        const expected = replacesSnapshot(T + offset, T) ? next : stored;
+        expect(await repo.latestSnapshot(), `offset ${offset}`).to.deep.equal(expected);
+      }
     });
 
     it('passes on other errors', async () => {

@@ -140,6 +140,10 @@ describe('local target', () => {
       ['a batch size of 0', { BatchSize: 0 }],
       ['a fractional batch size', { BatchSize: 2.5 }],
       ['a malformed schedule', { ScheduleExpression: 'rate(1 minutes)' }],
+      ['a schedule that never fires (February 31st)', { ScheduleExpression: 'cron(0 0 31 2 ? *)' }],
+      ['a schedule of a year gone by', { ScheduleExpression: 'cron(0/1 * * * ? 2020)' }],
+      ['a rate whose next run no date can hold', { ScheduleExpression: 'rate(99999999999 days)' }],
+      ['a schedule that fired once and never again', { ScheduleExpression: 'cron(0 12 1 1 ? 2024)' }],
     ];
 
     for (const [what, changes] of invalid) {
@@ -341,6 +345,7 @@ describe('local target', () => {
         lastAggregation: null,
         nextScheduledRun: null,
         failedAggregations: null,
+        clockErrors: [],
         details: null,
       });
       expect(fs.existsSync(target.location)).to.equal(false);
@@ -543,6 +548,79 @@ describe('local target', () => {
       await target.deploy({ ScheduleEnabled: false });
       expect((await target.status()).nextScheduledRun).to.equal(null);
     });
+
+    it('says what a clock a day ahead left (snapshot, schedule slot); the next aggregation and claim replace them', async () => {
+      // GIVEN a process a day ahead that aggregated and claimed the schedule
+      await target.deploy({});
+      enqueueRaw(events(4).map(eventBody));
+      const DAY = 24 * 60 * MINUTE;
+      const ahead = new LocalTarget({ dataDir: dir, stackName: STACK, clock: fakeClock(T0 + DAY) });
+      targets.push(ahead);
+      await ahead.aggregate();
+      await ahead.runtime().runScheduleIfDue();
+      await ahead.close();
+      // THEN status here says so, in a field, and shows the next run from now
+      let status = await target.status();
+      expect(status.lastAggregation).to.equal(new Date(T0 + DAY).toISOString());
+      expect(status.nextScheduledRun).to.equal('2025-01-01T12:01:00.000Z');
+      expect(status.clockErrors).to.deep.equal([
+        { subject: 'lastAggregation', time: '2025-01-02T12:00:30.000Z', aheadSeconds: 86_400 },
+        { subject: 'scheduleSlot', time: '2025-01-02T12:01:00.000Z', aheadSeconds: 86_430 },
+      ]);
+      // WHEN this process aggregates and claims the schedule
+      const snapshot = await target.aggregate();
+      await target.runtime().runScheduleIfDue();
+      // THEN the future snapshot is replaced (the events count again) and the errors are gone
+      expect(snapshot.total).to.equal(4);
+      expect(await target.latestSnapshot()).to.deep.equal(snapshot);
+      status = await target.status();
+      expect(status.clockErrors).to.deep.equal([]);
+      expect(status.lastAggregation).to.equal(new Date(T0).toISOString());
+    });
+
+    it('does not call a clock a few seconds ahead an error (within the one-minute skew)', async () => {
+      await target.deploy({});
+      const ahead = new LocalTarget({ dataDir: dir, stackName: STACK, clock: fakeClock(T0 + 59_000) });
+      targets.push(ahead);
+      await ahead.aggregate();
+      expect((await target.status()).clockErrors).to.deep.equal([]);
+    });
+
+    /** A stack whose stored parameters an older sensorpipe wrote, without the checks of today's deploy. */
+    function storeParameters(changes: Partial<StackParameters>, slot?: string): void {
+      const db = openExisting(target.location, STACK);
+      try {
+        const raw = db.prepare("SELECT value FROM meta WHERE key = 'parameters'").pluck().get() as string;
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'parameters'").run(
+          JSON.stringify({ ...JSON.parse(raw), ...changes }),
+        );
+        if (slot !== undefined)
+          db.prepare("INSERT OR REPLACE INTO meta VALUES ('schedule_next', ?)").run(slot);
+      } finally {
+        db.close();
+      }
+    }
+
+    for (const [expression, slot] of [
+      ['cron(0 0 31 2 ? *)', undefined],
+      ['cron(0/1 * * * ? 2020)', undefined],
+      ['rate(99999999999 days)', undefined],
+      ['rate(99999999999 days)', '8640000000000000000'],
+      ['cron(0 12 1 1 ? 2025)', 'Infinity'],
+    ] as const) {
+      it(`shows no next run, and does not fail, for a stored ${expression}${slot ? ` with the slot ${slot}` : ''}`, async () => {
+        await target.deploy({});
+        await target.close();
+        storeParameters({ ScheduleExpression: expression }, slot);
+        const status = await newTarget().status();
+        expect(status.parameters?.ScheduleExpression).to.equal(expression);
+        expect(status.nextScheduledRun).to.equal(null);
+        expect(status.clockErrors).to.deep.equal([]);
+        const other = newTarget();
+        expect(await other.runtime().runScheduleIfDue()).to.equal(false);
+        expect((await other.aggregate()).total).to.equal(0);
+      });
+    }
   });
 
   describe('destroy', () => {

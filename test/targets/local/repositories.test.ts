@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { StoredEvent } from '../../../src/core/event.js';
-import { buildSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
+import { buildSnapshot, replacesSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
 import { type TimeWindow, windowAt } from '../../../src/core/window.js';
 import type {
   SqliteEventRepository,
@@ -186,7 +186,7 @@ describe('local repositories', () => {
       const young = [3, 4].map((i) => stored(makeEvent(T0 + i * 1000, 'Bronx'), 10));
       const later = stored(makeEvent(T0 + 1500, 'Cayuga'), 60); // older than some expired ones, longer TTL
       await stack.write(() => events.putEvents([...old, ...young, later]));
-      const now = old[2]?.expiresAt ?? 0; // exactly the last old one's expiry: it goes too
+      const now = (old[2]?.expiresAt ?? 0) * 1000; // exactly the last old one's expiry: it goes too
       expect(stack.tx(() => events.expire(now - 1))).to.equal(2);
       expect(events.countAll()).to.equal(4);
       expect(stack.tx(() => events.expire(now))).to.equal(1);
@@ -204,12 +204,59 @@ describe('local repositories', () => {
     it('counts an event redelivered after it expired once', async () => {
       const e = stored(makeEvent(T0, 'Albany'), 10);
       await stack.write(() => events.putEvents([e]));
-      expect(stack.tx(() => events.expire(e.expiresAt))).to.equal(1);
+      expect(stack.tx(() => events.expire(e.expiresAt * 1000))).to.equal(1);
       expect(events.countAll()).to.equal(0);
       await stack.write(() => events.putEvents([e]));
       expect(events.countAll()).to.equal(1);
       const counts = await events.countByCounty(windowAt(T0 + MINUTE, 5));
       expect(counts.get('Albany')).to.equal(1);
+    });
+
+    it('W = TTL = 1 minute: expiry running before every aggregation never takes an event of the window', async () => {
+      // GIVEN events at arbitrary milliseconds, many in the first, partial second of later windows
+      const random = prng(29);
+      const base = Math.floor(T0 / 1000) * 1000 + 250;
+      const all = Array.from({ length: 600 }, (_, i) =>
+        stored(makeEvent(base + Math.floor(random() * 90_000), `C${i % 3}`), 1),
+      );
+      await stack.write(() => events.putEvents(all));
+      // WHEN aggregations run every ~137 ms over two minutes, each right after the expiry sweep
+      let low = 0;
+      for (let now = base + MINUTE; now < base + 2.5 * MINUTE; now += 137) {
+        stack.tx(() => events.expire(now));
+        const window = windowAt(now, 1);
+        const counts = await events.countByCounty(window);
+        const total = [...counts.values()].reduce((a, b) => a + b, 0);
+        const expected = [...bruteForce(all, window).values()].reduce((a, b) => a + b, 0);
+        if (total < expected) low++;
+        expect(total, `window ending ${now - base} ms after the first event`).to.equal(expected);
+      }
+      // THEN no snapshot was low, and the sweep did delete what had left the window
+      expect(low).to.equal(0);
+      expect(events.countAll()).to.be.below(all.length);
+    });
+
+    it('keeps the per-second counts equal to the events stored while expiry takes part of a second', async () => {
+      // GIVEN events in the same seconds whose expiries differ (one at a whole second, one after it)
+      const second = Math.floor(T0 / 1000) * 1000;
+      const all = [0, 1, 500, 999, 1000, 1700].flatMap((offset) =>
+        ['Albany', 'Bronx'].map((county) => stored(makeEvent(second + offset, county), 1)),
+      );
+      await stack.write(() => events.putEvents(all));
+      // WHEN the sweep runs at each expiry in turn
+      for (const now of [...new Set(all.map((e) => e.expiresAt * 1000))].sort()) {
+        stack.tx(() => events.expire(now));
+        // THEN what aggregations count over all time is exactly what is stored
+        expect(events.countedAll(), `at ${now - second}`).to.equal(events.countAll());
+        const remaining = all.filter((e) => e.expiresAt * 1000 > now);
+        expect(events.countAll()).to.equal(remaining.length);
+        const window = { start: second - 1, end: second + 2000, minutes: 1 };
+        expect(sorted(await events.countByCounty(window))).to.deep.equal(
+          sorted(bruteForce(remaining, window)),
+        );
+      }
+      expect(events.countAll()).to.equal(0);
+      expect(stack.db.prepare('SELECT COUNT(*) FROM county_seconds').pluck().get()).to.equal(0);
     });
   });
 
@@ -237,6 +284,20 @@ describe('local repositories', () => {
       const empty = snapshotAt(T0 + 2 * MINUTE, {});
       await stack.write(() => snapshots.putSnapshot(empty));
       expect(await snapshots.latestSnapshot()).to.deep.equal(empty);
+    });
+
+    it("replaces a snapshot dated more than the clock skew after its own time, by core's rule", async () => {
+      // GIVEN a stored snapshot, and a later aggregation at each of these offsets from it
+      for (const offset of [-86_400_000, -60_001, -60_000, -1, 0, 1]) {
+        stack.db.exec('DELETE FROM aggregates');
+        const stored = snapshotAt(T0, { Stored: 1 });
+        await stack.write(() => snapshots.putSnapshot(stored));
+        const next = snapshotAt(T0 + offset, { Next: 1 });
+        await stack.write(() => snapshots.putSnapshot(next));
+        // THEN the conditional write decides as replacesSnapshot does
+        const expected = replacesSnapshot(T0 + offset, T0) ? next : stored;
+        expect(await snapshots.latestSnapshot(), `offset ${offset}`).to.deep.equal(expected);
+      }
     });
 
     it('never lets an older snapshot (earlier updated) replace a newer one', async () => {

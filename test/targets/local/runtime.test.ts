@@ -163,7 +163,7 @@ describe('local runtime', () => {
       send(event);
       await runtime.drain();
       const expiresAt = stack.db.prepare('SELECT expires_at FROM events').pluck().get();
-      expect(expiresAt).to.equal(Math.floor(event.time / 1000) + 90 * 60);
+      expect(expiresAt).to.equal(Math.ceil(event.time / 1000) + 90 * 60);
       expect(await runtime.aggregateNow()).to.deep.include({ windowMinutes: 15, total: 1 });
     });
   });
@@ -384,6 +384,84 @@ describe('local runtime', () => {
       // The slot was used, as EventBridge's would be: the next run is the next slot's.
       expect(await runtime.runScheduleIfDue()).to.equal(false);
       expect(stack.db.inTransaction).to.equal(false);
+    });
+
+    it('recomputes from now a slot stored by a clock a day ahead: the schedule fires again at its next slot', async () => {
+      // GIVEN a process whose clock ran a day ahead: it ran the schedule and stored its next slot
+      const ahead = fakeClock(T0 + 24 * 60 * MINUTE);
+      const other = secondConnection();
+      const future = new LocalRuntime({ ...other, parameters: params(), clock: ahead });
+      runtimes.push(future);
+      expect(await future.runScheduleIfDue()).to.equal(false); // stores 12:01 on the next day
+      ahead.set(Date.UTC(2025, 0, 2, 12, 1, 0));
+      expect(await future.runScheduleIfDue()).to.equal(true);
+      const meta = () =>
+        Number(stack.db.prepare("SELECT value FROM meta WHERE key = 'schedule_next'").pluck().get());
+      expect(new Date(meta()).toISOString()).to.equal('2025-01-02T12:02:00.000Z');
+      // WHEN time is right again (T0, 12:00:30 on the day before)
+      clock.set(T0);
+      const runtime = runtimeOn(stack);
+      // THEN the slot is recomputed from now, and the schedule fires at 12:01, and each minute after
+      expect(await runtime.runScheduleIfDue()).to.equal(false);
+      expect(new Date(meta()).toISOString()).to.equal('2025-01-01T12:01:00.000Z');
+      clock.set(Date.UTC(2025, 0, 1, 12, 1, 0));
+      expect(await runtime.runScheduleIfDue()).to.equal(true);
+      clock.set(Date.UTC(2025, 0, 1, 12, 2, 0));
+      expect(await runtime.runScheduleIfDue()).to.equal(true);
+      expect(runtime.totals.aggregations).to.equal(2);
+      // AND the future snapshot the ahead process wrote was replaced by the first run
+      expect((await stack.snapshots.latestSnapshot())?.updated).to.equal('2025-01-01T12:02:00.000Z');
+    });
+
+    it('keeps a slot stored by a clock a few seconds ahead (within the skew): no extra run', async () => {
+      const ahead = fakeClock(Date.UTC(2025, 0, 1, 12, 1, 20));
+      const future = new LocalRuntime({ ...secondConnection(), parameters: params(), clock: ahead });
+      runtimes.push(future);
+      const runtime = runtimeOn(stack);
+      await runtime.runScheduleIfDue(); // 12:00:30 stores 12:01
+      expect(await future.runScheduleIfDue()).to.equal(true); // 20 s ahead: runs 12:01, stores 12:02
+      clock.set(Date.UTC(2025, 0, 1, 12, 1, 0, 5));
+      expect(await runtime.runScheduleIfDue()).to.equal(false); // 12:01 was run: nothing until 12:02
+      clock.set(Date.UTC(2025, 0, 1, 12, 2, 0));
+      expect(await runtime.runScheduleIfDue()).to.equal(true);
+    });
+
+    const neverAgain: [string, Partial<StackParameters>, string | undefined][] = [
+      ['February 31st', { ScheduleExpression: 'cron(0 0 31 2 ? *)' }, undefined],
+      ['a year gone by', { ScheduleExpression: 'cron(0/1 * * * ? 2020)' }, undefined],
+      ['a rate past what a Date holds', { ScheduleExpression: 'rate(99999999999 days)' }, undefined],
+      ['a slot an older version stored past what a Date holds', {}, '8640000000000000000'],
+      ['a slot that is not a number', {}, 'soon'],
+      ['a slot stored as Infinity', { ScheduleExpression: 'cron(0 0 31 2 ? *)' }, 'Infinity'],
+    ];
+    for (const [what, changes, storedSlot] of neverAgain) {
+      it(`never fails on a schedule with no next run or a bad stored slot: ${what}`, async () => {
+        if (storedSlot !== undefined)
+          stack.tx(() => stack.db.prepare("INSERT INTO meta VALUES ('schedule_next', ?)").run(storedSlot));
+        const runtime = runtimeOn(stack, changes);
+        const runs: boolean[] = [];
+        for (let i = 0; i < 5; i++) {
+          runs.push(await runtime.runScheduleIfDue());
+          clock.advance(370 * 24 * 60 * MINUTE);
+        }
+        // A stored slot that is not a time is replaced by the next one from now (rate(1 minute)), which
+        // runs from the second look on.
+        expect(runs).to.deep.equal(
+          changes.ScheduleExpression ? [false, false, false, false, false] : [false, true, true, true, true],
+        );
+      });
+    }
+
+    it('runs a schedule that fires once, once, and then never again', async () => {
+      const runtime = runtimeOn(stack, { ScheduleExpression: 'cron(1 12 1 1 ? 2025)' });
+      const runs: string[] = [];
+      for (const at of ['12:00:30', '12:01:00', '12:01:30', '12:02:00']) {
+        clock.set(Date.parse(`2025-01-01T${at}Z`));
+        if (await runtime.runScheduleIfDue()) runs.push(at);
+      }
+      clock.set(Date.UTC(2026, 0, 1, 12, 1));
+      expect(await runtime.runScheduleIfDue()).to.equal(false);
+      expect(runs).to.deep.equal(['12:01:00']);
     });
 
     it('never runs when ScheduleEnabled is false', async () => {
