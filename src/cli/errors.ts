@@ -1,7 +1,11 @@
 import { causeChain, ExitCode, isSensorpipeError } from '../core/errors.js';
+import { printable } from '../render/printable.js';
 
 export interface FormattedError {
-  /** One line for the terminal: what is wrong and what to do. */
+  /**
+   * One line for the terminal: what is wrong and what to do, printable (it quotes paths, data and
+   * AWS's messages); a log that explains it follows on lines of its own. `json` keeps them exact.
+   */
   line: string;
   exitCode: number;
   json: { error: { code: string; message: string; suggestions: string[]; exitCode: number; log?: string[] } };
@@ -29,7 +33,10 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
   if (isSensorpipeError(error)) {
     const suggestions = error.suggestions;
     // The one line; a log that explains it (a function's last lines) follows, indented.
-    const line = [[error.message, ...suggestions].join(' '), ...error.log.map((l) => `  | ${l}`)].join('\n');
+    const line = [
+      printable([error.message, ...suggestions].join(' ')),
+      ...error.log.map((l) => `  | ${printable(l)}`),
+    ].join('\n');
     const json = { code: error.code, message: error.message, suggestions, exitCode: error.exitCode };
     return {
       line,
@@ -53,7 +60,7 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
     const help = commandId ? ` See: sensorpipe ${commandId} --help` : ' See: sensorpipe --help';
     const message = `${first.replace(/\.$/, '')}.${help}`;
     return {
-      line: message,
+      line: printable(message),
       exitCode: ExitCode.usage,
       json: { error: { code: 'USAGE', message, suggestions: [], exitCode: ExitCode.usage } },
       detail,
@@ -61,7 +68,7 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
   }
   const message = `Unexpected error: ${error instanceof Error ? error.message : String(error)} (run again with --debug for details, and please report it).`;
   return {
-    line: message,
+    line: printable(message),
     exitCode: ExitCode.failed,
     json: { error: { code: 'INTERNAL', message, suggestions: [], exitCode: ExitCode.failed } },
     detail,

@@ -3,8 +3,9 @@ import { type SnapshotJson, snapshotJson, withExitCodes } from '../cli/contracts
 import { integerFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { LiveBlock } from '../render/live.js';
-import { renderSnapshot } from '../render/snapshot.js';
+import { renderSnapshot, renderWatchFrame } from '../render/snapshot.js';
 
 export default class Aggregate extends PipelineCommand {
   static override summary = 'Run the aggregation now and print the snapshot.';
@@ -31,23 +32,26 @@ with --json, one snapshot object per line.`,
     const target = await this.openTarget(flags);
     if (flags.watch === undefined) {
       const snapshot = await target.aggregate();
-      this.log(renderSnapshot(snapshot));
+      this.render((view) => renderSnapshot(snapshot, view));
       return snapshotJson(snapshot);
     }
     const live = new LiveBlock();
+    let latest: Snapshot | undefined;
+    const draw = () => {
+      if (latest) live.draw(renderWatchFrame(latest, flags.watch, { ...this.view, maxLines: live.maxLines }));
+    };
+    // A resize redraws at once, at the new size.
+    const stopFollowingResize = this.jsonEnabled() ? () => {} : live.onResize(draw);
     const { signal, dispose } = interruptSignal();
     try {
       while (!signal.aborted) {
-        const snapshot = await target.aggregate();
-        if (this.jsonEnabled()) this.logJson(snapshotJson(snapshot));
-        else {
-          // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.
-          const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 8;
-          live.draw(`${renderSnapshot(snapshot, { maxRows })}\nEvery ${flags.watch}s; Ctrl-C to stop.`);
-        }
+        latest = await target.aggregate();
+        if (this.jsonEnabled()) this.logJson(snapshotJson(latest));
+        else draw();
         await systemClock.sleep(flags.watch * 1000, signal);
       }
     } finally {
+      stopFollowingResize();
       dispose();
     }
     return undefined;

@@ -25,7 +25,7 @@ export default class Show extends PipelineCommand {
       if (this.jsonEnabled()) this.logJson(null);
       return null;
     }
-    this.log(renderSnapshot(snapshot));
+    this.render((view) => renderSnapshot(snapshot, view));
     return snapshotJson(snapshot);
   }
 }

@@ -18,7 +18,7 @@ export default class Status extends PipelineCommand {
     const { flags } = await this.parse(Status);
     const target = await this.openTarget(flags);
     const status = await target.status();
-    this.log(renderStatus(status, target));
+    this.render((view) => renderStatus(status, target, view));
     return statusJson(status);
   }
 }

@@ -1,15 +1,20 @@
 import type { StackProgress } from '../targets/target.js';
-import { isLiveTerminal } from './terminal.js';
+import { printable } from './printable.js';
+import { isLiveTerminal, terminalColumns } from './terminal.js';
+import { truncate } from './width.js';
 
 export interface StackActivityPrinter {
   onProgress(progress: StackProgress): void;
   stop(): void;
 }
 
-/** "[3/6] EventsTable (AWS::DynamoDB::Table) CREATE_COMPLETE", with the reason of a failure. */
+/**
+ * "[3/6] EventsTable (AWS::DynamoDB::Table) CREATE_COMPLETE", with the reason of a failure; what AWS
+ * sent is made printable.
+ */
 export function formatStackEvent({ done, total, event }: StackProgress): string {
   const reason = event.reason && /FAILED|ROLLBACK/.test(event.status) ? `: ${event.reason}` : '';
-  return `[${done}/${total}] ${event.logicalId} (${event.resourceType}) ${event.status}${reason}`;
+  return printable(`[${done}/${total}] ${event.logicalId} (${event.resourceType}) ${event.status}${reason}`);
 }
 
 /**
@@ -31,7 +36,10 @@ export async function createStackActivity(
           spinner.clear();
           stream.write(`${formatStackEvent(progress)}\n`);
         }
-        spinner.text = `${verb}: ${formatStackEvent(progress)}`;
+        // One line that fits: a wrapped spinner line is redrawn as garbage.
+        const columns = terminalColumns(stream);
+        const text = `${verb}: ${formatStackEvent(progress)}`;
+        spinner.text = columns === undefined ? text : truncate(text, columns - 3);
       },
       stop() {
         spinner.stop();

@@ -1,16 +1,19 @@
+import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import { LiveBlock } from '../../src/render/live.js';
 
-function fakeStream(isTTY: boolean, rows?: number) {
+function fakeStream(isTTY: boolean, rows?: number, columns?: number) {
   const writes: string[] = [];
-  const stream = {
+  const emitter = new EventEmitter();
+  const stream = Object.assign(emitter, {
     isTTY,
     rows,
+    columns,
     write(chunk: string) {
       writes.push(chunk);
       return true;
     },
-  } as unknown as NodeJS.WriteStream;
+  }) as unknown as NodeJS.WriteStream;
   return { stream, writes };
 }
 
@@ -40,8 +43,11 @@ describe('render/live', () => {
 
   it('is live by default only on a TTY outside CI', () => {
     const ci = process.env.CI;
+    const term = process.env.TERM;
     try {
       delete process.env.CI;
+      // TERM=dumb is never live (test/render/terminal.test.ts); this runner's TERM must not decide.
+      process.env.TERM = 'xterm';
       const tty = fakeStream(true, 24);
       const live = new LiveBlock(tty.stream);
       live.draw('x');
@@ -63,6 +69,8 @@ describe('render/live', () => {
     } finally {
       if (ci === undefined) delete process.env.CI;
       else process.env.CI = ci;
+      if (term === undefined) delete process.env.TERM;
+      else process.env.TERM = term;
     }
   });
 
@@ -71,5 +79,52 @@ describe('render/live', () => {
     expect(new LiveBlock(fakeStream(true, 3).stream, true).maxLines).to.equal(5);
     expect(new LiveBlock(fakeStream(true).stream, true).maxLines).to.equal(39);
     expect(new LiveBlock(fakeStream(false, 30).stream, false).maxLines).to.equal(undefined);
+  });
+
+  it('counts a line wider than the terminal as the rows it wraps to, so no copy is left behind', () => {
+    const { stream, writes } = fakeStream(true, 24, 60);
+    const block = new LiveBlock(stream, true);
+    // 130 columns of text wrap to 3 rows at 60 columns; a wide character takes two.
+    block.draw(`head\n${'x'.repeat(130)}\n${'東'.repeat(31)}\nlast`);
+    block.draw('next');
+    expect(writes[1]).to.equal('\x1b[7A\x1b[0J');
+  });
+
+  it('does not count colour codes as columns', () => {
+    const { stream, writes } = fakeStream(true, 24, 60);
+    const block = new LiveBlock(stream, true);
+    block.draw(`\x1b[2m${'x'.repeat(60)}\x1b[22m`);
+    block.draw('next');
+    expect(writes[1]).to.equal('\x1b[1A\x1b[0J');
+  });
+
+  it('follows a resize: the previous frame is counted at the new width, and the listener redraws', () => {
+    const { stream, writes } = fakeStream(true, 24, 120);
+    const block = new LiveBlock(stream, true);
+    block.draw(`${'x'.repeat(100)}\nshort`);
+    let redraws = 0;
+    const stop = block.onResize(() => {
+      redraws++;
+      block.draw('y'.repeat(50));
+    });
+    // The terminal narrows to 60 columns and reflows the 100-column line onto two rows.
+    (stream as { columns?: number }).columns = 60;
+    stream.emit('resize');
+    expect(redraws).to.equal(1);
+    expect(writes[1]).to.equal('\x1b[3A\x1b[0J');
+    stop();
+    stream.emit('resize');
+    expect(redraws).to.equal(1);
+  });
+
+  it('follows no resize when not live', () => {
+    const { stream } = fakeStream(false);
+    const block = new LiveBlock(stream, false);
+    let called = false;
+    block.onResize(() => {
+      called = true;
+    });
+    stream.emit('resize');
+    expect(called).to.equal(false);
   });
 });
