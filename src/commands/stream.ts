@@ -4,6 +4,7 @@ import { type StreamJson, streamJson, withExitCodes } from '../cli/contracts.js'
 import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
+import { streamTotal } from '../cli/stream-total.js';
 import { ExitCode } from '../core/errors.js';
 import { createProgress, formatStreamStats } from '../render/progress.js';
 import { runStream } from '../services/stream.js';
@@ -63,7 +64,9 @@ Locally, what the stream queued is stored before it exits.`,
     if (!flags['queue-url']) await target.ensureDeployed(); // before any download
     const quiet = this.jsonEnabled();
     const file = await resolveDatasetWithProgress(flags.file, quiet);
-    const progress = quiet ? undefined : await createProgress();
+    // A bounded stream's bar counts to its total (the file's rows are counted in the background).
+    const bounded = quiet ? undefined : streamTotal(file, { once: flags.once, limit: flags.limit });
+    const progress = bounded && (await createProgress(process.stderr, { total: bounded.total }));
     const { signal, dispose } = interruptSignal(() =>
       progress?.note('Stopping: finishing in-flight work (Ctrl-C again to quit now)...'),
     );
@@ -93,6 +96,7 @@ Locally, what the stream queued is stored before it exits.`,
       return streamJson(stats);
     } finally {
       progress?.stop();
+      bounded?.dispose();
       dispose();
     }
   }
