@@ -12,7 +12,7 @@ function rowsOf(line: string, columns: number | undefined): number {
 
 /**
  * Redraws a block of text in place on a live terminal (aggregate --watch), or appends it otherwise
- * so logs keep every frame. The renderers fit each line to the terminal, so it never wraps; the
+ * so logs keep every frame, a blank line after each. The renderers fit each line to the terminal, so it never wraps; the
  * rows are still counted as the terminal shows them (a wrapped line is two), so that moving up over
  * the previous frame never leaves a copy of it behind. After a resize, the previous frame is counted
  * at the new width, as a terminal that reflows its lines (tmux, VTE, kitty) shows it.
@@ -48,13 +48,18 @@ export class LiveBlock {
   }
 
   draw(text: string): void {
-    if (this.live && this.previous.length > 0) {
+    const lines = text.split('\n');
+    if (!this.live) this.stream.write(`${text}\n\n`);
+    else if (this.previous.length === 0) this.stream.write(`${text}\n`);
+    else {
       const columns = this.columns;
       const rows = this.previous.reduce((sum, line) => sum + rowsOf(line, columns), 0);
-      this.stream.write(`\x1b[${rows}A\x1b[0J`);
+      // Up to the frame's first row, then each line erased as it is overwritten, and what is left
+      // below cleared. Never one erase of the whole screen: tmux and VTE scroll a screen erased from
+      // its top-left corner into the scrollback (tmux's scroll-on-clear), which would leave a copy
+      // of every frame there once a frame fills the screen.
+      this.stream.write(`\x1b[${rows}A${lines.map((line) => `\x1b[2K${line}\n`).join('')}\x1b[J`);
     }
-    this.stream.write(`${text}\n`);
-    this.previous = text.split('\n');
-    if (!this.live) this.stream.write('\n');
+    this.previous = lines;
   }
 }

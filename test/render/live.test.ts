@@ -17,7 +17,7 @@ function fakeStream(isTTY: boolean, rows?: number, columns?: number) {
   return { stream, writes };
 }
 
-const CLEAR = /\x1b\[\d+A\x1b\[0J/;
+const CLEAR = /\x1b\[\d+A/;
 
 describe('render/live', () => {
   it('on a terminal, redraws each frame in place over the previous one', () => {
@@ -26,10 +26,12 @@ describe('render/live', () => {
     block.draw('a\nb\nc');
     expect(writes).to.deep.equal(['a\nb\nc\n']);
     block.draw('d\ne');
-    // Up the three lines of the previous frame, clear to the end, then the new frame.
-    expect(writes.slice(1)).to.deep.equal(['\x1b[3A\x1b[0J', 'd\ne\n']);
+    // Up the three lines of the previous frame, each new line over an erased one, then what is left
+    // below cleared. (An erase of the whole screen at once, \x1b[0J from the frame's top, is what
+    // tmux scrolls into the scrollback: test/render/terminal.e2e.ts.)
+    expect(writes.slice(1)).to.deep.equal(['\x1b[3A\x1b[2Kd\n\x1b[2Ke\n\x1b[J']);
     block.draw('f');
-    expect(writes.slice(3)).to.deep.equal(['\x1b[2A\x1b[0J', 'f\n']);
+    expect(writes.slice(2)).to.deep.equal(['\x1b[2A\x1b[2Kf\n\x1b[J']);
   });
 
   it('otherwise appends every frame whole, separated by a blank line, without escape codes', () => {
@@ -87,7 +89,7 @@ describe('render/live', () => {
     // 130 columns of text wrap to 3 rows at 60 columns; a wide character takes two.
     block.draw(`head\n${'x'.repeat(130)}\n${'東'.repeat(31)}\nlast`);
     block.draw('next');
-    expect(writes[1]).to.equal('\x1b[7A\x1b[0J');
+    expect(writes[1]).to.match(/^\x1b\[7A/);
   });
 
   it('does not count colour codes as columns', () => {
@@ -95,7 +97,7 @@ describe('render/live', () => {
     const block = new LiveBlock(stream, true);
     block.draw(`\x1b[2m${'x'.repeat(60)}\x1b[22m`);
     block.draw('next');
-    expect(writes[1]).to.equal('\x1b[1A\x1b[0J');
+    expect(writes[1]).to.match(/^\x1b\[1A/);
   });
 
   it('follows a resize: the previous frame is counted at the new width, and the listener redraws', () => {
@@ -111,7 +113,7 @@ describe('render/live', () => {
     (stream as { columns?: number }).columns = 60;
     stream.emit('resize');
     expect(redraws).to.equal(1);
-    expect(writes[1]).to.equal('\x1b[3A\x1b[0J');
+    expect(writes[1]).to.match(/^\x1b\[3A/);
     stop();
     stream.emit('resize');
     expect(redraws).to.equal(1);
