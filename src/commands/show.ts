@@ -1,5 +1,6 @@
 import { PipelineCommand } from '../cli/base.js';
 import { type SnapshotJson, snapshotJson, withExitCodes } from '../cli/contracts.js';
+import { printable } from '../render/printable.js';
 import { renderSnapshot } from '../render/snapshot.js';
 import { suggest } from '../targets/stack-ref.js';
 
@@ -19,8 +20,10 @@ export default class Show extends PipelineCommand {
     const target = await this.openTarget(flags);
     const snapshot = await target.latestSnapshot();
     if (!snapshot) {
-      this.log(
-        `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
+      this.render(() =>
+        printable(
+          `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
+        ),
       );
       if (this.jsonEnabled()) this.logJson(null);
       return null;

@@ -6,6 +6,7 @@ import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { streamTotal } from '../cli/stream-total.js';
 import { ExitCode } from '../core/errors.js';
+import { printable } from '../render/printable.js';
 import { createProgress, formatStreamStats } from '../render/progress.js';
 import { runStream } from '../services/stream.js';
 import { suggest } from '../targets/stack-ref.js';
@@ -91,7 +92,8 @@ Locally, what the stream queued is stored before it exits.`,
       progress?.stop();
       const { stats, drain } = report;
       this.log(`${report.interrupted ? 'Stopped' : 'Done'}: ${formatStreamStats(stats)}.`);
-      this.log(drainLine(drain, suggest(target, 'status')));
+      // The suggestion repeats the flags that selected the stack: a path, a region, an endpoint.
+      this.log(printable(drainLine(drain, suggest(target, 'status'))));
       if (stats.failed > 0) process.exitCode = ExitCode.failed;
       return streamJson(stats);
     } finally {

@@ -160,12 +160,14 @@ describe('hostile strings reach no terminal raw (every command that prints data)
     expect(json.error.message).to.include(missing);
   });
 
-  it('deploy, status and destroy: a data directory whose name holds escape sequences', async () => {
+  it('deploy, status, show and destroy: a data directory whose name holds escape sequences', async () => {
     const dataDir = path.join(box.dir, '\x1b]0;owned\x07data\u202e');
     fs.mkdirSync(dataDir);
     for (const [command, args] of [
       ['deploy', []],
       ['status', []],
+      // No aggregation yet: the command it suggests repeats --data-dir.
+      ['show', []],
       ['destroy', ['--yes']],
       ['status', []],
     ] as const) {
