@@ -1,6 +1,7 @@
 import type { StackProgress } from '../targets/target.js';
 import { printable } from './printable.js';
-import { isLiveTerminal, terminalColumns } from './terminal.js';
+import { styleFor } from './style.js';
+import { colorEnabled, isLiveTerminal, terminalColumns } from './terminal.js';
 import { truncate } from './width.js';
 
 export interface StackActivityPrinter {
@@ -27,6 +28,8 @@ export async function createStackActivity(
   stream: NodeJS.WriteStream = process.stderr,
   live = isLiveTerminal(stream),
 ): Promise<StackActivityPrinter> {
+  const { red } = styleFor(colorEnabled(stream));
+  const failed = (progress: StackProgress) => /FAILED/.test(progress.event.status);
   if (live) {
     const { default: ora } = await import('ora');
     const spinner = ora({ stream, text: `${verb}...`, discardStdin: false }).start();
@@ -34,7 +37,7 @@ export async function createStackActivity(
       onProgress(progress) {
         if (progress.event.status.endsWith('FAILED')) {
           spinner.clear();
-          stream.write(`${formatStackEvent(progress)}\n`);
+          stream.write(`${red(formatStackEvent(progress))}\n`);
         }
         // One line that fits: a wrapped spinner line is redrawn as garbage.
         const columns = terminalColumns(stream);
@@ -49,7 +52,8 @@ export async function createStackActivity(
   stream.write(`${verb}...\n`);
   return {
     onProgress(progress) {
-      stream.write(`  ${formatStackEvent(progress)}\n`);
+      const line = formatStackEvent(progress);
+      stream.write(`  ${failed(progress) ? red(line) : line}\n`);
     },
     stop() {},
   };
