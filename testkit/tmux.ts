@@ -48,12 +48,14 @@ export class TmuxTerminal {
 
   /** Starts `sensorpipe args...` (the test build) in a pane of `columns` x `rows`. */
   static start(args: readonly string[], options: TerminalOptions): TmuxTerminal {
-    const socket = `sp-test-${process.pid}-${++sessions}`;
-    const config = path.join(os.tmpdir(), `${socket}.conf`);
+    const name = `sp-test-${process.pid}-${++sessions}`;
+    // A socket of its own in the temporary directory, removed with the server.
+    const socket = path.join(os.tmpdir(), `${name}.sock`);
+    const config = path.join(os.tmpdir(), `${name}.conf`);
     // The pane stays after the command ends, so its last screen can be read.
     fs.writeFileSync(config, 'set -g remain-on-exit on\nset -g history-limit 10000\nset -g status off\n');
     const assignments = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${shellWord(value)}`);
-    const statusFile = path.join(os.tmpdir(), `${socket}.status`);
+    const statusFile = path.join(os.tmpdir(), `${name}.status`);
     // The shell records the exit status itself: tmux may mark a pane dead before it has reaped
     // the process (under load), and then never say how it ended.
     const command = `${[
@@ -72,7 +74,7 @@ export class TmuxTerminal {
   }
 
   private tmux(args: readonly string[], rest: readonly string[] = []): string {
-    return execFileSync('tmux', ['-L', this.socket, '-f', this.config, ...args, ...rest], {
+    return execFileSync('tmux', ['-S', this.socket, '-f', this.config, ...args, ...rest], {
       encoding: 'utf8',
       env: childEnv(),
     });
@@ -135,7 +137,6 @@ export class TmuxTerminal {
     } catch {
       // already gone
     }
-    fs.rmSync(this.config, { force: true });
-    fs.rmSync(this.statusFile, { force: true });
+    for (const file of [this.socket, this.config, this.statusFile]) fs.rmSync(file, { force: true });
   }
 }
