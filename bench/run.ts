@@ -14,14 +14,16 @@ import { aggregation } from './sections/aggregation.js';
 import { aws } from './sections/aws.js';
 import { coldstart } from './sections/coldstart.js';
 import { pacing } from './sections/pacing.js';
+import { render } from './sections/render.js';
 import { rss } from './sections/rss.js';
 import { throughput } from './sections/throughput.js';
 
-const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, aws];
+const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, render, aws];
 const ALIASES: Record<string, string> = {
   memory: 'rss',
   'cold-start': 'coldstart',
   aggregate: 'aggregation',
+  'many-counties': 'render',
 };
 
 const USAGE = `Usage: npm run bench -- [section...] [--quick]
@@ -32,6 +34,7 @@ Sections (default: all, in this order):
   aggregation  aggregation time with 10k, 100k and 1M events in the window
   rss          peak RSS while streaming a 500 MiB CSV (written to the temp directory)
   coldstart    wall time of --version, help, and show/status/aggregate --json, next to node -e 0 and aws --version
+  render       aggregate and show, --json and tables, with 100,000 counties (alias: many-counties)
   aws          AWS requests, units and estimated cost per event, on fauxqs and dynalite; bundle sizes
 
   --quick      scaled-down counts for a smoke run (figures not comparable with the targets)`;

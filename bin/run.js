@@ -8,6 +8,8 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const { readFileSync } = await import('node:fs');
   const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  // A reader that already left (`| head -0`) is not an error, as for every command (src/cli/output.ts).
+  process.stdout.on('error', () => {});
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else if (!(await printHelp()) && !(await runFastJson())) {
   const { execute } = await import('@oclif/core');

@@ -1,19 +1,45 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { InterruptedError } from '../core/errors.js';
+import { printable } from '../render/printable.js';
+import type { TerminalView } from '../render/terminal.js';
 import { DEFAULT_DATA_DIR } from '../targets/index.js';
 import type { Target, TargetKind } from '../targets/target.js';
 import { reportError } from './errors.js';
+import { guardOutput, outputClosed, stdoutView } from './output.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >;
 
-/** Flags and behaviour every command shares: JSON output, one-line errors, --debug. */
+/**
+ * Flags and behaviour every command shares: JSON output, one-line errors, --debug, and the output
+ * policy (src/cli/output.ts: a closed pipe ends the command quietly; src/render/terminal.ts: width
+ * and colour).
+ */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
     debug: Flags.boolean({ description: 'Show stack traces and internal details.', helpGroup: 'GLOBAL' }),
   };
+
+  override async init(): Promise<void> {
+    guardOutput();
+    await super.init();
+  }
+
+  /** How results may be drawn on stdout: its width (a terminal's) and whether colour is allowed. */
+  protected get view(): TerminalView {
+    return stdoutView();
+  }
+
+  /**
+   * Prints what `draw` renders for stdout's view; with --json nothing is rendered at all (a table of
+   * 100,000 counties is not drawn to be thrown away).
+   */
+  protected render(draw: (view: TerminalView) => string): void {
+    if (!this.jsonEnabled()) this.log(draw(this.view));
+  }
 
   /** One JSON document per line: easy for jq and for line-based readers (aggregate --watch). */
   override logJson(json: unknown): void {
@@ -23,6 +49,11 @@ export abstract class BaseCommand extends Command {
   protected override async catch(error: Error & { code?: string; oclif?: { exit?: number } }): Promise<void> {
     if (error.code === 'EEXIT' && error.oclif?.exit !== undefined) {
       process.exitCode = error.oclif.exit;
+      return;
+    }
+    // The reader went away (| head) and the work stopped for it: a quiet end, like `yes | head`.
+    if (outputClosed() && error instanceof InterruptedError) {
+      process.exitCode = 0;
       return;
     }
     process.exitCode = reportError(error, { json: this.jsonEnabled(), argv: this.argv, commandId: this.id });
@@ -99,7 +130,7 @@ export abstract class PipelineCommand extends BaseCommand {
       const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
-        return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+        return /^y(es)?$/i.test((await rl.question(`${printable(question)} [y/N] `)).trim());
       } finally {
         rl.close();
       }

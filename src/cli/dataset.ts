@@ -1,4 +1,5 @@
 // Command-side glue: resolving the dataset is the source's job; showing the download is the CLI's.
+import { printable } from '../render/printable.js';
 import { resolveDataset } from '../source/dataset.js';
 
 /** Finds the CSV to stream, downloading the dataset once (with progress on stderr) when needed. */
@@ -14,6 +15,7 @@ export async function resolveDatasetWithProgress(file: string | undefined, quiet
       process.stderr.write(`Downloading the dataset: ${mb(receivedBytes)}${of}\n`);
     },
   });
-  if (result.source === 'download' && !quiet) process.stderr.write(`Dataset cached at ${result.path}\n`);
+  if (result.source === 'download' && !quiet)
+    process.stderr.write(`Dataset cached at ${printable(result.path)}\n`);
   return result.path;
 }

@@ -1,8 +1,14 @@
 import { didYouMean } from '../core/did-you-mean.js';
 import { causeChain, ExitCode, isSensorpipeError, UsageError } from '../core/errors.js';
+import { printable, printableLines } from '../render/printable.js';
+import { styleFor } from '../render/style.js';
+import { stderrView } from './output.js';
 
 export interface FormattedError {
-  /** One line for the terminal: what is wrong and what to do. */
+  /**
+   * One line for the terminal: what is wrong and what to do, printable (it quotes paths, data and
+   * AWS's messages); a log that explains it follows on lines of its own. `json` keeps them exact.
+   */
   line: string;
   exitCode: number;
   json: { error: { code: string; message: string; suggestions: string[]; exitCode: number; log?: string[] } };
@@ -33,7 +39,10 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
   if (isSensorpipeError(error)) {
     const suggestions = error.suggestions;
     // The one line; a log that explains it (a function's last lines) follows, indented.
-    const line = [[error.message, ...suggestions].join(' '), ...error.log.map((l) => `  | ${l}`)].join('\n');
+    const line = [
+      printable([error.message, ...suggestions].join(' ')),
+      ...error.log.map((l) => `  | ${printable(l)}`),
+    ].join('\n');
     const json = { code: error.code, message: error.message, suggestions, exitCode: error.exitCode };
     return {
       line,
@@ -58,7 +67,7 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
     const meant = flagMeant(error as OclifLikeError);
     const message = `${first.replace(/\.$/, '')}.${meant ? ` Did you mean ${meant}?` : ''}${help}`;
     return {
-      line: message,
+      line: printable(message),
       exitCode: ExitCode.usage,
       json: { error: { code: 'USAGE', message, suggestions: [], exitCode: ExitCode.usage } },
       detail,
@@ -66,7 +75,7 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
   }
   const message = `Unexpected error: ${error instanceof Error ? error.message : String(error)} (run again with --debug for details, and please report it).`;
   return {
-    line: message,
+    line: printable(message),
     exitCode: ExitCode.failed,
     json: { error: { code: 'INTERNAL', message, suggestions: [], exitCode: ExitCode.failed } },
     detail,
@@ -113,8 +122,8 @@ export function reportError(
 ): number {
   const formatted = formatError(error, options.commandId);
   if (options.json) process.stdout.write(`${JSON.stringify(formatted.json)}\n`);
-  else process.stderr.write(`Error: ${formatted.line}\n`);
-  if (debugEnabled(options.argv)) process.stderr.write(`${formatted.detail}\n`);
+  else process.stderr.write(`${styleFor(stderrView().color).red('Error:')} ${formatted.line}\n`);
+  if (debugEnabled(options.argv)) process.stderr.write(`${printableLines(formatted.detail)}\n`);
   return formatted.exitCode;
 }
 

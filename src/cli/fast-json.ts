@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createTarget } from '../targets/index.js';
 import type { Target } from '../targets/target.js';
 import { reportError } from './errors.js';
+import { guardOutput } from './output.js';
 import { readLatestSnapshot, readStatus, runAggregation } from './reads.js';
 
 /** What each command returns with --json, from the one definition the commands use too (reads.ts). */
@@ -109,6 +110,8 @@ export async function runFastJson(args: readonly string[], manifestUrl: URL): Pr
   const definitions = manifest.commands[id as string]?.flags;
   const flags = definitions && parseFastJson(argv, definitions);
   if (flags?.target !== 'local') return false;
+  // As every command: a reader that closes stdout early (| head) ends this quietly, exit 0.
+  guardOutput();
   let target: Target | undefined;
   try {
     target = await createTarget({

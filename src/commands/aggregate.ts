@@ -5,8 +5,9 @@ import { runAggregation } from '../cli/reads.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { LiveBlock } from '../render/live.js';
-import { renderSnapshot } from '../render/snapshot.js';
+import { renderSnapshot, renderWatchFrame } from '../render/snapshot.js';
 
 export default class Aggregate extends PipelineCommand {
   static override summary = 'Run the aggregation now and print the snapshot.';
@@ -37,10 +38,16 @@ with --json, one snapshot object per line.`,
     const target = await this.openTarget(flags);
     if (flags.watch === undefined) {
       const { value: snapshot, json } = await runAggregation(target);
-      this.log(renderSnapshot(snapshot));
+      this.render((view) => renderSnapshot(snapshot, view));
       return json;
     }
     const live = new LiveBlock();
+    let latest: Snapshot | undefined;
+    const draw = () => {
+      if (latest) live.draw(renderWatchFrame(latest, flags.watch, { ...this.view, maxLines: live.maxLines }));
+    };
+    // A resize redraws at once, at the new size.
+    const stopFollowingResize = this.jsonEnabled() ? () => {} : live.onResize(draw);
     const { signal, dispose } = interruptSignal();
     // Stops the watch when the stack is destroyed under it (exit 3), as Ctrl-C does (exit 0).
     const watch = target.watchStack(signal);
@@ -52,17 +59,14 @@ with --json, one snapshot object per line.`,
           throw error;
         });
         if (!read) break;
-        const { value: snapshot, json } = read;
-        if (this.jsonEnabled()) this.logJson(json);
-        else {
-          // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.
-          const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 8;
-          live.draw(`${renderSnapshot(snapshot, { maxRows })}\nEvery ${flags.watch}s; Ctrl-C to stop.`);
-        }
+        latest = read.value;
+        if (this.jsonEnabled()) this.logJson(read.json);
+        else draw();
         await systemClock.sleep(flags.watch * 1000, watch.signal);
       }
       if (watch.gone) throw watch.gone;
     } finally {
+      stopFollowingResize();
       watch.dispose();
       dispose();
     }

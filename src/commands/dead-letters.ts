@@ -28,7 +28,7 @@ messages. Move them back with: sensorpipe redrive.`,
     const target = await this.openTarget(flags);
     await target.ensureDeployed();
     const letters = await target.deadLetters(flags.limit);
-    this.log(renderDeadLetters(letters, target.stackName));
+    this.render((view) => renderDeadLetters(letters, target.stackName, view));
     return deadLettersJson(letters);
   }
 }

@@ -59,7 +59,7 @@ and exits 0.`,
         onProgress: (progress) => activity?.onProgress(progress),
       });
       activity?.stop();
-      this.log(renderDeploy(result));
+      this.render((view) => renderDeploy(result, view));
       return deployJson(result);
     } finally {
       activity?.stop();

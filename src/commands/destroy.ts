@@ -3,6 +3,8 @@ import { PipelineCommand } from '../cli/base.js';
 import { type DestroyJson, destroyJson, withExitCodes } from '../cli/contracts.js';
 import { confirmOrRefuse } from '../core/deploy.js';
 import { UsageError } from '../core/errors.js';
+import { printable } from '../render/printable.js';
+import { renderDestroyed } from '../render/stack.js';
 import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
 import { notDeployedMessage, stackIdentity } from '../targets/stack-ref.js';
 
@@ -34,7 +36,7 @@ terminal to ask on, it refuses unless --yes is given.`,
     const { flags } = await this.parse(Destroy);
     const target = await this.openTarget(flags);
     if (!(await target.exists())) {
-      this.log(`${notDeployedMessage(target)}: nothing to destroy.`);
+      this.render(() => printable(`${notDeployedMessage(target)}: nothing to destroy.`));
       return destroyJson({ ...stackIdentity(target), destroyed: false });
     }
     const question = `Delete stack "${target.stackName}" (${target.location}), ${target.contents}, and all its data?`;
@@ -52,7 +54,7 @@ terminal to ask on, it refuses unless --yes is given.`,
         onProgress: (progress) => activity?.onProgress(progress),
       });
       activity?.stop();
-      this.log(`Destroyed stack "${result.stackName}" (${result.location}).`);
+      this.render((view) => renderDestroyed(result, view));
       return destroyJson(result);
     } finally {
       activity?.stop();

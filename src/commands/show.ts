@@ -1,6 +1,7 @@
 import { PipelineCommand } from '../cli/base.js';
 import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
 import { readLatestSnapshot } from '../cli/reads.js';
+import { printable } from '../render/printable.js';
 import { renderSnapshot } from '../render/snapshot.js';
 import { suggest } from '../targets/stack-ref.js';
 
@@ -20,13 +21,15 @@ export default class Show extends PipelineCommand {
     const target = await this.openTarget(flags);
     const { value: snapshot, json } = await readLatestSnapshot(target);
     if (!snapshot) {
-      this.log(
-        `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
+      this.render(() =>
+        printable(
+          `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
+        ),
       );
       if (this.jsonEnabled()) this.logJson(null);
       return null;
     }
-    this.log(renderSnapshot(snapshot));
+    this.render((view) => renderSnapshot(snapshot, view));
     return json;
   }
 }

@@ -19,7 +19,7 @@ export default class Status extends PipelineCommand {
     const { flags } = await this.parse(Status);
     const target = await this.openTarget(flags);
     const { value: status, json } = await readStatus(target);
-    this.log(renderStatus(status, target));
+    this.render((view) => renderStatus(status, target, view));
     return json;
   }
 }

@@ -4,7 +4,9 @@ import { type StreamJson, streamJson, withExitCodes } from '../cli/contracts.js'
 import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
+import { streamTotal } from '../cli/stream-total.js';
 import { ExitCode } from '../core/errors.js';
+import { printableLines } from '../render/printable.js';
 import { createProgress, renderStreamSummary } from '../render/progress.js';
 import { runStream } from '../services/stream.js';
 import { suggest } from '../targets/stack-ref.js';
@@ -66,7 +68,9 @@ If the stack is destroyed while it runs, or the disk fills up, it stops, prints 
     if (!flags['queue-url']) await target.ensureDeployed(); // before any download
     const quiet = this.jsonEnabled();
     const file = await resolveDatasetWithProgress(flags.file, quiet);
-    const progress = quiet ? undefined : await createProgress();
+    // A bounded stream's bar counts to its total (the file's rows are counted in the background).
+    const bounded = quiet ? undefined : streamTotal(file, { once: flags.once, limit: flags.limit });
+    const progress = bounded && (await createProgress(process.stderr, { total: bounded.total }));
     const { signal, dispose } = interruptSignal(() =>
       progress?.note('Stopping: finishing in-flight work (Ctrl-C again to quit now)...'),
     );
@@ -92,17 +96,24 @@ If the stack is destroyed while it runs, or the disk fills up, it stops, prints 
         onStopped: (stopped) => {
           progress?.stop();
           if (quiet) this.logJson(streamJson(stopped.stats));
-          else this.log(renderStreamSummary('Stopped by an error', stopped, suggest(target, 'status')));
+          else
+            this.log(
+              printableLines(renderStreamSummary('Stopped by an error', stopped, suggest(target, 'status'))),
+            );
         },
       });
       progress?.stop();
+      // The suggestion repeats the flags that selected the stack: a path, a region, an endpoint.
       this.log(
-        renderStreamSummary(report.interrupted ? 'Stopped' : 'Done', report, suggest(target, 'status')),
+        printableLines(
+          renderStreamSummary(report.interrupted ? 'Stopped' : 'Done', report, suggest(target, 'status')),
+        ),
       );
       if (report.stats.failed > 0) process.exitCode = ExitCode.failed;
       return streamJson(report.stats);
     } finally {
       progress?.stop();
+      bounded?.dispose();
       dispose();
     }
   }

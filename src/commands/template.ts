@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { type TemplateJson, withExitCodes } from '../cli/contracts.js';
 import { UsageError } from '../core/errors.js';
+import { printable } from '../render/printable.js';
 
 export default class Template extends BaseCommand {
   static override summary = 'Print the CloudFormation template that deploy sends, Lambda code included.';
@@ -45,7 +46,9 @@ CAPABILITY_NAMED_IAM). CloudFormation takes at most 51,200 bytes inline; the siz
         );
       }
       this.log(
-        `Wrote the template (${bytes.toLocaleString('en-US')} of ${MAX_TEMPLATE_BODY_BYTES.toLocaleString('en-US')} bytes) to ${flags.output}.`,
+        printable(
+          `Wrote the template (${bytes.toLocaleString('en-US')} of ${MAX_TEMPLATE_BODY_BYTES.toLocaleString('en-US')} bytes) to ${flags.output}.`,
+        ),
       );
       return { output: flags.output, bytes, maxBytes: MAX_TEMPLATE_BODY_BYTES };
     }

@@ -4,6 +4,7 @@ import { type VerifyJson, verifyJson, withExitCodes } from '../cli/contracts.js'
 import { resolveDatasetWithProgress } from '../cli/dataset.js';
 import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
+import { streamTotal } from '../cli/stream-total.js';
 import { ExitCode } from '../core/errors.js';
 import type { StreamStats } from '../core/streamer.js';
 import { createProgress } from '../render/progress.js';
@@ -59,11 +60,14 @@ Other traffic on the stack only adds to the counts: it is reported as other even
     // Before any download: a stack that is not there fails now.
     const verification = await target.openVerification({ onStage: note });
     let progress: Awaited<ReturnType<typeof createProgress>> | undefined;
+    let bounded: ReturnType<typeof streamTotal> | undefined;
     const { signal, dispose } = interruptSignal(() => progress?.note('Stopping...'));
     try {
       // Before the progress line: a download prints its own.
       const file = await resolveDatasetWithProgress(flags.file, quiet);
-      progress = quiet ? undefined : await createProgress();
+      // Verify streams the file once (or --limit events): its bar counts to that.
+      bounded = quiet ? undefined : streamTotal(file, { once: true, limit: flags.limit });
+      progress = bounded && (await createProgress(process.stderr, { total: bounded.total }));
       const report = await checkPipeline(verification, {
         file,
         intervalMs: flags['interval-ms'],
@@ -74,11 +78,12 @@ Other traffic on the stack only adds to the counts: it is reported as other even
         onStage: (stage: string) => progress?.note(`verify: ${stage}`),
       });
       progress?.stop();
-      this.log(renderVerify(report));
+      this.render((view) => renderVerify(report, view));
       if (!report.match) process.exitCode = ExitCode.failed;
       return verifyJson(report);
     } finally {
       progress?.stop();
+      bounded?.dispose();
       dispose();
       await verification.dispose();
     }

@@ -1,6 +1,8 @@
 import type { StreamStats } from '../core/streamer.js';
 import type { DrainResult } from '../targets/target.js';
-import { isLiveTerminal } from './terminal.js';
+import { printable } from './printable.js';
+import { isLiveTerminal, terminalColumns } from './terminal.js';
+import { displayWidth, truncate } from './width.js';
 
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -14,8 +16,9 @@ export function formatDuration(ms: number): string {
       : `${(ms / 1000).toFixed(1)}s`;
 }
 
+const n = (v: number) => v.toLocaleString('en-US');
+
 export function formatStreamStats(stats: StreamStats): string {
-  const n = (v: number) => v.toLocaleString('en-US');
   return `sent ${n(stats.sent)}, skipped ${n(stats.skipped)}, failed ${n(stats.failed)}, ${n(Math.round(stats.ratePerSecond))}/s, ${formatDuration(stats.elapsedMs)}`;
 }
 
@@ -40,37 +43,127 @@ export function renderStreamSummary(
   return `${summary}\n${stored}`;
 }
 
+/**
+ * What a bounded stream will go through, as far as it is known: the events of --limit, or the data
+ * rows of the file (--once), counted or estimated (`exact: false`, shown with a ~).
+ */
+export interface ProgressTotal {
+  count: number;
+  exact: boolean;
+  /** Events count what was sent or failed; rows also count the skipped ones. */
+  unit: 'events' | 'rows';
+}
+
+/** How far a bounded stream is: done of total, the fraction, and the time left at the current rate. */
+export function progressOf(
+  stats: StreamStats,
+  total: ProgressTotal,
+): { done: number; fraction: number; etaMs: number | undefined } {
+  const done = stats.sent + stats.failed + (total.unit === 'rows' ? stats.skipped : 0);
+  // An estimate can be low: never claim 100 % before the end.
+  const fraction =
+    total.count <= 0 ? 0 : Math.min(done >= total.count && !total.exact ? 0.99 : 1, done / total.count);
+  const perMs = stats.elapsedMs > 0 ? done / stats.elapsedMs : 0;
+  const etaMs = perMs > 0 ? Math.max(0, total.count - done) / perMs : undefined;
+  return { done, fraction, etaMs };
+}
+
+function formatEta(ms: number | undefined): string {
+  if (ms === undefined) return 'ETA ?';
+  return ms < 60_000 ? `ETA ${Math.ceil(ms / 1000)}s` : `ETA ${formatDuration(ms)}`;
+}
+
+function percent(fraction: number): string {
+  return `${Math.floor(fraction * 100)}%`;
+}
+
+const BAR_MAX = 20;
+const BAR_MIN = 5;
+
+/**
+ * The live line of a stream, fitted to `columns`: a bar with percentage, rate and ETA when the total
+ * is known, the counts otherwise. `extra` is one more note for the line (a rate that is not held):
+ * it goes at the end and the bar makes room for it.
+ */
+export function formatLiveLine(
+  stats: StreamStats,
+  total: ProgressTotal | undefined,
+  columns: number | undefined,
+  extra?: string,
+): string {
+  const tail = extra ? `, ${printable(extra)}` : '';
+  if (!total) return fitText(`${formatStreamStats(stats)}${tail}`, columns);
+  const { done, fraction, etaMs } = progressOf(stats, total);
+  const of = `${n(done)}/${total.exact ? '' : '~'}${n(Math.max(total.count, done))} ${total.unit}`;
+  const counts = [
+    total.unit === 'rows' ? `sent ${n(stats.sent)}` : '',
+    stats.skipped > 0 && total.unit === 'events' ? `skipped ${n(stats.skipped)}` : '',
+    stats.failed > 0 ? `failed ${n(stats.failed)}` : '',
+  ].filter(Boolean);
+  const text = [of, ...counts, `${n(Math.round(stats.ratePerSecond))}/s`, formatEta(etaMs)].join(', ') + tail;
+  const head = percent(fraction).padStart(4);
+  const room = columns === undefined ? BAR_MAX : columns - displayWidth(head) - displayWidth(text) - 2;
+  const width = Math.max(BAR_MIN, Math.min(BAR_MAX, room));
+  const filled = Math.round(fraction * width);
+  return fitText(`${head} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${text}`, columns);
+}
+
+function fitText(text: string, columns: number | undefined): string {
+  return columns === undefined ? text : truncate(text, columns);
+}
+
 export interface ProgressReporter {
-  update(stats: StreamStats): void;
+  /** The latest figures; `extra` is one more note for the live line (see formatLiveLine). */
+  update(stats: StreamStats, extra?: string): void;
   /** A line that must stay (a skipped row, a warning), printed above the live line. */
   note(line: string): void;
   stop(): void;
 }
 
+export interface ProgressOptions {
+  live?: boolean;
+  plainEveryMs?: number;
+  now?: () => number;
+  /** The total of a bounded stream, asked at each update (an estimate may be refined meanwhile). */
+  total?: () => ProgressTotal | undefined;
+}
+
+/** The spinner's own columns (its frame and a space) at the start of the line. */
+const SPINNER_COLUMNS = 2;
+
 /**
- * Stream progress on stderr: an ora status line redrawn at most 10 times a second on a TTY; plain
- * lines every few seconds when not a TTY or in CI, so logs stay readable.
+ * Stream progress on stderr: on a live terminal, an ora line redrawn at most 10 times a second (a bar
+ * with percentage, rate and ETA for bounded work, a spinner with the counts for an endless stream),
+ * fitted to the terminal's width at each redraw, so a resize is followed; plain lines every few
+ * seconds otherwise (a pipe, CI, TERM=dumb), so logs stay readable. Notes are made printable: they
+ * quote data (a skipped row's reason, a send error from AWS).
  */
 export async function createProgress(
   stream: NodeJS.WriteStream = process.stderr,
-  options: { live?: boolean; plainEveryMs?: number; now?: () => number } = {},
+  options: ProgressOptions = {},
 ): Promise<ProgressReporter> {
   const live = options.live ?? isLiveTerminal(stream);
   const now = options.now ?? Date.now;
+  const total = options.total ?? (() => undefined);
   if (live) {
     const { default: ora } = await import('ora');
     const spinner = ora({ stream, text: 'starting', discardStdin: false }).start();
     let last = 0;
     return {
-      update(stats) {
+      update(stats, extra) {
         const t = now();
         if (t - last < 100) return;
         last = t;
-        spinner.text = formatStreamStats(stats);
+        const columns = terminalColumns(stream);
+        const expected = total();
+        // A bar says how far it is; a spinner would say nothing more.
+        if (expected && spinner.spinner !== DOTLESS) spinner.spinner = DOTLESS;
+        const prefix = expected ? 0 : SPINNER_COLUMNS;
+        spinner.text = formatLiveLine(stats, expected, columns && columns - prefix - 1, extra);
       },
       note(line) {
         spinner.clear();
-        stream.write(`${line}\n`);
+        stream.write(`${printable(line)}\n`);
         spinner.render();
       },
       stop() {
@@ -81,15 +174,25 @@ export async function createProgress(
   const plainEveryMs = options.plainEveryMs ?? 5000;
   let last = now();
   return {
-    update(stats) {
+    update(stats, extra) {
       const t = now();
       if (t - last < plainEveryMs) return;
       last = t;
-      stream.write(`streaming: ${formatStreamStats(stats)}\n`);
+      const expected = total();
+      const where = expected
+        ? `${percent(progressOf(stats, expected).fraction)} of ${expected.exact ? '' : '~'}${n(expected.count)} ${expected.unit}, `
+        : '';
+      const eta = expected ? `, ${formatEta(progressOf(stats, expected).etaMs)}` : '';
+      stream.write(
+        `streaming: ${where}${formatStreamStats(stats)}${eta}${extra ? `, ${printable(extra)}` : ''}\n`,
+      );
     },
     note(line) {
-      stream.write(`${line}\n`);
+      stream.write(`${printable(line)}\n`);
     },
     stop() {},
   };
 }
+
+/** An ora "spinner" with no frame: the bar is the animation. */
+const DOTLESS = { interval: 100, frames: [''] };

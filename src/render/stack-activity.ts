@@ -1,15 +1,21 @@
 import type { StackProgress } from '../targets/target.js';
-import { isLiveTerminal } from './terminal.js';
+import { printable } from './printable.js';
+import { styleFor } from './style.js';
+import { colorEnabled, isLiveTerminal, terminalColumns } from './terminal.js';
+import { truncate } from './width.js';
 
 export interface StackActivityPrinter {
   onProgress(progress: StackProgress): void;
   stop(): void;
 }
 
-/** "[3/6] EventsTable (AWS::DynamoDB::Table) CREATE_COMPLETE", with the reason of a failure. */
+/**
+ * "[3/6] EventsTable (AWS::DynamoDB::Table) CREATE_COMPLETE", with the reason of a failure; what AWS
+ * sent is made printable.
+ */
 export function formatStackEvent({ done, total, event }: StackProgress): string {
   const reason = event.reason && /FAILED|ROLLBACK/.test(event.status) ? `: ${event.reason}` : '';
-  return `[${done}/${total}] ${event.logicalId} (${event.resourceType}) ${event.status}${reason}`;
+  return printable(`[${done}/${total}] ${event.logicalId} (${event.resourceType}) ${event.status}${reason}`);
 }
 
 /**
@@ -22,6 +28,8 @@ export async function createStackActivity(
   stream: NodeJS.WriteStream = process.stderr,
   live = isLiveTerminal(stream),
 ): Promise<StackActivityPrinter> {
+  const { red } = styleFor(colorEnabled(stream));
+  const failed = (progress: StackProgress) => /FAILED/.test(progress.event.status);
   if (live) {
     const { default: ora } = await import('ora');
     const spinner = ora({ stream, text: `${verb}...`, discardStdin: false }).start();
@@ -29,9 +37,12 @@ export async function createStackActivity(
       onProgress(progress) {
         if (progress.event.status.endsWith('FAILED')) {
           spinner.clear();
-          stream.write(`${formatStackEvent(progress)}\n`);
+          stream.write(`${red(formatStackEvent(progress))}\n`);
         }
-        spinner.text = `${verb}: ${formatStackEvent(progress)}`;
+        // One line that fits: a wrapped spinner line is redrawn as garbage.
+        const columns = terminalColumns(stream);
+        const text = `${verb}: ${formatStackEvent(progress)}`;
+        spinner.text = columns === undefined ? text : truncate(text, columns - 3);
       },
       stop() {
         spinner.stop();
@@ -41,7 +52,8 @@ export async function createStackActivity(
   stream.write(`${verb}...\n`);
   return {
     onProgress(progress) {
-      stream.write(`  ${formatStackEvent(progress)}\n`);
+      const line = formatStackEvent(progress);
+      stream.write(`  ${failed(progress) ? red(line) : line}\n`);
     },
     stop() {},
   };

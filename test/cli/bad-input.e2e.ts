@@ -11,8 +11,10 @@ import { type FakeAwsMode, startFakeAwsEndpoint } from '../../testkit/aws/fake-a
 import { ensureBuilt } from '../../testkit/build.js';
 import { lines, type RunResult, STACK_LINE } from '../../testkit/cli.js';
 import { mkfifo, untilOpenedBy } from '../../testkit/fifo.js';
+import { RAW_CONTROL } from '../../testkit/hostile.js';
 import { mountTmpfs } from '../../testkit/mounts.js';
 import { Sandbox } from '../../testkit/sandbox.js';
+import { tableRows } from '../../testkit/table.js';
 
 const AWS_CREDENTIALS = {
   AWS_REGION: 'us-east-1',
@@ -191,6 +193,20 @@ const CASES: BadInput[] = [
     exit: 2,
     message: 'is not readable (permission denied)',
     skipAsRoot: true,
+  },
+  // Hostile strings in what an error quotes (test/cli/hostile.e2e.ts runs them through every command)
+  {
+    name: 'escape sequences in the header (a window title, bidi)',
+    args: (b) => stream(csv(b, 'title.csv', 'Name,"\x1b]0;owned\x07Town\u202e"\nA,B\n')),
+    exit: 2,
+    // JSON quoting escapes the C0 controls, printable() the bidi override.
+    message: '(columns found: "Name", "\\u001b]0;owned\\u0007Town\\u202e")',
+  },
+  {
+    name: 'a --file path with escape sequences',
+    args: (b) => stream(path.join(b.dir, '\x1b[2J\x1b[31m\u202eevil.csv')),
+    exit: 2,
+    message: '\\x1b[2J\\x1b[31m\\u202eevil.csv does not exist',
   },
   // Flag values
   {
@@ -546,6 +562,8 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
         expect(errorLines.at(-1)).to.match(/^Error: /);
         expect(errorLines.at(-1)).to.include(c.message);
         expect(result.stderr).to.not.match(STACK_LINE);
+        // Whatever the message quotes (a path, a header, AWS's words), no raw control byte.
+        expect(result.stderr).to.not.match(RAW_CONTROL);
         expect(result.stderr).to.not.include('not-a-real-secret');
         if (c.stdout) expect(result.stdout).to.match(c.stdout);
         if (c.aws) {
@@ -562,4 +580,38 @@ describe("bad input (a table of the issue's cases, through the built CLI)", func
       expect(await stackData()).to.deep.equal(before);
     });
   }
+
+  describe('many counties: a snapshot of 50,000 counties is printed, never hangs', () => {
+    const COUNTIES = 50_000;
+    before(async function () {
+      this.timeout(120_000);
+      const rows = Array.from({ length: COUNTIES }, (_, i) => `Creek ${i},County ${i}`);
+      const file = csv(box, 'many.csv', `Name,County\n${rows.join('\n')}\n`);
+      await box.cli('deploy', [], { stack: 'many' });
+      const streamed = await box.cli('stream', ['--once', '--interval-ms', '0', '--file', file], {
+        stack: 'many',
+      });
+      expect(streamed.code, streamed.stderr).to.equal(0);
+    });
+
+    for (const command of ['aggregate', 'show']) {
+      it(`${command} --json: every county, nothing rendered (it built a table of all of them first)`, async () => {
+        const result = await box.cli(command, ['--json'], { stack: 'many' });
+        expect(result.code, result.stderr).to.equal(0);
+        const snapshot = JSON.parse(result.stdout) as { total: number; counties: unknown[] };
+        expect(snapshot.counties).to.have.length(COUNTIES);
+        expect(snapshot.total).to.equal(COUNTIES);
+      });
+
+      it(`${command}: the largest counties, then one row for the rest, and the total`, async () => {
+        const result = await box.cli(command, [], { stack: 'many' });
+        expect(result.code, result.stderr).to.equal(0);
+        const rows = tableRows(result.stdout);
+        expect(rows.length).to.be.at.most(102);
+        expect(rows.at(-2)?.[0]).to.match(/^\(49,9\d\d more counties\)$/);
+        expect(rows.at(-1)?.slice(0, 2)).to.deep.equal(['Total', '50,000']);
+        expect(result.stdout).to.include('50,000 counties');
+      });
+    }
+  });
 });

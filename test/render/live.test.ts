@@ -1,20 +1,23 @@
+import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import { LiveBlock } from '../../src/render/live.js';
 
-function fakeStream(isTTY: boolean, rows?: number) {
+function fakeStream(isTTY: boolean, rows?: number, columns?: number) {
   const writes: string[] = [];
-  const stream = {
+  const emitter = new EventEmitter();
+  const stream = Object.assign(emitter, {
     isTTY,
     rows,
+    columns,
     write(chunk: string) {
       writes.push(chunk);
       return true;
     },
-  } as unknown as NodeJS.WriteStream;
+  }) as unknown as NodeJS.WriteStream;
   return { stream, writes };
 }
 
-const CLEAR = /\x1b\[\d+A\x1b\[0J/;
+const CLEAR = /\x1b\[\d+A/;
 
 describe('render/live', () => {
   it('on a terminal, redraws each frame in place over the previous one', () => {
@@ -23,10 +26,12 @@ describe('render/live', () => {
     block.draw('a\nb\nc');
     expect(writes).to.deep.equal(['a\nb\nc\n']);
     block.draw('d\ne');
-    // Up the three lines of the previous frame, clear to the end, then the new frame.
-    expect(writes.slice(1)).to.deep.equal(['\x1b[3A\x1b[0J', 'd\ne\n']);
+    // Up the three lines of the previous frame, each new line over an erased one, then what is left
+    // below cleared. (An erase of the whole screen at once, \x1b[0J from the frame's top, is what
+    // tmux scrolls into the scrollback: test/render/terminal.e2e.ts.)
+    expect(writes.slice(1)).to.deep.equal(['\x1b[3A\x1b[2Kd\n\x1b[2Ke\n\x1b[J']);
     block.draw('f');
-    expect(writes.slice(3)).to.deep.equal(['\x1b[2A\x1b[0J', 'f\n']);
+    expect(writes.slice(2)).to.deep.equal(['\x1b[2A\x1b[2Kf\n\x1b[J']);
   });
 
   it('otherwise appends every frame whole, separated by a blank line, without escape codes', () => {
@@ -40,8 +45,11 @@ describe('render/live', () => {
 
   it('is live by default only on a TTY outside CI', () => {
     const ci = process.env.CI;
+    const term = process.env.TERM;
     try {
       delete process.env.CI;
+      // TERM=dumb is never live (test/render/terminal.test.ts); this runner's TERM must not decide.
+      process.env.TERM = 'xterm';
       const tty = fakeStream(true, 24);
       const live = new LiveBlock(tty.stream);
       live.draw('x');
@@ -63,6 +71,8 @@ describe('render/live', () => {
     } finally {
       if (ci === undefined) delete process.env.CI;
       else process.env.CI = ci;
+      if (term === undefined) delete process.env.TERM;
+      else process.env.TERM = term;
     }
   });
 
@@ -71,5 +81,52 @@ describe('render/live', () => {
     expect(new LiveBlock(fakeStream(true, 3).stream, true).maxLines).to.equal(5);
     expect(new LiveBlock(fakeStream(true).stream, true).maxLines).to.equal(39);
     expect(new LiveBlock(fakeStream(false, 30).stream, false).maxLines).to.equal(undefined);
+  });
+
+  it('counts a line wider than the terminal as the rows it wraps to, so no copy is left behind', () => {
+    const { stream, writes } = fakeStream(true, 24, 60);
+    const block = new LiveBlock(stream, true);
+    // 130 columns of text wrap to 3 rows at 60 columns; a wide character takes two.
+    block.draw(`head\n${'x'.repeat(130)}\n${'東'.repeat(31)}\nlast`);
+    block.draw('next');
+    expect(writes[1]).to.match(/^\x1b\[7A/);
+  });
+
+  it('does not count colour codes as columns', () => {
+    const { stream, writes } = fakeStream(true, 24, 60);
+    const block = new LiveBlock(stream, true);
+    block.draw(`\x1b[2m${'x'.repeat(60)}\x1b[22m`);
+    block.draw('next');
+    expect(writes[1]).to.match(/^\x1b\[1A/);
+  });
+
+  it('follows a resize: the previous frame is counted at the new width, and the listener redraws', () => {
+    const { stream, writes } = fakeStream(true, 24, 120);
+    const block = new LiveBlock(stream, true);
+    block.draw(`${'x'.repeat(100)}\nshort`);
+    let redraws = 0;
+    const stop = block.onResize(() => {
+      redraws++;
+      block.draw('y'.repeat(50));
+    });
+    // The terminal narrows to 60 columns and reflows the 100-column line onto two rows.
+    (stream as { columns?: number }).columns = 60;
+    stream.emit('resize');
+    expect(redraws).to.equal(1);
+    expect(writes[1]).to.match(/^\x1b\[3A/);
+    stop();
+    stream.emit('resize');
+    expect(redraws).to.equal(1);
+  });
+
+  it('follows no resize when not live', () => {
+    const { stream } = fakeStream(false);
+    const block = new LiveBlock(stream, false);
+    let called = false;
+    block.onResize(() => {
+      called = true;
+    });
+    stream.emit('resize');
+    expect(called).to.equal(false);
   });
 });

@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import type { StreamStats } from '../../src/core/streamer.js';
-import { createProgress, formatDuration, formatStreamStats } from '../../src/render/progress.js';
+import {
+  createProgress,
+  formatDuration,
+  formatLiveLine,
+  formatStreamStats,
+  type ProgressTotal,
+  progressOf,
+} from '../../src/render/progress.js';
+import { displayWidth } from '../../src/render/width.js';
+import { HOSTILE_STRINGS, RAW_CONTROL } from '../../testkit/hostile.js';
 
 /** Collects what is written; `isTTY` as given. */
 function fakeStream(isTTY = false) {
@@ -110,5 +119,101 @@ describe('render/progress', () => {
       progress.stop();
       expect(writes.join('')).to.include('Skipped line 4: empty County\n');
     });
+  });
+
+  describe('bounded work: a bar with percentage, rate and ETA', () => {
+    const limit: ProgressTotal = { count: 10_000, exact: true, unit: 'events' };
+    const rows: ProgressTotal = { count: 2_000, exact: false, unit: 'rows' };
+
+    it('progressOf: done of total, and the time left at the rate so far', () => {
+      const at = { sent: 2_500, skipped: 0, failed: 0, elapsedMs: 5_000, ratePerSecond: 500 };
+      expect(progressOf(at, limit)).to.deep.equal({ done: 2_500, fraction: 0.25, etaMs: 15_000 });
+      // Rows count the skipped ones too.
+      expect(progressOf({ ...at, sent: 900, skipped: 100 }, rows).done).to.equal(1_000);
+      // An estimate that turns out low never shows 100 % before the end.
+      expect(progressOf({ ...at, sent: 2_100 }, rows).fraction).to.equal(0.99);
+      expect(progressOf({ ...at, elapsedMs: 0 }, limit).etaMs).to.equal(undefined);
+    });
+
+    it('draws the bar, the percentage, the counts, the rate and the ETA', () => {
+      const line = formatLiveLine(
+        { sent: 2_500, skipped: 3, failed: 0, elapsedMs: 5_000, ratePerSecond: 500 },
+        limit,
+        undefined,
+      );
+      expect(line).to.equal(` 25% █████${'░'.repeat(15)} 2,500/10,000 events, skipped 3, 500/s, ETA 15s`);
+      expect(
+        formatLiveLine(
+          { sent: 1_000, skipped: 0, failed: 0, elapsedMs: 60_000, ratePerSecond: 16.7 },
+          rows,
+          undefined,
+        ),
+      ).to.match(/^ 50% █+░+ 1,000\/~2,000 rows, sent 1,000, 17\/s, ETA 1m00s$/);
+    });
+
+    for (const columns of [60, 80, 120]) {
+      it(`fits ${columns} columns, with room kept for one more note`, () => {
+        const stats = {
+          sent: 1_234_567,
+          skipped: 12_345,
+          failed: 1_234,
+          elapsedMs: 4_000_000,
+          ratePerSecond: 308.6,
+        };
+        for (const total of [limit, rows, undefined]) {
+          const line = formatLiveLine(stats, total, columns);
+          expect(displayWidth(line), line).to.be.at.most(columns);
+          const noted = formatLiveLine(stats, total, columns, 'asked 1,000/s, holding 309/s');
+          expect(displayWidth(noted), noted).to.be.at.most(columns);
+        }
+        if (columns >= 80) {
+          const typical = { sent: 12_345, skipped: 0, failed: 0, elapsedMs: 40_000, ratePerSecond: 308.6 };
+          expect(formatLiveLine(typical, limit, columns, 'asked 1,000/s, holding 309/s')).to.include(
+            'holding 309/s',
+          );
+        }
+      });
+    }
+
+    it('prints the percentage, total and ETA on the plain lines of CI and pipes', async () => {
+      let t = 0;
+      const { stream, writes } = fakeStream();
+      const progress = await createProgress(stream, {
+        live: false,
+        plainEveryMs: 10,
+        now: () => t,
+        total: () => limit,
+      });
+      t = 10;
+      progress.update({ sent: 2_500, skipped: 0, failed: 0, elapsedMs: 5_000, ratePerSecond: 500 });
+      expect(writes).to.deep.equal([
+        'streaming: 25% of 10,000 events, sent 2,500, skipped 0, failed 0, 500/s, 5.0s, ETA 15s\n',
+      ]);
+    });
+
+    it('shows the bar on a live terminal', async () => {
+      const { stream, writes } = fakeStream(true);
+      let t = 1_000;
+      const progress = await createProgress(stream, { live: true, now: () => t, total: () => limit });
+      t += 200;
+      progress.update({ sent: 5_000, skipped: 0, failed: 0, elapsedMs: 1_000, ratePerSecond: 5_000 });
+      // ora draws on its own timer; a note draws the line again at once.
+      progress.note('a note');
+      progress.stop();
+      expect(writes.join('')).to.include('50%');
+    });
+  });
+
+  it('makes notes printable: a skipped row quotes the data', async () => {
+    for (const live of [false, true]) {
+      const { stream, writes } = fakeStream(live);
+      const progress = await createProgress(stream, { live, now: () => 0 });
+      for (const h of HOSTILE_STRINGS) progress.note(`Skipped line 2: county ${h.value}`);
+      progress.stop();
+      // ora's own cursor codes go; what is left is the notes and the spinner's text.
+      const notes = writes.join('').replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '');
+      expect(notes).not.to.match(RAW_CONTROL);
+      for (const h of HOSTILE_STRINGS) expect(notes).to.include(`county ${h.shown}`);
+    }
   });
 });

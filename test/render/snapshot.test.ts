@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
-import { bar, formatShare, renderSnapshot } from '../../src/render/snapshot.js';
+import {
+  bar,
+  formatShare,
+  MAX_TABLE_ROWS,
+  renderSnapshot,
+  renderWatchFrame,
+} from '../../src/render/snapshot.js';
+import { displayWidth } from '../../src/render/width.js';
+import { HOSTILE_STRINGS, RAW_CONTROL } from '../../testkit/hostile.js';
 import { tableRows } from '../../testkit/table.js';
 
 const END = Date.UTC(2025, 0, 1, 12, 5, 0);
@@ -63,6 +71,79 @@ describe('render/snapshot', () => {
       const folded = body.find((r) => r[0] === '(7 more counties)');
       expect(folded?.[1]).to.equal(String(97 + 96 + 95 + 94 + 93 + 92 + 91));
       expect(body.find((r) => r[0] === 'Total')?.[1]).to.equal('955');
+    });
+
+    for (const columns of [60, 80, 120]) {
+      it(`fits ${columns} columns: the bar shrinks first, then long names are cut with an ellipsis`, () => {
+        const text = renderSnapshot(
+          snapshotOf({ 'St. Lawrence': 1_234_567, [`Long ${'n'.repeat(80)}`]: 3, Erie: 1 }),
+          { columns },
+        );
+        for (const line of text.split('\n')) expect(displayWidth(line), line).to.be.at.most(columns);
+        const rows = tableRows(text);
+        expect(rows.find((r) => r[0] === 'St. Lawrence')?.[1]).to.equal('1,234,567');
+        const long = rows.find((r) => r[0]?.startsWith('Long '));
+        if (columns === 120) {
+          // The bar gave up enough room for the whole name.
+          expect(long?.[0]).to.equal(`Long ${'n'.repeat(80)}`);
+          expect(long?.[3]?.length).to.be.below(30);
+        } else expect(long?.[0]).to.match(/…$/);
+        expect(text).to.include('Window: 2025-01-01 12:00:00Z');
+      });
+    }
+
+    it('keeps the full 30-cell bar where there is room', () => {
+      const rows = tableRows(renderSnapshot(snapshotOf({ Albany: 4, Erie: 2 }), { columns: 80 }));
+      expect(rows[1]?.[3]).to.equal('█'.repeat(30));
+    });
+
+    it('shows hostile county names escaped, and only the real Total below the rule', () => {
+      const counts = Object.fromEntries(HOSTILE_STRINGS.map((h, i) => [h.value, i + 1]));
+      const text = renderSnapshot(snapshotOf({ ...counts, Total: 1 }), { columns: 80 });
+      expect(text).not.to.match(RAW_CONTROL);
+      const rows = tableRows(text);
+      for (const h of HOSTILE_STRINGS) expect(rows.map((r) => r[0])).to.include(h.shown);
+      // A county called Total is a row of the body; the Total is the one row after the last rule.
+      const lines = text.split('\n');
+      const lastRule = lines.findLastIndex((l) => l.startsWith('├'));
+      expect(tableRows(lines.slice(lastRule).join('\n'))).to.deep.equal([
+        ['Total', String(snapshotOf({ ...counts, Total: 1 }).total), '100.0%', ''],
+      ]);
+    });
+
+    it('draws at most MAX_TABLE_ROWS rows of 100,000 counties, the rest in one row, and the exact total', () => {
+      const counts = new Map(Array.from({ length: 100_000 }, (_, i) => [`County ${i}`, (i % 7) + 1]));
+      const snapshot = buildSnapshot(counts, window, END);
+      const text = renderSnapshot(snapshot);
+      const rows = tableRows(text);
+      // Header, the counties shown, the folded row and the total.
+      expect(rows).to.have.length(MAX_TABLE_ROWS + 2);
+      const folded = rows.at(-2)!;
+      expect(folded[0]).to.equal(`(${(100_000 - MAX_TABLE_ROWS + 1).toLocaleString('en-US')} more counties)`);
+      const shown = rows.slice(1, -2).reduce((sum, r) => sum + Number(r[1]!.replace(/,/g, '')), 0);
+      expect(shown + Number(folded[1]!.replace(/,/g, ''))).to.equal(snapshot.total);
+      expect(text).to.include('100,000 counties');
+    });
+
+    it('fits a live frame in the lines of the screen, the refresh line included', () => {
+      const counts = Object.fromEntries(Array.from({ length: 55 }, (_, i) => [`County${i}`, 100 - i]));
+      for (const [columns, maxLines] of [
+        [60, 20],
+        [80, 24],
+        [120, 40],
+      ] as const) {
+        const frame = renderWatchFrame(snapshotOf(counts), 5, { columns, maxLines });
+        const lines = frame.split('\n');
+        expect(lines.length, `${columns}x${maxLines}`).to.be.at.most(maxLines);
+        for (const line of lines) expect(displayWidth(line)).to.be.at.most(columns);
+        expect(lines.at(-1)).to.equal('Every 5s; Ctrl-C to stop.');
+        expect(frame).to.match(/more counties\)/);
+      }
+    });
+
+    it('dims the window line only when colour is allowed', () => {
+      expect(renderSnapshot(snapshotOf({ A: 1 }))).not.to.include('\x1b[');
+      expect(renderSnapshot(snapshotOf({ A: 1 }), { color: true })).to.include('\x1b[2mWindow: ');
     });
 
     it('does not fold when everything fits', () => {

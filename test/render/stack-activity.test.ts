@@ -37,4 +37,25 @@ describe('render/stack-activity', () => {
       'Deploying sensorpipe...\n  [0/6] Queue (AWS::DynamoDB::Table) CREATE_IN_PROGRESS\n  [1/6] Queue (AWS::DynamoDB::Table) CREATE_COMPLETE\n',
     );
   });
+
+  it('colours a failed event red only where colour is allowed, and shows what AWS sent escaped', async () => {
+    for (const force of ['1', '0']) {
+      process.env.FORCE_COLOR = force;
+      try {
+        const out = new PassThrough();
+        let text = '';
+        out.on('data', (chunk) => {
+          text += String(chunk);
+        });
+        const printer = await createStackActivity('Deploying', out as unknown as NodeJS.WriteStream, false);
+        printer.onProgress(progress(1, 'Queue', 'CREATE_FAILED', 'Bad \x1b]0;title\x07 reason'));
+        printer.stop();
+        expect(text).to.include('CREATE_FAILED: Bad \\x1b]0;title\\x07 reason');
+        if (force === '1') expect(text).to.include('  \x1b[31m[1/6] Queue');
+        else expect(text).not.to.include('\x1b[31m');
+      } finally {
+        delete process.env.FORCE_COLOR;
+      }
+    }
+  });
 });

@@ -1,8 +1,21 @@
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
-import { renderDeploy, renderStatus } from '../../src/render/stack.js';
+import { renderDeploy, renderDestroyed, renderStatus } from '../../src/render/stack.js';
+import { displayWidth } from '../../src/render/width.js';
 import type { DeployResult, StackStatus } from '../../src/targets/target.js';
+import { HOSTILE_STRINGS, RAW_CONTROL } from '../../testkit/hostile.js';
 import { tableRows } from '../../testkit/table.js';
+
+const fits = (text: string, columns: number) => {
+  for (const line of text.split('\n')) expect(displayWidth(line), line).to.be.at.most(columns);
+};
+
+const awsOutputs = {
+  QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sensorpipe-queue',
+  DeadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sensorpipe-dead-letters',
+  EventsTableName: 'sensorpipe-events',
+  StoringFunctionName: 'sensorpipe-storing',
+};
 
 const deployBase: Omit<DeployResult, 'action' | 'changes'> = {
   stackName: 'demo',
@@ -133,7 +146,9 @@ describe('render/stack', () => {
       expect(value('Dead letters')).to.equal('0');
       expect(value('Events stored')).to.equal('12,345');
       expect(value('Last aggregation')).to.equal('never');
-      expect(value('Schedule')).to.include('rate(1 minute), next run 2025-01-01T12:31:00.000Z');
+      // One timestamp format for people; the next run on a row of its own, so the table fits 60 columns.
+      expect(value('Schedule')).to.equal('rate(1 minute), while a stream runs');
+      expect(value('Next run')).to.equal('2025-01-01 12:31:00Z');
       expect(value('Failed aggregations')).to.equal('0 scheduled runs in the last 14 days');
       expect(value('WindowMinutes')).to.equal('5');
       expect(value('BatchSize')).to.equal('100');
@@ -159,7 +174,7 @@ describe('render/stack', () => {
       );
       const value = (key: string) => rows.find((r) => r[0] === key)?.[1];
       expect(value('Dead letters')).to.equal('2 (oldest sent 42s ago)');
-      expect(value('Last aggregation')).to.equal('2025-01-01T12:29:00.000Z');
+      expect(value('Last aggregation')).to.equal('2025-01-01 12:29:00Z');
       expect(value('Schedule')).to.equal('off');
     });
 
@@ -195,10 +210,91 @@ describe('render/stack', () => {
       );
       const lines = text.split('\n').filter((line) => line.startsWith('Clock error: '));
       expect(lines).to.deep.equal([
-        "Clock error: The last snapshot is dated 2025-01-02T12:29:00.000Z, 24.0 h ahead of this machine's clock (a clock that ran ahead wrote it); the next aggregation replaces it.",
-        "Clock error: The schedule's stored next run is dated 2025-01-01T12:45:00.000Z, 14 min ahead of this machine's clock (a clock that ran ahead wrote it); the next stream recomputes it from now.",
+        "Clock error: The last snapshot is dated 2025-01-02 12:29:00Z, 24.0 h ahead of this machine's clock (a clock that ran ahead wrote it); the next aggregation replaces it.",
+        "Clock error: The schedule's stored next run is dated 2025-01-01 12:45:00Z, 14 min ahead of this machine's clock (a clock that ran ahead wrote it); the next stream recomputes it from now.",
       ]);
       expect(renderStatus(statusBase, ref)).to.not.include('Clock error');
+    });
+  });
+
+  describe('at 60, 80 and 120 columns', () => {
+    for (const columns of [60, 80, 120]) {
+      it(`fits ${columns} columns: status on both targets, a deploy with resources and outputs`, () => {
+        const local = renderStatus(
+          { ...statusBase, location: `/home/someone/projects/${'deep/'.repeat(25)}demo.sqlite` },
+          ref,
+          { columns },
+        );
+        fits(local, columns);
+        const location = tableRows(local).find((r) => r[0] === 'Location')?.[1];
+        // A path cut in the middle keeps its file name.
+        expect(location).to.match(/^\/home\/someone.*….*demo\.sqlite$/);
+        fits(
+          renderStatus(
+            {
+              ...statusBase,
+              target: 'aws',
+              location: 'AWS eu-west-1',
+              queue: { ...statusBase.queue!, approximate: true },
+              details: { kind: 'aws', stackStatus: 'UPDATE_ROLLBACK_COMPLETE', outputs: awsOutputs },
+            },
+            ref,
+            { columns },
+          ),
+          columns,
+        );
+        fits(
+          renderDeploy(
+            {
+              ...deployBase,
+              target: 'aws',
+              location: 'AWS eu-west-1',
+              action: 'updated',
+              changes: [{ parameter: 'MaximumBatchingWindowInSeconds', from: 1, to: 300 }],
+              details: {
+                kind: 'aws',
+                resourceChanges: [
+                  {
+                    action: 'Modify',
+                    logicalId: 'StoringFunctionEventSourceMapping',
+                    resourceType: 'AWS::Lambda::EventSourceMapping',
+                    replacement: 'Conditional',
+                  },
+                ],
+                outputs: awsOutputs,
+              },
+            },
+            { columns },
+          ),
+          columns,
+        );
+      });
+    }
+  });
+
+  describe('text from AWS and from flags', () => {
+    it('shows stack outputs, stack status and a location with control characters escaped', () => {
+      const hostile = HOSTILE_STRINGS.map((h) => h.value).join(' ');
+      const status = renderStatus(
+        {
+          ...statusBase,
+          target: 'aws',
+          location: `AWS ${hostile}`,
+          details: { kind: 'aws', stackStatus: hostile, outputs: { QueueUrl: hostile, [hostile]: 'x' } },
+        },
+        ref,
+        { columns: 80 },
+      );
+      expect(status).not.to.match(RAW_CONTROL);
+      const deploy = renderDeploy({
+        ...deployBase,
+        location: `/tmp/\x1b[2J${hostile}`,
+        action: 'created',
+        changes: [],
+      });
+      expect(deploy).not.to.match(RAW_CONTROL);
+      expect(deploy.split('\n')[0]).to.include('/tmp/\\x1b[2J');
+      expect(renderDestroyed({ stackName: 'demo', location: `/tmp/\r${hostile}` })).not.to.match(RAW_CONTROL);
     });
   });
 });
