@@ -5,9 +5,11 @@
  */
 import type { ParameterChange } from '../core/deploy.js';
 import { ExitCode, type ExitCodeValue } from '../core/errors.js';
+import type { FunctionName, LogLine } from '../core/logs.js';
 import type { AllParameters, StackParameters } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { StreamStats } from '../core/streamer.js';
+import { type FunctionLogEntry, parseLogEntry } from '../functions/log.js';
 import type { VerifyReport } from '../services/verify.js';
 import type {
   DeadLetterView,
@@ -151,6 +153,29 @@ export type RedriveJson = Pick<RedriveResult, 'moved' | 'remaining'>;
 
 export function redriveJson(result: RedriveResult): RedriveJson {
   return pick(result, ['moved', 'remaining']);
+}
+
+/** `logs --json`: one object per line, per line a function logged, oldest first. */
+export interface LogJson {
+  function: FunctionName;
+  /** ISO 8601, with milliseconds. */
+  timestamp: string;
+  /** INFO for the handlers' entries, ERROR for a failed invocation; null for Lambda's START, END, REPORT. */
+  level: string | null;
+  /** The line as logged (on AWS without the runtime's time, request id and level). */
+  message: string;
+  /** The handler's structured entry when the line is one (counts, reasons, failed ids), else null. */
+  entry: FunctionLogEntry | null;
+}
+
+export function logJson(line: LogLine): LogJson {
+  return {
+    function: line.function,
+    timestamp: new Date(line.time).toISOString(),
+    level: line.level,
+    message: line.message,
+    entry: (line.level === 'INFO' ? parseLogEntry(line.message) : undefined) ?? null,
+  };
 }
 
 export interface TemplateJson {

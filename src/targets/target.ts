@@ -1,10 +1,11 @@
 import type { ConfirmPolicy, ParameterChange } from '../core/deploy.js';
+import type { FunctionName, LogLine, LogQuery } from '../core/logs.js';
 import type { AllParameters, ParameterChanges, StackParameters, TargetKind } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { EventSender } from '../core/streamer.js';
 import type { StackRef } from './stack-ref.js';
 
-export type { ParameterChange, StackRef, TargetKind };
+export type { FunctionName, LogLine, LogQuery, ParameterChange, StackRef, TargetKind };
 
 /**
  * What a pipeline target can do, one capability per interface. Both targets implement all of them in
@@ -243,7 +244,26 @@ export interface DeadLetterQueue {
   redrive(options?: RedriveOptions): Promise<RedriveResult>;
 }
 
+// --- What the functions logged ---------------------------------------------------------------------
+
+export interface LogReadOptions {
+  /** After the history, keep reading the new lines as they come, until the signal aborts. */
+  follow?: boolean;
+  /** Ctrl-C: ends the reading at once (a wait, or a request in flight); the iteration just ends. */
+  signal?: AbortSignal;
+}
+
+export interface FunctionLogs {
+  /**
+   * What the functions logged since `query.since`, oldest first and both functions interleaved by
+   * time, in batches as they are read; with `follow`, then the new lines, batch by batch, until the
+   * signal aborts. On AWS the functions' CloudWatch Logs groups; locally what the runtime kept in
+   * the stack.
+   */
+  logs(query: LogQuery, options?: LogReadOptions): AsyncIterable<LogLine[]>;
+}
+
 /** A pipeline stack on one target, with every capability. */
-export interface Target extends StackRef, StackLifecycle, Pipeline, DeadLetterQueue {
+export interface Target extends StackRef, StackLifecycle, Pipeline, DeadLetterQueue, FunctionLogs {
   close(): Promise<void>;
 }

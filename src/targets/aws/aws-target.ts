@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from
 import { type Clock, systemClock } from '../../core/clock.js';
 import { confirmOrRefuse, planParameters } from '../../core/deploy.js';
 import { InterruptedError, StackStateError, UsageError } from '../../core/errors.js';
+import { FUNCTION_NAMES, type FunctionName, type LogLine, type LogQuery } from '../../core/logs.js';
 import {
   type AllParameters,
   decodeParameters,
@@ -19,6 +20,7 @@ import {
   type DeployResult,
   type DestroyResult,
   type EventKey,
+  type LogReadOptions,
   notDeployedStatus,
   type OperationOptions,
   type QueueStatus,
@@ -34,6 +36,7 @@ import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './c
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
 import type { AwsEnvironment } from './environment.js';
 import { isResourceMissing, toUserError } from './errors.js';
+import { CloudWatchFunctionLogs, logGroupOf } from './function-logs.js';
 import { invokeAggregation } from './lambda-invoker.js';
 import { followMoveTask, moveByHand } from './redrive.js';
 import { SqsEventSender } from './sqs-sender.js';
@@ -365,6 +368,30 @@ export class AwsTarget implements Target {
   async openVerification(): Promise<Verification> {
     await this.ensureDeployed();
     return { pipeline: this, exclusive: false, dispose: async () => {} };
+  }
+
+  /** The functions' CloudWatch Logs groups, read with FilterLogEvents (see CloudWatchFunctionLogs). */
+  async *logs(query: LogQuery, options: LogReadOptions = {}): AsyncGenerator<LogLine[]> {
+    try {
+      const functionOutputs: Record<FunctionName, Output> = {
+        storing: 'StoringFunctionName',
+        aggregation: 'AggregationFunctionName',
+      };
+      const groups = [];
+      for (const fn of FUNCTION_NAMES)
+        if (query.functions.includes(fn))
+          groups.push({ function: fn, logGroupName: logGroupOf(await this.output(functionOutputs[fn])) });
+      const reader = new CloudWatchFunctionLogs({ client: await this.env.logs(), groups, clock: this.clock });
+      yield* reader.read(query, options);
+    } catch (error) {
+      throw (
+        toUserError(error, {
+          settings: this.env.settings,
+          stackName: this.stackName,
+          resource: 'log group',
+        }) ?? error
+      );
+    }
   }
 
   async close(): Promise<void> {

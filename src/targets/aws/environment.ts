@@ -1,4 +1,5 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -111,6 +112,14 @@ export class AwsEnvironment {
     return this.client('lambda', async (config) => {
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
       return new LambdaClient(config);
+    });
+  }
+
+  /** The functions' log groups (sensorpipe logs). */
+  logs(): Promise<CloudWatchLogsClient> {
+    return this.client('logs', async (config) => {
+      const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+      return new CloudWatchLogsClient(config);
     });
   }
 

@@ -5,7 +5,7 @@ import { StackStateError, UsageError } from '../../core/errors.js';
 import { checkStackName } from '../../core/stack-name.js';
 
 /** Bump when the schema changes, and add the step to MIGRATIONS. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -71,6 +71,17 @@ const MIGRATIONS: Record<number, string> = {
     -- Scheduled aggregations that failed, when and why: what the AWS stack's failure queue keeps.
     CREATE TABLE failed_aggregations (at INTEGER NOT NULL, error TEXT NOT NULL);
     CREATE INDEX failed_aggregations_at ON failed_aggregations (at);
+  `,
+  4: `
+    -- What the functions logged (sensorpipe logs), as CloudWatch Logs keeps it on AWS: appended in
+    -- the transaction of the invocation that logged it, read and pruned in id order (ids follow time).
+    CREATE TABLE function_logs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      at INTEGER NOT NULL,
+      function TEXT NOT NULL,
+      level TEXT,
+      message TEXT NOT NULL
+    );
   `,
 };
 

@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { planParameters } from '../../core/deploy.js';
 import { UsageError } from '../../core/errors.js';
 import { eventBody } from '../../core/event.js';
+import { FOLLOW_POLICY, followPolls, type LogLine, type LogQuery } from '../../core/logs.js';
 import { decodeParameters, type ParameterChanges, type StackParameters } from '../../core/parameters.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
@@ -15,6 +16,7 @@ import type {
   DeployResult,
   DestroyResult,
   EventKey,
+  LogReadOptions,
   RedriveOptions,
   RedriveResult,
   StackStatus,
@@ -25,6 +27,7 @@ import type {
 import { notDeployedStatus, truncatedBody } from '../target.js';
 import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
 import { FailedAggregations } from './failed-aggregations.js';
+import { FunctionLogStore } from './function-logs.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 import { LocalRuntime } from './runtime.js';
@@ -276,6 +279,34 @@ export class LocalTarget implements Target {
     const moved = await runtime.withTransaction(() => queue.redrive(this.clock.now(), options.limit));
     options.onProgress?.(moved, Math.min(total, options.limit ?? total));
     return { moved, remaining: queue.depths(this.clock.now()).deadLetters };
+  }
+
+  /**
+   * What the runtime kept of the functions' logs in the stack: the history in pages, then, with
+   * follow, a poll of the table about once a second for what any process of the stack logs next.
+   */
+  async *logs(query: LogQuery, options: LogReadOptions = {}): AsyncGenerator<LogLine[]> {
+    const store = new FunctionLogStore(this.open().db);
+    let after = 0;
+    const readNew = (): LogLine[] => {
+      const lines: LogLine[] = [];
+      for (let page = store.read(query, after); page.length > 0; page = store.read(query, after)) {
+        lines.push(...page);
+        after = Number(page.at(-1)?.id ?? after);
+      }
+      return lines;
+    };
+    for (let page = store.read(query, after); page.length > 0; page = store.read(query, after)) {
+      if (options.signal?.aborted) return;
+      after = Number(page.at(-1)?.id ?? after);
+      yield page;
+    }
+    if (!options.follow) return;
+    yield* followPolls(async () => ({ lines: readNew(), throttled: false }), {
+      clock: this.clock,
+      signal: options.signal,
+      policy: FOLLOW_POLICY,
+    });
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import {
 import { AwsEnvironment } from '../../../src/targets/aws/environment.js';
 import { type LocalDynamo, startDynalite, storedEvent } from '../../../testkit/aws/dynalite.js';
 import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../../testkit/aws/fake-cloudformation.js';
+import { FakeCloudWatchLogs } from '../../../testkit/aws/fake-cloudwatch-logs.js';
 import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
 import { instantClock } from '../../../testkit/clock.js';
 import { makeEvent, outgoing } from '../../../testkit/local.js';
@@ -48,6 +49,7 @@ class EmulatedEnvironment extends AwsEnvironment {
       sqs: SQSClient;
       dynamodb: DynamoDBDocumentClient;
       lambda: LambdaClient;
+      logs?: FakeCloudWatchLogs;
     },
   ) {
     super({ region: 'eu-west-1' });
@@ -65,6 +67,10 @@ class EmulatedEnvironment extends AwsEnvironment {
   override async lambda() {
     return this.emulated.lambda;
   }
+  override async logs() {
+    if (!this.emulated.logs) throw new Error('this test has no CloudWatch Logs');
+    return this.emulated.logs.client;
+  }
   override async destroy(): Promise<void> {}
 }
 
@@ -75,6 +81,7 @@ describe('targets/aws/aws-target', function () {
   let cfn: FakeCloudFormation;
   let lambda: LambdaClient;
   let lambdaMock: AwsStub<object, MetadataBearer, unknown>;
+  let logs: FakeCloudWatchLogs;
   let tables: { eventsTable: string; aggregatesTable: string };
   let queueUrl: string;
   let now: number;
@@ -92,6 +99,7 @@ describe('targets/aws/aws-target', function () {
     queueUrl = await sqs.createQueue();
     cfn = new FakeCloudFormation();
     cfn.pageSize = 4;
+    logs = new FakeCloudWatchLogs({ now: () => Date.now() });
     cfn.outputs = {
       QueueUrl: queueUrl,
       DeadLetterQueueUrl: await sqs.createQueue(),
@@ -126,6 +134,7 @@ describe('targets/aws/aws-target', function () {
   afterEach(() => {
     cfn.mock.restore();
     lambdaMock.restore();
+    logs.mock.restore();
   });
 
   async function target(options: { queueUrl?: string } = {}): Promise<AwsTarget> {
@@ -134,6 +143,7 @@ describe('targets/aws/aws-target', function () {
       sqs: sqs.client,
       dynamodb: dynamo.documents,
       lambda,
+      logs,
     });
     return AwsTarget.open({
       stackName: STACK,
@@ -555,6 +565,37 @@ describe('targets/aws/aws-target', function () {
       expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
       expect(error.message).to.match(
         /deleted outside CloudFormation.*sensorpipe destroy --target aws --stack-name sensorpipe, then deploy again\.$/,
+      );
+    });
+
+    it("reads the functions' log groups, named after the function outputs, interleaved by time", async () => {
+      logs.createLogGroup(`/aws/lambda/${STACK}-storing`);
+      logs.createLogGroup(`/aws/lambda/${STACK}-aggregation`);
+      logs.put(`/aws/lambda/${STACK}-aggregation`, now - 1000, 'second');
+      logs.put(`/aws/lambda/${STACK}-storing`, now - 2000, 'first');
+      logs.put(`/aws/lambda/${STACK}-storing`, now, 'third');
+      const lines: string[] = [];
+      for await (const batch of aws.logs({ functions: ['storing', 'aggregation'], since: now - MINUTE }))
+        lines.push(...batch.map((l) => `${l.function} ${l.message}`));
+      expect(lines).to.deep.equal(['storing first', 'aggregation second', 'storing third']);
+      const one: string[] = [];
+      for await (const batch of aws.logs({ functions: ['aggregation'], since: now - MINUTE }))
+        one.push(...batch.map((l) => l.message));
+      expect(one).to.deep.equal(['second']);
+    });
+
+    it('a log group deleted by hand is a resource of the stack that is gone: one line, exit 3, how to recreate', async () => {
+      logs.createLogGroup(`/aws/lambda/${STACK}-storing`);
+      const error = await rejection(
+        (async () => {
+          for await (const _ of aws.logs({ functions: ['storing', 'aggregation'], since: now })) {
+            // nothing: the aggregation's group is missing
+          }
+        })(),
+      );
+      expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
+      expect(error.message).to.match(
+        /^A log group of stack "sensorpipe" is gone \(ResourceNotFoundException\)/,
       );
     });
 

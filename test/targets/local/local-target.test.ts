@@ -433,6 +433,73 @@ describe('local target', () => {
     });
   });
 
+  describe('logs', () => {
+    const BOTH = { functions: ['storing', 'aggregation'] as const, since: 0 };
+
+    async function read(t: LocalTarget, query: Parameters<LocalTarget['logs']>[0], options = {}) {
+      const lines: string[] = [];
+      for await (const batch of t.logs(query, options))
+        lines.push(...batch.map((l) => `${l.function} ${l.level}`));
+      return lines;
+    }
+
+    it('reads what the runtime kept: both functions in the order they logged, by function, since a time, filtered', async () => {
+      await target.deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+      enqueueRaw([...events(3).map(eventBody), 'not JSON']);
+      await target.aggregate(); // a storing batch (one failed message), then the aggregation
+      clock.advance(MINUTE);
+      await target.aggregate();
+      expect(await read(target, BOTH)).to.deep.equal([
+        'storing INFO',
+        'aggregation INFO',
+        'aggregation INFO',
+      ]);
+      expect(await read(target, { ...BOTH, functions: ['storing'] })).to.deep.equal(['storing INFO']);
+      expect(await read(target, { ...BOTH, since: clock.now() })).to.deep.equal(['aggregation INFO']);
+      expect(await read(target, { ...BOTH, filter: 'message body is not JSON' })).to.deep.equal([
+        'storing INFO',
+      ]);
+      // Another process of the stack reads the same lines.
+      expect(await read(newTarget(), BOTH)).to.have.length(3);
+    });
+
+    it('--follow: then what any process of the stack logs, polled about once a second, until the signal aborts', async () => {
+      await target.deploy({});
+      await target.aggregate();
+      const controller = new AbortController();
+      const other = newTarget();
+      const steps: (() => Promise<void>)[] = [
+        async () => {
+          await other.aggregate();
+        },
+        async () => {},
+        async () => {
+          await other.aggregate();
+          await other.aggregate();
+        },
+        async () => controller.abort(),
+      ];
+      const sleeps: number[] = [];
+      const follower = new LocalTarget({
+        dataDir: dir,
+        stackName: STACK,
+        clock: {
+          now: () => clock.now(),
+          async sleep(ms) {
+            sleeps.push(ms);
+            await steps.shift()?.();
+          },
+        },
+      });
+      targets.push(follower);
+      const batches: number[] = [];
+      for await (const batch of follower.logs(BOTH, { follow: true, signal: controller.signal }))
+        batches.push(batch.length);
+      expect(batches).to.deep.equal([1, 1, 2]);
+      expect(sleeps).to.deep.equal([1000, 1000, 1000, 1000]);
+    });
+  });
+
   describe('runtime', () => {
     it('is one per target: streams and aggregate run on it, and its log reaches listeners', async () => {
       await target.deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0, MaxReceiveCount: 1 });
