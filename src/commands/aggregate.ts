@@ -1,6 +1,7 @@
 import { PipelineCommand } from '../cli/base.js';
 import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
 import { integerFlag } from '../cli/flags.js';
+import { readDeadLetterHint } from '../cli/hints.js';
 import { runAggregation } from '../cli/reads.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
@@ -33,7 +34,10 @@ with --json, one snapshot object per line.`,
     const target = await this.openTarget(flags);
     if (flags.watch === undefined) {
       const { value: snapshot, json } = await runAggregation(target);
+      if (this.jsonEnabled()) return json;
       this.log(renderSnapshot(snapshot));
+      const hint = await readDeadLetterHint(target);
+      if (hint) this.log(hint);
       return json;
     }
     const live = new LiveBlock();
@@ -49,9 +53,16 @@ with --json, one snapshot object per line.`,
         const { value: snapshot, json } = read;
         if (this.jsonEnabled()) this.logJson(json);
         else {
-          // Header, rules, total and footer take 8 lines; the counties get the rest of the screen.
-          const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 8;
-          live.draw(`${renderSnapshot(snapshot, { maxRows })}\nEvery ${flags.watch}s; Ctrl-C to stop.`);
+          // Header, rules, total, footer and hint take 9 lines; the counties get the rest of the screen.
+          const hint = await readDeadLetterHint(target);
+          const maxRows = live.maxLines === undefined ? undefined : live.maxLines - 9;
+          live.draw(
+            [
+              renderSnapshot(snapshot, { maxRows }),
+              ...(hint ? [hint] : []),
+              `Every ${flags.watch}s; Ctrl-C to stop.`,
+            ].join('\n'),
+          );
         }
         await systemClock.sleep(flags.watch * 1000, signal);
       }

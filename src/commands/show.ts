@@ -1,5 +1,6 @@
 import { PipelineCommand } from '../cli/base.js';
 import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
+import { readDeadLetterHint } from '../cli/hints.js';
 import { readLatestSnapshot } from '../cli/reads.js';
 import { renderSnapshot } from '../render/snapshot.js';
 import { suggest } from '../targets/stack-ref.js';
@@ -19,14 +20,17 @@ export default class Show extends PipelineCommand {
     const { flags } = await this.parse(Show);
     const target = await this.openTarget(flags);
     const { value: snapshot, json } = await readLatestSnapshot(target);
-    if (!snapshot) {
-      this.log(
-        `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
-      );
-      if (this.jsonEnabled()) this.logJson(null);
-      return null;
+    if (this.jsonEnabled()) {
+      if (!snapshot) this.logJson(null);
+      return json;
     }
-    this.log(renderSnapshot(snapshot));
+    this.log(
+      snapshot
+        ? renderSnapshot(snapshot)
+        : `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
+    );
+    const hint = await readDeadLetterHint(target);
+    if (hint) this.log(hint);
     return json;
   }
 }

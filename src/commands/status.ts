@@ -1,5 +1,6 @@
 import { PipelineCommand } from '../cli/base.js';
 import { type StatusJson, withExitCodes } from '../cli/contracts.js';
+import { deadLetterHint } from '../cli/hints.js';
 import { readStatus } from '../cli/reads.js';
 import { renderStatus } from '../render/stack.js';
 
@@ -19,7 +20,12 @@ export default class Status extends PipelineCommand {
     const { flags } = await this.parse(Status);
     const target = await this.openTarget(flags);
     const { value: status, json } = await readStatus(target);
+    if (this.jsonEnabled()) return json;
     this.log(renderStatus(status, target));
+    const hint =
+      status.queue &&
+      deadLetterHint({ count: status.queue.deadLetters, approximate: status.queue.approximate }, target);
+    if (hint) this.log(hint);
     return json;
   }
 }

@@ -237,9 +237,17 @@ export interface RedriveResult {
   remaining: number;
 }
 
+export interface DeadLetterCount {
+  count: number;
+  /** SQS's count is approximate; the local queue's is exact. */
+  approximate: boolean;
+}
+
 export interface DeadLetterQueue {
   /** Up to `limit` dead-lettered messages, oldest first where the queue knows; none is consumed. */
   deadLetters(limit: number): Promise<DeadLetterView[]>;
+  /** How many messages wait in the dead letters: one cheap read, for the line that points to them. */
+  deadLetterCount(): Promise<DeadLetterCount>;
   /** Moves dead-lettered messages back to the queue, to be processed again. */
   redrive(options?: RedriveOptions): Promise<RedriveResult>;
 }

@@ -15,6 +15,7 @@ import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { notDeployedError, selectorFlags, suggest } from '../stack-ref.js';
 import {
+  type DeadLetterCount,
   type DeadLetterView,
   type DeployOptions,
   type DeployResult,
@@ -317,6 +318,17 @@ export class AwsTarget implements Target {
         }
       }
       return [...seen.values()].sort((a, b) => (a.sentAt ?? '').localeCompare(b.sentAt ?? ''));
+    });
+  }
+
+  async deadLetterCount(): Promise<DeadLetterCount> {
+    return this.aws(async () => {
+      const depth = await approximateCounts(
+        await this.env.sqs(),
+        await this.output('DeadLetterQueueUrl'),
+        this.stackName,
+      );
+      return { count: depth.visible + depth.inFlight, approximate: true };
     });
   }
 

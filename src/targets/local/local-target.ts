@@ -12,6 +12,7 @@ import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
 import { notDeployedError, selectorFlags } from '../stack-ref.js';
 import type {
+  DeadLetterCount,
   DeadLetterView,
   DeployResult,
   DestroyResult,
@@ -271,6 +272,10 @@ export class LocalTarget implements Target {
         error: d.lastError ?? null,
         ...truncatedBody(d.body),
       }));
+  }
+
+  async deadLetterCount(): Promise<DeadLetterCount> {
+    return { count: this.open().queue.depths(this.clock.now()).deadLetters, approximate: false };
   }
 
   async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {

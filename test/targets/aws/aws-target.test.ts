@@ -378,6 +378,8 @@ describe('targets/aws/aws-target', function () {
       expect(letters[0]).to.deep.include({ error: null, deadAt: null });
       expect(await aws.deadLetters(10)).to.have.length(2);
       expect((await aws.status()).queue?.deadLetters).to.equal(2);
+      // What the dead-letter hint of aggregate and show reads: SQS's approximate depth, one request.
+      expect(await aws.deadLetterCount()).to.deep.equal({ count: 2, approximate: true });
     });
 
     it('redrives with StartMessageMoveTask, followed to its end, without --limit', async () => {
