@@ -1,7 +1,8 @@
 import Table from 'cli-table3';
 import type { VerifyReport } from '../services/verify.js';
 
-export function renderVerify(report: VerifyReport): string {
+/** `statusCommand`: the status of the stack verify checked, when it stays (not a temporary one). */
+export function renderVerify(report: VerifyReport, options: { statusCommand?: string } = {}): string {
   const table = new Table({
     head: ['County', 'Expected', 'Aggregated', 'Difference'],
     colAligns: ['left', 'right', 'right', 'right'],
@@ -32,7 +33,7 @@ export function renderVerify(report: VerifyReport): string {
     : report.interrupted
       ? 'FAIL: interrupted before the check could complete.'
       : report.stored < report.sent
-        ? `FAIL: ${report.sent - report.stored} of the ${report.sent} events sent were not stored in time (see sensorpipe status for the queue and its dead letters).`
+        ? `FAIL: ${report.sent - report.stored} of the ${report.sent} events sent were not stored in time${options.statusCommand ? ` (see ${options.statusCommand} for the queue and its dead letters)` : ''}.`
         : `FAIL: ${plural(report.counties.filter((c) => c.difference !== 0).length, 'county differs', 'counties differ')}${report.failed > 0 ? `, ${report.failed} events failed to send` : ''}.`;
   return [
     table.toString(),

@@ -13,7 +13,7 @@ import {
 } from '../../core/parameters.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { notDeployedError, selectorFlags, suggest } from '../stack-ref.js';
+import { notDeployedError, type StackRef, selectorFlags, suggest } from '../stack-ref.js';
 import {
   type DeadLetterCount,
   type DeadLetterView,
@@ -33,7 +33,7 @@ import {
   truncatedBody,
   type Verification,
 } from '../target.js';
-import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
+import { carriesOn, type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
 import type { AwsEnvironment } from './environment.js';
 import { isResourceMissing, toUserError } from './errors.js';
@@ -202,9 +202,7 @@ export class AwsTarget implements Target {
   private carriesOn(operation: 'deploy' | 'delete'): (error: unknown) => never {
     return (error) => {
       if (!(error instanceof InterruptedError)) throw error;
-      throw new InterruptedError(
-        `Interrupted: CloudFormation carries on with the ${operation} of stack "${this.stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${this.stackName} (or run ${suggest(this, 'status')}).`,
-      );
+      throw new InterruptedError(carriesOn(operation, this.stackName, this));
     };
   }
 
@@ -250,7 +248,11 @@ export class AwsTarget implements Target {
   async openStream(): Promise<StreamSession> {
     return this.aws(async () => {
       const queueUrl = this.options.queueUrl ?? (await this.output('QueueUrl'));
-      const sender = new SqsEventSender({ client: await this.env.sqs(), queueUrl });
+      const sender = new SqsEventSender({
+        client: await this.env.sqs(),
+        queueUrl,
+        errorContext: { settings: this.env.settings, selector: this.selector },
+      });
       return {
         sender,
         // Lambda stores what the queue accepted on its own; there is nothing to wait for here.
@@ -273,6 +275,7 @@ export class AwsTarget implements Target {
       invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName'), {
         clock: this.clock,
         signal: options.signal,
+        deployCommand: suggest(this, 'deploy'),
       }),
     );
   }
@@ -326,7 +329,7 @@ export class AwsTarget implements Target {
       const depth = await approximateCounts(
         await this.env.sqs(),
         await this.output('DeadLetterQueueUrl'),
-        this.stackName,
+        this,
       );
       return { count: depth.visible + depth.inFlight, approximate: true };
     });
@@ -401,6 +404,7 @@ export class AwsTarget implements Target {
           settings: this.env.settings,
           stackName: this.stackName,
           resource: 'log group',
+          selector: this.selector,
         }) ?? error
       );
     }
@@ -439,8 +443,8 @@ export class AwsTarget implements Target {
   private async queueStatus(stack: StackInfo): Promise<QueueStatus> {
     const sqs = await this.env.sqs();
     const [main, dead] = await Promise.all([
-      approximateCounts(sqs, stack.outputs.QueueUrl ?? '', this.stackName),
-      approximateCounts(sqs, stack.outputs.DeadLetterQueueUrl ?? '', this.stackName),
+      approximateCounts(sqs, stack.outputs.QueueUrl ?? '', this),
+      approximateCounts(sqs, stack.outputs.DeadLetterQueueUrl ?? '', this),
     ]);
     return {
       visible: main.visible,
@@ -458,7 +462,7 @@ export class AwsTarget implements Target {
   private async failedAggregations(stack: StackInfo): Promise<number | null> {
     const queueUrl = stack.outputs.AggregationFailureQueueUrl;
     if (queueUrl === undefined) return null;
-    const depth = await approximateCounts(await this.env.sqs(), queueUrl, this.stackName);
+    const depth = await approximateCounts(await this.env.sqs(), queueUrl, this);
     return depth.visible + depth.inFlight;
   }
 
@@ -467,7 +471,13 @@ export class AwsTarget implements Target {
     try {
       return await call();
     } catch (error) {
-      throw toUserError(error, { settings: this.env.settings, stackName: this.stackName }) ?? error;
+      throw (
+        toUserError(error, {
+          settings: this.env.settings,
+          stackName: this.stackName,
+          selector: this.selector,
+        }) ?? error
+      );
     }
   }
 }
@@ -475,7 +485,7 @@ export class AwsTarget implements Target {
 async function approximateCounts(
   sqs: Pick<SQSClient, 'send'>,
   queueUrl: string,
-  stackName: string,
+  stack: Pick<StackRef, 'stackName' | 'selector'>,
 ): Promise<{ visible: number; inFlight: number }> {
   try {
     const { Attributes: a = {} } = await sqs.send(
@@ -493,7 +503,8 @@ async function approximateCounts(
       inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
     };
   } catch (error) {
-    if (isResourceMissing(error)) throw toUserError(error, { stackName, resource: 'queue' });
+    if (isResourceMissing(error))
+      throw toUserError(error, { stackName: stack.stackName, selector: stack.selector, resource: 'queue' });
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import {
   StackStateError,
 } from '../../core/errors.js';
 import { oneLine } from '../../core/text.js';
+import { selectorFlags, suggest } from '../stack-ref.js';
 import type { AwsSettings } from './environment.js';
 
 /**
@@ -189,6 +190,8 @@ export interface ErrorContext {
   resource?: string;
   /** The queue a stream sends to, named when it does not exist. */
   queueUrl?: string;
+  /** The flags that selected the stack, repeated by the commands a message suggests. */
+  selector?: readonly string[];
 }
 
 const LOCAL_HINT = 'To run without AWS, use --target local.';
@@ -266,15 +269,17 @@ export function toUserError(error: unknown, context: ErrorContext = {}): Sensorp
 function resourceMissing(error: unknown, name: string, context: ErrorContext): StackStateError {
   if (context.stackName) {
     const stack = context.stackName;
+    const ref = { selector: context.selector ?? selectorFlags('aws', stack, {}) };
     return new StackStateError(
-      `A ${context.resource ?? 'function, table or queue'} of stack "${stack}" is gone (${name}): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: sensorpipe destroy --target aws --stack-name ${stack}, then deploy again.`,
+      `A ${context.resource ?? 'function, table or queue'} of stack "${stack}" is gone (${name}): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: ${suggest(ref, 'destroy')}, then ${suggest(ref, 'deploy')}.`,
       'AWS_RESOURCE_MISSING',
       { cause: error },
     );
   }
   if (context.queueUrl) {
+    const deploy = context.selector ? suggest({ selector: context.selector }, 'deploy') : 'sensorpipe deploy';
     return new StackStateError(
-      `The queue ${context.queueUrl} does not exist: deploy the stack (sensorpipe deploy) or pass the right --queue-url.`,
+      `The queue ${context.queueUrl} does not exist: deploy the stack (${deploy}) or pass the right --queue-url.`,
       'AWS_RESOURCE_MISSING',
       { cause: error },
     );

@@ -566,7 +566,7 @@ describe('targets/aws/aws-target', function () {
       const error = await rejection(aws.aggregate());
       expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
       expect(error.message).to.match(
-        /deleted outside CloudFormation.*sensorpipe destroy --target aws --stack-name sensorpipe, then deploy again\.$/,
+        /deleted outside CloudFormation.*sensorpipe destroy --target aws --stack-name sensorpipe, then sensorpipe deploy --target aws --stack-name sensorpipe\.$/,
       );
     });
 
