@@ -20,7 +20,7 @@ and exits 0.`,
       1: 'the deploy failed (the root cause is named)',
       2: 'a parameter is invalid, or a question was declined or could not be asked',
       3: 'the stack cannot be updated now (busy, or in a failed state)',
-      130: 'interrupted: before the deploy started nothing changed; on AWS a started deploy carries on',
+      130: 'interrupted: at the question or before the deploy started nothing changed; on AWS a started deploy carries on',
     },
   );
 

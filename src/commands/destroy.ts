@@ -17,6 +17,7 @@ terminal to ask on, it refuses unless --yes is given.`,
       0: 'destroyed, or there was nothing to destroy',
       1: 'something could not be deleted (it is named)',
       2: 'not confirmed: declined, or no terminal to ask on without --yes',
+      130: 'Ctrl-C at the question: cancelled, nothing was deleted',
     },
   );
 

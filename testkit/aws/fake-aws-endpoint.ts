@@ -14,7 +14,8 @@ import type { AddressInfo } from 'node:net';
  * not-aws: not an AWS API at all, a web server that answers every request with a page (404, HTML).
  * only-cloudformation: CloudFormation answers with a deployed stack and its outputs, and every other
  * service (SQS, DynamoDB, Lambda, CloudWatch Logs) with that page, as an endpoint that emulates
- * CloudFormation alone would.
+ * CloudFormation alone would. replacing: a deployed stack whose next change set would replace its
+ * events table (a deploy asks first); the change set is never executed.
  */
 export type FakeAwsMode =
   | 'access-denied'
@@ -24,7 +25,8 @@ export type FakeAwsMode =
   | 'sqs-refusing'
   | 'no-stack'
   | 'not-aws'
-  | 'only-cloudformation';
+  | 'only-cloudformation'
+  | 'replacing';
 
 const WEB_PAGE = '<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>';
 
@@ -95,14 +97,52 @@ function creating(action: string, reply: (status: number, xml: string) => void):
   }
 }
 
+/** An update whose change set replaces the events table, and its data with it. */
+function replacing(
+  action: string,
+  stackName: string,
+  url: string,
+  reply: (status: number, xml: string) => void,
+) {
+  const wrap = (name: string, result: string) =>
+    `<${name}Response xmlns="${NS}"><${name}Result>${result}</${name}Result><ResponseMetadata><RequestId>req-fake-4</RequestId></ResponseMetadata></${name}Response>`;
+  const changeSet = 'arn:aws:cloudformation:us-east-1:123456789012:changeSet/cs/2';
+  const stackId = `arn:aws:cloudformation:us-east-1:123456789012:stack/${stackName}/1`;
+  switch (action) {
+    case 'DescribeStacks':
+      reply(200, describeStacks('UPDATE_COMPLETE', stackName, stackOutputs(url, stackName)));
+      return;
+    case 'CreateChangeSet':
+      reply(200, wrap('CreateChangeSet', `<Id>${changeSet}</Id><StackId>${stackId}</StackId>`));
+      return;
+    case 'DescribeChangeSet':
+      reply(
+        200,
+        wrap(
+          'DescribeChangeSet',
+          `<ChangeSetId>${changeSet}</ChangeSetId><StackId>${stackId}</StackId><Status>CREATE_COMPLETE</Status><ExecutionStatus>AVAILABLE</ExecutionStatus><Changes><member><Type>Resource</Type><ResourceChange><Action>Modify</Action><LogicalResourceId>EventsTable</LogicalResourceId><ResourceType>AWS::DynamoDB::Table</ResourceType><Replacement>True</Replacement></ResourceChange></member></Changes>`,
+        ),
+      );
+      return;
+    case 'DeleteChangeSet':
+      reply(200, wrap('DeleteChangeSet', ''));
+      return;
+    default:
+      reply(400, error('ValidationError', `The fake does not do ${action}`));
+  }
+}
+
 export interface FakeAwsEndpoint {
   url: string;
+  /** The CloudFormation actions asked for, in order. */
+  actions: string[];
   close(): Promise<void>;
 }
 
 export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEndpoint> {
   executed = false;
   let url = '';
+  const actions: string[] = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
@@ -129,6 +169,7 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
       const query = new URLSearchParams(body);
       const action = query.get('Action') ?? '';
       const stackName = query.get('StackName') ?? 'sensorpipe';
+      if (action) actions.push(action);
       if (mode === 'not-aws' || (mode === 'only-cloudformation' && action === '')) {
         response.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
         response.end(WEB_PAGE);
@@ -157,6 +198,8 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
         reply(200, describeStacks('CREATE_COMPLETE', stackName, stackOutputs(url, stackName)));
       } else if (mode === 'creating') {
         creating(action, reply);
+      } else if (mode === 'replacing') {
+        replacing(action, stackName, url, reply);
       } else reply(400, error('ValidationError', `The fake does not do ${action}`));
     });
   });
@@ -164,6 +207,7 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
+    actions,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

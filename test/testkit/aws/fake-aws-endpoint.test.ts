@@ -1,6 +1,8 @@
 import {
   CloudFormationClient,
   CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -88,6 +90,23 @@ describe('test kit: the fake AWS endpoint', () => {
       body: '{}',
     });
     expect([sqs.status, sqs.headers.get('content-type')]).to.deep.equal([404, 'text/html; charset=utf-8']);
+    cfn.destroy();
+  });
+
+  it('replacing: a deployed stack whose change set replaces the events table; the actions are recorded', async () => {
+    endpoint = await startFakeAwsEndpoint('replacing');
+    const cfn = new CloudFormationClient(options(endpoint.url));
+    const { Id } = await cfn.send(
+      new CreateChangeSetCommand({ StackName: 'mine', ChangeSetName: 'c', ChangeSetType: 'UPDATE' }),
+    );
+    const changeSet = await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: Id }));
+    expect(changeSet.Changes?.[0]?.ResourceChange).to.include({
+      Action: 'Modify',
+      LogicalResourceId: 'EventsTable',
+      Replacement: 'True',
+    });
+    await cfn.send(new DeleteChangeSetCommand({ ChangeSetName: Id }));
+    expect(endpoint.actions).to.deep.equal(['CreateChangeSet', 'DescribeChangeSet', 'DeleteChangeSet']);
     cfn.destroy();
   });
 
