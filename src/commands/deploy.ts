@@ -1,7 +1,9 @@
+import { setImmediate } from 'node:timers/promises';
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
 import { type DeployJson, deployJson, withExitCodes } from '../cli/contracts.js';
 import { parameterChanges, stackParameterFlags } from '../cli/flags.js';
+import { interruptedAfterDeploy } from '../cli/interrupted.js';
 import { interruptSignal } from '../cli/signals.js';
 import { renderDeploy } from '../render/stack.js';
 import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
@@ -58,6 +60,12 @@ and exits 0.`,
         onProgress: (progress) => activity?.onProgress(progress),
       });
       activity?.stop();
+      // A Ctrl-C that came while the deploy ran without yielding (a local deploy is synchronous) is
+      // delivered by the event loop's next poll for I/O, which two turns are sure to include: take
+      // it, and say what was done.
+      await setImmediate();
+      await setImmediate();
+      if (signal.aborted) throw interruptedAfterDeploy(result, target);
       this.log(renderDeploy(result));
       return deployJson(result);
     } finally {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { planParameters } from '../../core/deploy.js';
-import { UsageError } from '../../core/errors.js';
+import { InterruptedError, UsageError } from '../../core/errors.js';
 import { eventBody } from '../../core/event.js';
 import { FOLLOW_POLICY, followPolls, type LogLine, type LogQuery } from '../../core/logs.js';
 import { decodeParameters, type ParameterChanges, type StackParameters } from '../../core/parameters.js';
@@ -14,6 +14,7 @@ import { notDeployedError, selectorFlags } from '../stack-ref.js';
 import type {
   DeadLetterCount,
   DeadLetterView,
+  DeployOptions,
   DeployResult,
   DestroyResult,
   EventKey,
@@ -91,8 +92,17 @@ export class LocalTarget implements Target {
     this.open();
   }
 
-  async deploy(changes: ParameterChanges): Promise<DeployResult> {
+  /**
+   * Creates or updates the stack in one transaction, which nothing stops half-way: a signal (Ctrl-C)
+   * that came before it began leaves everything as it was.
+   */
+  async deploy(changes: ParameterChanges, options: DeployOptions = {}): Promise<DeployResult> {
     await this.close();
+    if (options.signal?.aborted) {
+      throw new InterruptedError(
+        `Interrupted before the deploy of stack "${this.stackName}" began: nothing was created or changed.`,
+      );
+    }
     const plan = (previous: StackParameters | undefined) =>
       planParameters('local', previous, changes, (p) => checkLocalSchedule(p, this.clock.now()));
     // Check a first deploy's parameters before creating the file: a rejected deploy must leave no stack.

@@ -167,6 +167,20 @@ describe('local target', () => {
       expect(next.parameters.BatchSize).to.equal(50);
     });
 
+    it('Ctrl-C before the deploy began: nothing created, and a deployed stack left as it was', async () => {
+      const controller = new AbortController();
+      controller.abort('SIGINT');
+      const first = await rejection(target.deploy({}, { signal: controller.signal }));
+      expect(first).to.include({ code: 'INTERRUPTED' });
+      expect(first.message).to.equal(
+        'Interrupted before the deploy of stack "pipeline" began: nothing was created or changed.',
+      );
+      expect(fs.existsSync(target.location)).to.equal(false);
+      await target.deploy({});
+      await rejection(target.deploy({ BatchSize: 10 }, { signal: controller.signal }));
+      expect((await target.status()).parameters?.BatchSize).to.equal(DEFAULT_PARAMETERS.BatchSize);
+    });
+
     it('rejects an invalid stack name before touching the disk', () => {
       expect(() => new LocalTarget({ dataDir: dir, stackName: 'bad_name', clock })).to.throw(UsageError);
       expect(fs.readdirSync(dir)).to.deep.equal([]);
