@@ -101,7 +101,11 @@ Locally, what the stream queued is stored before it exits.`,
 /** What became of the events sent: stored here, or left to the storing function that consumes the queue. */
 function drainLine(drain: DrainResult, statusCommand: string): string {
   const queue = `queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}${drain.approximate ? ' (approximate)' : ''}`;
-  return drain.stored === null
-    ? `The storing function stores them from the queue; ${queue}. See: ${statusCommand}`
-    : `Stored ${drain.stored.toLocaleString('en-US')} events; ${queue}.`;
+  if (drain.stored === null)
+    return `The storing function stores them from the queue; ${queue}. See: ${statusCommand}`;
+  // Other consumers (another stream, an aggregate) take from the same queue: not a loss.
+  const others = drain.storedByOthers
+    ? `, ${drain.storedByOthers.toLocaleString('en-US')} more by other consumers`
+    : '';
+  return `Stored ${drain.stored.toLocaleString('en-US')} events${others ? ` here${others}` : ''}; ${queue}.`;
 }

@@ -156,6 +156,11 @@ export interface StackLifecycle {
 export interface DrainResult {
   /** Messages the storing function stored while this session ran (null when another runtime stores them: Lambda). */
   stored: number | null;
+  /**
+   * Of the events this session sent, how many other consumers of the queue stored (another stream's
+   * runtime, an aggregate): at least this many. Null where it cannot be told (SQS).
+   */
+  storedByOthers: number | null;
   /** Deliveries the storing function failed; they are retried after the visibility timeout. */
   failedDeliveries: number | null;
   /** Messages still in flight (failed and awaiting retry, or held by another consumer). */

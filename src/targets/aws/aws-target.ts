@@ -260,6 +260,7 @@ export class AwsTarget implements Target {
           const queue = this.options.queueUrl ? undefined : await this.queueStatus(await this.deployed());
           return {
             stored: null,
+            storedByOthers: null,
             failedDeliveries: null,
             inFlight: queue?.inFlight ?? 0,
             deadLetters: queue?.deadLetters ?? 0,

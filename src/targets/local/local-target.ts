@@ -193,13 +193,17 @@ export class LocalTarget implements Target {
       },
     });
     runtime.start();
+    // The ids of what this session sent (one range per send: a send is one transaction, so its ids
+    // follow each other), to tell at the end what became of them, whoever stored them.
+    const sent: [number, number][] = [];
     const sender: EventSender = {
       maxBatchSize: LOCAL_SEND_BATCH,
       maxInFlight: 1,
       send: async (events) => {
         if (backgroundError !== undefined) throw backgroundError;
         // Returns once the runtime's consumer took the full batches waiting: the queue does not grow.
-        await runtime.enqueue(events.map(eventBody));
+        const ids = await runtime.enqueue(events.map(eventBody));
+        if (ids.length > 0) sent.push([Number(ids[0]), Number(ids.at(-1))]);
         return { sent: events.length, failed: 0 };
       },
     };
@@ -214,7 +218,19 @@ export class LocalTarget implements Target {
           unsubscribe();
         }
         const depths = queue.depths(this.clock.now());
-        return { ...session, inFlight: depths.inFlight, deadLetters: depths.deadLetters, approximate: false };
+        const left = queue.countIn(sent);
+        const sentHere = sent.reduce((n, [first, last]) => n + last - first + 1, 0);
+        // What left the queue was stored, here or by another consumer of the same stack; this
+        // runtime may also have stored others' events, so what it stored of its own is not known:
+        // the difference is a floor.
+        const storedByOthers = Math.max(0, sentHere - left.queued - left.deadLetters - session.stored);
+        return {
+          ...session,
+          storedByOthers,
+          inFlight: depths.inFlight,
+          deadLetters: depths.deadLetters,
+          approximate: false,
+        };
       },
     };
   }

@@ -258,6 +258,7 @@ describe('local target', () => {
       const result = await session.finish();
       expect(result).to.deep.equal({
         stored: 250,
+        storedByOthers: 0,
         failedDeliveries: 0,
         inFlight: 0,
         deadLetters: 0,
@@ -275,6 +276,46 @@ describe('local target', () => {
       });
       const snapshot = await target.aggregate();
       expect(snapshot.total).to.equal(250);
+    });
+
+    it('tells what other consumers of the stack stored of what it sent: not a loss', async () => {
+      // GIVEN a stream whose batches wait for their window (the fake clock stands still)
+      await target.deploy({ BatchSize: 100, MaximumBatchingWindowInSeconds: 60 });
+      const session = await target.openStream();
+      await session.sender.send(events(30));
+      // WHEN another process stores them first (an aggregate catches up), and more come after
+      const other = newTarget();
+      await other.aggregate();
+      await session.sender.send(events(12));
+      // THEN the stream stored the last ones, and says the others' share of what it sent
+      const result = await session.finish();
+      expect(result).to.include({ stored: 12, storedByOthers: 30, inFlight: 0, deadLetters: 0 });
+      expect((await target.status()).eventsStored).to.equal(42);
+    });
+
+    it('does not count what it sent that is still in the queue (in flight elsewhere) as stored by anyone', async () => {
+      await target.deploy({ BatchSize: 100, MaximumBatchingWindowInSeconds: 60 });
+      const session = await target.openStream();
+      await session.sender.send(events(5));
+      // Another consumer received them and has not stored them yet: in flight, out of this one's reach.
+      const db = openExisting(target.location, STACK);
+      try {
+        const received = db
+          .transaction(() =>
+            new LocalQueue(db).receive({
+              now: clock.now(),
+              maxMessages: 10,
+              visibilityTimeoutMs: 60_000,
+              maxReceiveCount: 5,
+              batchingWindowMs: 0,
+            }),
+          )
+          .immediate();
+        expect(received).to.have.length(5);
+      } finally {
+        db.close();
+      }
+      expect(await session.finish()).to.include({ stored: 0, storedByOthers: 0, inFlight: 5 });
     });
 
     it('processes full batches while sending, so the queue does not grow', async () => {
