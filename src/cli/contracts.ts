@@ -66,6 +66,10 @@ export interface StatusJson {
   stackStatus?: string;
   /** AWS: the stack's outputs. */
   outputs?: Record<string, string>;
+  /** AWS: the region. */
+  region?: string;
+  /** AWS: links to the stack and its resources in the AWS console ({} with --endpoint-url). */
+  console?: Record<string, string>;
 }
 
 export function statusJson(status: StackStatus): StatusJson {
@@ -75,9 +79,21 @@ export function statusJson(status: StackStatus): StatusJson {
     queue: queue && pick(queue, ['visible', 'inFlight', 'deadLetters', 'oldestDeadLetterAgeSeconds']),
   };
   return details?.kind === 'aws'
-    ? { ...json, stackStatus: details.stackStatus, outputs: details.outputs }
+    ? {
+        ...json,
+        stackStatus: details.stackStatus,
+        outputs: details.outputs,
+        region: details.region,
+        console: details.console,
+      }
     : json;
 }
+
+/**
+ * `status --outputs --json`: the outputs alone, by name, as `status --outputs` prints them as
+ * KEY=VALUE lines (locally the stack's file and tables).
+ */
+export type OutputsJson = Record<string, string>;
 
 /** `aggregate` (one per run, one per line with --watch) and `show` (null before any aggregation). */
 export type SnapshotJson = Pick<

@@ -71,11 +71,11 @@ const STATUS_DETAILS: {
     blocks: [],
   }),
   aws: (details, status) => ({
-    stack: `${status.stackName} (aws): ${details.stackStatus}`,
+    stack: `${status.stackName} (aws, ${details.region}): ${details.stackStatus}`,
     schedule: (expression) => `${expression} (EventBridge)`,
     failedAggregations: (count) =>
       `${count} (approx.) scheduled runs in the last 14 days, kept in AggregationFailureQueueUrl`,
-    blocks: outputsTable(details.outputs),
+    blocks: [...outputsTable(details.outputs), ...consoleLinkLines(details.console)],
   }),
 };
 
@@ -116,6 +116,18 @@ export function renderStatus(status: StackStatus, ref: Pick<StackRef, 'selector'
   const params = new Table({ head: ['Parameter', 'Value'], style: plain });
   for (const [key, value] of Object.entries(p ?? {})) params.push([key, String(value)]);
   return [table.toString(), params.toString(), ...own.blocks].join('\n');
+}
+
+/**
+ * The console links, one per line and never cut (a table would truncate or wrap them), so that a
+ * terminal can open them.
+ */
+function consoleLinkLines(links: Record<string, string>): string[] {
+  const names = Object.keys(links);
+  if (names.length === 0) return [];
+  const width = Math.max(...names.map((name) => name.length));
+  // SAFE-TEXT: the links hold names from the stack's outputs (URL-encoded, so printable as they are).
+  return [['AWS console:', ...names.map((name) => `  ${name.padEnd(width)}  ${links[name]}`)].join('\n')];
 }
 
 function outputsTable(outputs: Record<string, string>): string[] {

@@ -15,7 +15,7 @@ export interface StackRef {
 }
 
 /** A shell word: quoted when it holds anything a shell would read. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -96,6 +96,9 @@ export type StatusDetails =
       /** CloudFormation's stack status, e.g. UPDATE_COMPLETE. */
       stackStatus: string;
       outputs: Record<string, string>;
+      region: string;
+      /** Links to the stack and its resources in the AWS console; none with --endpoint-url. */
+      console: Record<string, string>;
     };
 
 export interface StackStatus {
@@ -149,6 +152,12 @@ export interface StackLifecycle {
   deploy(changes: ParameterChanges, options?: DeployOptions): Promise<DeployResult>;
   destroy(options?: OperationOptions): Promise<DestroyResult>;
   status(): Promise<StackStatus>;
+  /**
+   * What a script needs to reach the stack, by name: on AWS the stack's outputs (queue URLs, table
+   * and function names); locally their equivalents, the stack's file and its tables. Throws the
+   * "not deployed" error.
+   */
+  outputs(): Promise<Record<string, string>>;
 }
 
 // --- The pipeline: events in, snapshots out --------------------------------------------------------

@@ -85,9 +85,21 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
     const aws = statusJson({
       ...status,
       target: 'aws',
-      details: { kind: 'aws', stackStatus: 'X', outputs: {} },
+      details: {
+        kind: 'aws',
+        stackStatus: 'X',
+        outputs: {},
+        region: 'eu-west-1',
+        console: { Stack: 'https://c' },
+      },
     });
-    expect(aws).to.deep.include({ stackStatus: 'X', outputs: {} });
+    expect(aws).to.deep.include({
+      stackStatus: 'X',
+      outputs: {},
+      region: 'eu-west-1',
+      console: { Stack: 'https://c' },
+    });
+    expect(keys(aws)).to.deep.equal([...keys(local), 'console', 'outputs', 'region', 'stackStatus'].sort());
     expect(local.failedAggregations).to.equal(0);
     expect(aws.failedAggregations).to.equal(0);
     const missing = statusJson({

@@ -167,7 +167,13 @@ describe('render/stack', () => {
         ...statusBase,
         target: 'aws',
         failedAggregations: 3,
-        details: { kind: 'aws', stackStatus: 'UPDATE_COMPLETE', outputs: {} },
+        details: {
+          kind: 'aws',
+          stackStatus: 'UPDATE_COMPLETE',
+          outputs: {},
+          region: 'eu-west-1',
+          console: {},
+        },
       };
       const value = (status: StackStatus, key: string) =>
         tableRows(renderStatus(status, ref)).find((r) => r[0] === key)?.[1];
@@ -178,6 +184,36 @@ describe('render/stack', () => {
       expect(value({ ...statusBase, failedAggregations: 2 }, 'Failed aggregations')).to.equal(
         '2 scheduled runs in the last 14 days',
       );
+    });
+
+    it('on AWS: the region, the outputs, and the console links one per line, never cut', () => {
+      const link = `https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/${'x'.repeat(120)}`;
+      const text = renderStatus(
+        {
+          ...statusBase,
+          target: 'aws',
+          details: {
+            kind: 'aws',
+            stackStatus: 'UPDATE_COMPLETE',
+            outputs: { QueueUrl: 'https://sqs/q' },
+            region: 'eu-west-1',
+            console: {
+              Stack: 'https://eu-west-1.console.aws.amazon.com/cloudformation',
+              StoringFunction: link,
+            },
+          },
+        },
+        ref,
+      );
+      expect(tableRows(text).find((r) => r[0] === 'Stack')?.[1]).to.equal(
+        'demo (aws, eu-west-1): UPDATE_COMPLETE',
+      );
+      expect(tableRows(text).find((r) => r[0] === 'QueueUrl')?.[1]).to.equal('https://sqs/q');
+      expect(text.split('\n').slice(-3)).to.deep.equal([
+        'AWS console:',
+        '  Stack            https://eu-west-1.console.aws.amazon.com/cloudformation',
+        `  StoringFunction  ${link}`,
+      ]);
     });
   });
 });

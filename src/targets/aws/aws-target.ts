@@ -34,6 +34,7 @@ import {
   type Verification,
 } from '../target.js';
 import { carriesOn, type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
+import { consoleLinks } from './console.js';
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
 import type { AwsEnvironment } from './environment.js';
 import { isResourceMissing, toUserError } from './errors.js';
@@ -88,7 +89,7 @@ export class AwsTarget implements Target {
 
   private constructor(
     private readonly options: AwsTargetOptions,
-    region: string,
+    private readonly region: string,
   ) {
     this.stackName = options.stackName;
     this.env = options.environment;
@@ -240,9 +241,20 @@ export class AwsTarget implements Target {
         lastAggregation: snapshot?.updated ?? null,
         nextScheduledRun: Number.isFinite(next) ? new Date(next).toISOString() : null,
         failedAggregations,
-        details: { kind: 'aws', stackStatus: stack.status, outputs: stack.outputs },
+        details: {
+          kind: 'aws',
+          stackStatus: stack.status,
+          outputs: stack.outputs,
+          region: this.region,
+          // The console shows AWS's resources, not an emulator's.
+          console: this.env.settings.endpointUrl ? {} : consoleLinks(this.region, stack, stack.outputs),
+        },
       };
     });
+  }
+
+  async outputs(): Promise<Record<string, string>> {
+    return this.aws(async () => ({ ...(await this.deployed()).outputs }));
   }
 
   async openStream(): Promise<StreamSession> {

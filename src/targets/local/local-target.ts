@@ -30,6 +30,7 @@ import { notDeployedStatus, truncatedBody } from '../target.js';
 import { type Db, databasePath, getMeta, openExisting, openOrCreate, setMeta } from './database.js';
 import { FailedAggregations } from './failed-aggregations.js';
 import { FunctionLogStore } from './function-logs.js';
+import { LOCAL_TABLES } from './local-functions.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 import { LocalRuntime } from './runtime.js';
@@ -175,6 +176,20 @@ export class LocalTarget implements Target {
         next === undefined || !Number.isFinite(next) ? null : new Date(Math.max(next, now)).toISOString(),
       failedAggregations: new FailedAggregations(db).count(now),
       details: { kind: 'local' },
+    };
+  }
+
+  /** The local equivalents of the AWS stack's outputs: the one file, and the tables in it. */
+  async outputs(): Promise<Record<string, string>> {
+    this.open();
+    return {
+      DatabaseFile: this.location,
+      QueueTable: 'queue',
+      DeadLetterQueueTable: 'dead_letters',
+      EventsTableName: LOCAL_TABLES.events,
+      AggregatesTableName: LOCAL_TABLES.aggregates,
+      FailedAggregationsTable: 'failed_aggregations',
+      FunctionLogsTable: 'function_logs',
     };
   }
 

@@ -570,6 +570,18 @@ describe('targets/aws/aws-target', function () {
       );
     });
 
+    it('status: the region and the console links; outputs: the outputs alone (one DescribeStacks)', async () => {
+      const details = awsDetails(await aws.status());
+      expect(details.region).to.equal('eu-west-1');
+      expect(details.console.Stack).to.match(
+        /^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudformation\/home\?region=eu-west-1#\/stacks\/stackinfo\?stackId=/,
+      );
+      expect(details.console.StoringLogGroup).to.include('$252Faws$252Flambda$252Fsensorpipe-storing');
+      const before = cfn.mock.commandCalls(DescribeStacksCommand).length;
+      expect(await (await target()).outputs()).to.deep.equal(cfn.outputs);
+      expect(cfn.mock.commandCalls(DescribeStacksCommand).length - before).to.equal(1);
+    });
+
     it("reads the functions' log groups, named after the function outputs, interleaved by time", async () => {
       logs.createLogGroup(`/aws/lambda/${STACK}-storing`);
       logs.createLogGroup(`/aws/lambda/${STACK}-aggregation`);

@@ -488,6 +488,29 @@ describe('local target', () => {
     });
   });
 
+  it("outputs: the local equivalents of the AWS stack's, its file and tables; none before deploy", async () => {
+    expect(await rejection(target.outputs())).to.include({ code: 'NOT_DEPLOYED' });
+    await target.deploy({});
+    const outputs = await target.outputs();
+    expect(outputs).to.deep.equal({
+      DatabaseFile: target.location,
+      QueueTable: 'queue',
+      DeadLetterQueueTable: 'dead_letters',
+      EventsTableName: 'events',
+      AggregatesTableName: 'aggregates',
+      FailedAggregationsTable: 'failed_aggregations',
+      FunctionLogsTable: 'function_logs',
+    });
+    // Each names a table the stack has.
+    const db = openExisting(target.location, STACK);
+    try {
+      for (const [key, table] of Object.entries(outputs).filter(([key]) => key !== 'DatabaseFile'))
+        expect(db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get(), key).to.be.a('number');
+    } finally {
+      db.close();
+    }
+  });
+
   describe('logs', () => {
     const BOTH = { functions: ['storing', 'aggregation'] as const, since: 0 };
 
