@@ -6,6 +6,7 @@ import {
   createAggregationHandler,
   parseAggregationConfig,
 } from '../src/functions/aggregation.js';
+import { logLineOf } from '../src/functions/log.js';
 import {
   DynamoEventRepository,
   DynamoSnapshotRepository,
@@ -24,7 +25,7 @@ export const handler = async (event?: AggregationTrigger): Promise<Snapshot> => 
       events: new DynamoEventRepository(client, config.eventsTable),
       snapshots: new DynamoSnapshotRepository(client, config.aggregatesTable),
       windowMinutes: config.windowMinutes,
-      log: (entry) => console.log(JSON.stringify(entry)),
+      log: (entry) => console.log(logLineOf(entry)),
     });
   }
   return aggregation(event);

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { logLineOf } from '../src/functions/log.js';
 import { createStoringHandler, parseStoringConfig, type StoringHandler } from '../src/functions/storing.js';
 import { DynamoEventRepository, lambdaDocumentClient } from '../src/targets/aws/dynamo-repositories.js';
 
@@ -17,7 +18,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     storing = createStoringHandler({
       events: new DynamoEventRepository(client, config.eventsTable),
       ttlMinutes: config.ttlMinutes,
-      log: (entry) => console.log(JSON.stringify(entry)),
+      log: (entry) => console.log(logLineOf(entry)),
     });
   }
   return storing(event);

@@ -34,3 +34,34 @@ export function addDeadLetters(
     db.close();
   }
 }
+
+/** Puts message bodies straight into a local stack's queue, as a stream that stopped before they were stored leaves them. */
+export function enqueueRaw(dataDir: string, bodies: string[], stack = 'sensorpipe'): void {
+  const db = new Database(path.join(dataDir, `${stack}.sqlite`));
+  try {
+    const insert = db.prepare('INSERT INTO queue (body, sent_at) VALUES (?, ?)');
+    db.transaction(() => {
+      for (const body of bodies) insert.run(body, Date.now());
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+/** Puts lines straight into a local stack's function logs, as the runtime keeps them. */
+export function addLogLines(
+  dataDir: string,
+  lines: { function: 'storing' | 'aggregation'; message: string; at?: number; level?: string }[],
+  stack = 'sensorpipe',
+): void {
+  const db = new Database(path.join(dataDir, `${stack}.sqlite`));
+  try {
+    const insert = db.prepare('INSERT INTO function_logs (at, function, level, message) VALUES (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (const line of lines)
+        insert.run(line.at ?? Date.now(), line.function, line.level ?? 'INFO', line.message);
+    })();
+  } finally {
+    db.close();
+  }
+}

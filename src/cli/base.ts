@@ -1,5 +1,5 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { InterruptedError } from '../core/errors.js';
+import { CancelledError, InterruptedError } from '../core/errors.js';
 import { printable } from '../render/printable.js';
 import type { TerminalView } from '../render/terminal.js';
 import { DEFAULT_DATA_DIR } from '../targets/index.js';
@@ -123,14 +123,28 @@ export abstract class PipelineCommand extends BaseCommand {
     return this.openedTarget;
   }
 
-  /** A yes/no question on the terminal; undefined when there is none to ask on (or with --json). */
+  /**
+   * A yes/no question on the terminal; undefined when there is none to ask on (or with --json).
+   * Ctrl-C at the question cancels the command (CancelledError, exit 130: nothing was changed);
+   * Ctrl-D, the end of the input, is no answer, so no.
+   */
   protected confirmer(): ((question: string) => Promise<boolean>) | undefined {
     if (!process.stdin.isTTY || this.jsonEnabled()) return undefined;
     return async (question) => {
       const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
+      // The terminal is raw while readline reads: Ctrl-C reaches it as a key, not as a SIGINT.
+      const cancel = new AbortController();
+      rl.on('SIGINT', () => cancel.abort());
       try {
-        return /^y(es)?$/i.test((await rl.question(`${printable(question)} [y/N] `)).trim());
+        return /^y(es)?$/i.test(
+          (await rl.question(`${printable(question)} [y/N] `, { signal: cancel.signal })).trim(),
+        );
+      } catch (error) {
+        if ((error as Error).name !== 'AbortError') throw error;
+        if (cancel.signal.aborted) throw new CancelledError();
+        process.stderr.write('\n'); // readline ends the line after a Ctrl-C, not after a Ctrl-D
+        return false;
       } finally {
         rl.close();
       }

@@ -5,9 +5,11 @@
  */
 import type { ParameterChange } from '../core/deploy.js';
 import { ExitCode, type ExitCodeValue } from '../core/errors.js';
+import type { FunctionName, LogLine } from '../core/logs.js';
 import type { AllParameters, StackParameters } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { StreamStats } from '../core/streamer.js';
+import { type FunctionLogEntry, parseLogEntry } from '../functions/log.js';
 import type { VerifyReport } from '../services/verify.js';
 import type {
   ClockError,
@@ -73,6 +75,10 @@ export interface StatusJson {
   stackStatus?: string;
   /** AWS: the stack's outputs. */
   outputs?: Record<string, string>;
+  /** AWS: the region. */
+  region?: string;
+  /** AWS: links to the stack and its resources in the AWS console ({} with --endpoint-url). */
+  console?: Record<string, string>;
 }
 
 export function statusJson(status: StackStatus): StatusJson {
@@ -83,9 +89,21 @@ export function statusJson(status: StackStatus): StatusJson {
     clockErrors: clockErrors.map((error) => pick(error, ['subject', 'time', 'aheadSeconds'])),
   };
   return details?.kind === 'aws'
-    ? { ...json, stackStatus: details.stackStatus, outputs: details.outputs }
+    ? {
+        ...json,
+        stackStatus: details.stackStatus,
+        outputs: details.outputs,
+        region: details.region,
+        console: details.console,
+      }
     : json;
 }
+
+/**
+ * `status --outputs --json`: the outputs alone, by name, as `status --outputs` prints them as
+ * KEY=VALUE lines (locally the stack's file and tables).
+ */
+export type OutputsJson = Record<string, string>;
 
 /** `aggregate` (one per run, one per line with --watch) and `show` (null before any aggregation). */
 export type SnapshotJson = Pick<
@@ -161,6 +179,29 @@ export type RedriveJson = Pick<RedriveResult, 'moved' | 'remaining'>;
 
 export function redriveJson(result: RedriveResult): RedriveJson {
   return pick(result, ['moved', 'remaining']);
+}
+
+/** `logs --json`: one object per line, per line a function logged, oldest first. */
+export interface LogJson {
+  function: FunctionName;
+  /** ISO 8601, with milliseconds. */
+  timestamp: string;
+  /** INFO for the handlers' entries, ERROR for a failed invocation; null for Lambda's START, END, REPORT. */
+  level: string | null;
+  /** The line as logged (on AWS without the runtime's time, request id and level). */
+  message: string;
+  /** The handler's structured entry when the line is one (counts, reasons, failed ids), else null. */
+  entry: FunctionLogEntry | null;
+}
+
+export function logJson(line: LogLine): LogJson {
+  return {
+    function: line.function,
+    timestamp: new Date(line.time).toISOString(),
+    level: line.level,
+    message: line.message,
+    entry: (line.level === 'INFO' ? parseLogEntry(line.message) : undefined) ?? null,
+  };
 }
 
 export interface TemplateJson {

@@ -1,5 +1,6 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import { ExitCode } from '../core/errors.js';
+import { parseSince } from '../core/logs.js';
 import {
   PARAMETER_NAMES,
   PARAMETERS,
@@ -100,4 +101,26 @@ export function parameterChanges(flags: Record<string, unknown>): ParameterChang
     if (value !== undefined) changes[name] = value;
   }
   return changes as ParameterChanges;
+}
+
+/**
+ * A point in time as --since takes it: a duration back from now (10m, 2h, 1d, 1h30m) or an ISO 8601
+ * time (UTC unless it says otherwise). The value is Unix ms.
+ */
+export function sinceFlag(options: { description: string; default: string }) {
+  const parse = async (input: string) => {
+    const time = parseSince(input, Date.now());
+    if (time === undefined)
+      throw invalidValue(
+        `Expected a duration such as 30s, 10m, 2h, 1d or 1h30m, or an ISO 8601 time such as 2026-12-01T13:00:00Z, but received: ${input}`,
+      );
+    return time;
+  };
+  return Flags.custom<number>({
+    description: options.description,
+    helpValue: 'DURATION|TIME',
+    default: async () => parse(options.default),
+    defaultHelp: async () => options.default,
+    parse,
+  })();
 }

@@ -1,6 +1,7 @@
 import { PipelineCommand } from '../cli/base.js';
 import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
 import { integerFlag } from '../cli/flags.js';
+import { readDeadLetterHint } from '../cli/hints.js';
 import { runAggregation } from '../cli/reads.js';
 import { interruptSignal } from '../cli/signals.js';
 import { systemClock } from '../core/clock.js';
@@ -8,6 +9,7 @@ import { InterruptedError } from '../core/errors.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { LiveBlock } from '../render/live.js';
 import { renderSnapshot, renderWatchFrame } from '../render/snapshot.js';
+import { wrap } from '../render/width.js';
 
 export default class Aggregate extends PipelineCommand {
   static override summary = 'Run the aggregation now and print the snapshot.';
@@ -38,13 +40,19 @@ with --json, one snapshot object per line.`,
     const target = await this.openTarget(flags);
     if (flags.watch === undefined) {
       const { value: snapshot, json } = await runAggregation(target);
+      if (this.jsonEnabled()) return json;
       this.render((view) => renderSnapshot(snapshot, view));
+      const hint = await readDeadLetterHint(target);
+      if (hint) this.render((view) => wrap(hint, view.columns).join('\n'));
       return json;
     }
     const live = new LiveBlock();
     let latest: Snapshot | undefined;
+    let hint: string | undefined;
     const draw = () => {
-      if (latest) live.draw(renderWatchFrame(latest, flags.watch, { ...this.view, maxLines: live.maxLines }));
+      if (!latest) return;
+      const notes = hint ? [hint] : [];
+      live.draw(renderWatchFrame(latest, flags.watch, { ...this.view, maxLines: live.maxLines, notes }));
     };
     // A resize redraws at once, at the new size.
     const stopFollowingResize = this.jsonEnabled() ? () => {} : live.onResize(draw);
@@ -61,7 +69,10 @@ with --json, one snapshot object per line.`,
         if (!read) break;
         latest = read.value;
         if (this.jsonEnabled()) this.logJson(read.json);
-        else draw();
+        else {
+          hint = await readDeadLetterHint(target);
+          draw();
+        }
         await systemClock.sleep(flags.watch * 1000, watch.signal);
       }
       if (watch.gone) throw watch.gone;

@@ -1,7 +1,9 @@
+import { setImmediate } from 'node:timers/promises';
 import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
 import { type DeployJson, deployJson, withExitCodes } from '../cli/contracts.js';
 import { parameterChanges, stackParameterFlags } from '../cli/flags.js';
+import { interruptedAfterDeploy } from '../cli/interrupted.js';
 import { interruptSignal } from '../cli/signals.js';
 import { renderDeploy } from '../render/stack.js';
 import { createStackActivity, type StackActivityPrinter } from '../render/stack-activity.js';
@@ -21,7 +23,7 @@ and exits 0.`,
       2: 'a parameter is invalid, or a question was declined or could not be asked',
       3: 'the stack cannot be updated now (busy, another deploy won the race, a failed state), or the file at its path is not a sensorpipe stack',
       4: 'the environment: the disk is full or read-only, the data directory cannot hold a stack, AWS credentials or access',
-      130: 'interrupted: before the deploy started nothing changed; on AWS a started deploy carries on',
+      130: 'interrupted: at the question or before the deploy started nothing changed; on AWS a started deploy carries on',
     },
   );
 
@@ -59,6 +61,12 @@ and exits 0.`,
         onProgress: (progress) => activity?.onProgress(progress),
       });
       activity?.stop();
+      // A Ctrl-C that came while the deploy ran without yielding (a local deploy is synchronous) is
+      // delivered by the event loop's next poll for I/O, which two turns are sure to include: take
+      // it, and say what was done.
+      await setImmediate();
+      await setImmediate();
+      if (signal.aborted) throw interruptedAfterDeploy(result, target);
       this.render((view) => renderDeploy(result, view));
       return deployJson(result);
     } finally {

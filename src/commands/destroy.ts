@@ -20,6 +20,7 @@ terminal to ask on, it refuses unless --yes is given.`,
       1: 'something could not be deleted (it is named)',
       2: 'not confirmed: declined, or no terminal to ask on without --yes',
       4: 'the environment: the data directory is read-only, the stack path is a directory, AWS credentials or access',
+      130: 'Ctrl-C at the question: cancelled, nothing was deleted',
     },
   );
 

@@ -2,6 +2,7 @@ import { PipelineCommand } from '../cli/base.js';
 import { type RedriveJson, redriveJson, withExitCodes } from '../cli/contracts.js';
 import { integerFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
+import { countProgress } from '../render/count-progress.js';
 
 export default class Redrive extends PipelineCommand {
   static override summary = 'Move dead-lettered messages back to the queue, to be stored again.';
@@ -27,23 +28,26 @@ to its end. Locally, the moved messages are stored by the next stream or aggrega
     const { flags } = await this.parse(Redrive);
     const target = await this.openTarget(flags);
     await target.ensureDeployed();
+    const progress = this.jsonEnabled()
+      ? undefined
+      : countProgress((moved, total) => `redrive: ${moved}${total === null ? '' : ` of ${total}`} moved`);
     const { signal, dispose } = interruptSignal();
     try {
       const result = await target.redrive({
         limit: flags.limit,
         signal,
-        onProgress: (moved, total) => {
-          if (!this.jsonEnabled())
-            process.stderr.write(`redrive: ${moved}${total === null ? '' : ` of ${total}`} moved\n`);
-        },
+        onProgress: (moved, total) => progress?.update(moved, total),
       });
+      progress?.stop();
+      const n = (count: number) => count.toLocaleString('en-US');
       this.log(
         result.moved === 0
           ? `No dead letters to move on stack "${target.stackName}".`
-          : `Moved ${result.moved.toLocaleString('en-US')} dead letters back to the queue of stack "${target.stackName}"; ${result.remaining.toLocaleString('en-US')} left.`,
+          : `Moved ${n(result.moved)} dead letter${result.moved === 1 ? '' : 's'} back to the queue of stack "${target.stackName}"; ${n(result.remaining)} left.`,
       );
       return redriveJson(result);
     } finally {
+      progress?.stop();
       dispose();
     }
   }

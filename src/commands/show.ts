@@ -1,8 +1,10 @@
 import { PipelineCommand } from '../cli/base.js';
 import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
+import { readDeadLetterHint } from '../cli/hints.js';
 import { readLatestSnapshot } from '../cli/reads.js';
 import { printable } from '../render/printable.js';
 import { renderSnapshot } from '../render/snapshot.js';
+import { wrap } from '../render/width.js';
 import { suggest } from '../targets/stack-ref.js';
 
 export default class Show extends PipelineCommand {
@@ -20,16 +22,19 @@ export default class Show extends PipelineCommand {
     const { flags } = await this.parse(Show);
     const target = await this.openTarget(flags);
     const { value: snapshot, json } = await readLatestSnapshot(target);
-    if (!snapshot) {
-      this.render(() =>
+    if (this.jsonEnabled()) {
+      if (!snapshot) this.logJson(null);
+      return json;
+    }
+    if (snapshot) this.render((view) => renderSnapshot(snapshot, view));
+    else
+      this.log(
         printable(
           `No aggregation has run yet on stack "${target.stackName}". Run: ${suggest(target, 'aggregate')}`,
         ),
       );
-      if (this.jsonEnabled()) this.logJson(null);
-      return null;
-    }
-    this.render((view) => renderSnapshot(snapshot, view));
+    const hint = await readDeadLetterHint(target);
+    if (hint) this.render((view) => wrap(hint, view.columns).join('\n'));
     return json;
   }
 }

@@ -10,6 +10,7 @@ import type { StreamStats } from '../core/streamer.js';
 import { createProgress } from '../render/progress.js';
 import { renderVerify } from '../render/verify.js';
 import { checkPipeline } from '../services/verify.js';
+import { suggest } from '../targets/stack-ref.js';
 
 export default class Verify extends PipelineCommand {
   static override summary =
@@ -78,7 +79,11 @@ Other traffic on the stack only adds to the counts: it is reported as other even
         onStage: (stage: string) => progress?.note(`verify: ${stage}`),
       });
       progress?.stop();
-      this.render((view) => renderVerify(report, view));
+      this.render((view) =>
+        renderVerify(report, view, {
+          statusCommand: verification.exclusive ? undefined : suggest(target, 'status'),
+        }),
+      );
       if (!report.match) process.exitCode = ExitCode.failed;
       return verifyJson(report);
     } finally {

@@ -84,6 +84,13 @@ export class InterruptedError extends SensorpipeError {
   }
 }
 
+/** Ctrl-C at a question (destroy's, deploy's): the command stops where it asked, before any change. */
+export class CancelledError extends InterruptedError {
+  constructor(message = 'Cancelled: nothing was changed.') {
+    super(message);
+  }
+}
+
 /** A message body that the storing function cannot store; it goes back to the queue. */
 export class InvalidEventError extends Error {
   override name = 'InvalidEventError';

@@ -22,3 +22,40 @@ export type FunctionLogEntry = StoringLogEntry | AggregationLogEntry;
 
 /** Where a function's entries go: CloudWatch Logs (one JSON line each) on Lambda, the runtime's onLog locally. */
 export type LogSink<Entry extends FunctionLogEntry = FunctionLogEntry> = (entry: Entry) => void;
+
+/**
+ * The one line an entry is logged as, on Lambda (console.log) and in a local stack's log alike, so
+ * that `sensorpipe logs --filter` matches the same text on both targets.
+ */
+export function logLineOf(entry: FunctionLogEntry): string {
+  return JSON.stringify(entry);
+}
+
+/** An entry read back from a logged line; undefined for any other line (START, REPORT, an error). */
+export function parseLogEntry(message: string): FunctionLogEntry | undefined {
+  if (!message.startsWith('{"function":')) return undefined;
+  try {
+    const value = JSON.parse(message) as Partial<StoringLogEntry> & Partial<AggregationLogEntry>;
+    if (
+      value.function === 'storing' &&
+      typeof value.records === 'number' &&
+      typeof value.failures === 'object'
+    )
+      return value as StoringLogEntry;
+    if (value.function === 'aggregation' && typeof value.total === 'number')
+      return value as AggregationLogEntry;
+  } catch {
+    // Not JSON after all: an ordinary line.
+  }
+  return undefined;
+}
+
+/**
+ * What Lambda's Node.js runtime logs (level ERROR) when a handler throws: the local runtime, which
+ * plays Lambda, logs the same line, so a failed invocation reads alike on both targets.
+ */
+export function invokeErrorLine(error: unknown): string {
+  const errorType = error instanceof Error ? error.name : typeof error;
+  const errorMessage = error instanceof Error ? error.message : String(error);
+  return `Invoke Error ${JSON.stringify({ errorType, errorMessage })}`;
+}

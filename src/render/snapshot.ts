@@ -111,9 +111,12 @@ export function renderSnapshot(snapshot: Snapshot, options: SnapshotRenderOption
 export function renderWatchFrame(
   snapshot: Snapshot,
   everySeconds: number,
-  options: SnapshotRenderOptions = {},
+  options: SnapshotRenderOptions & { notes?: readonly string[] } = {},
 ): string {
-  const hint = `Every ${everySeconds}s; Ctrl-C to stop.`;
-  const maxLines = options.maxLines === undefined ? undefined : options.maxLines - 1;
-  return `${renderSnapshot(snapshot, { ...options, maxLines })}\n${styleFor(options.color ?? false).dim(hint)}`;
+  const footer = `Every ${everySeconds}s; Ctrl-C to stop.`;
+  // Notes (a pointer to dead letters) go between the table and the footer, wrapped to the width.
+  const notes = (options.notes ?? []).flatMap((note) => wrap(note, options.columns));
+  const maxLines = options.maxLines === undefined ? undefined : options.maxLines - 1 - notes.length;
+  const table = renderSnapshot(snapshot, { ...options, maxLines });
+  return [table, ...notes, styleFor(options.color ?? false).dim(footer)].join('\n');
 }

@@ -111,11 +111,11 @@ const STATUS_DETAILS: {
     blocks: [],
   }),
   aws: (details, status, view) => ({
-    stack: `${status.stackName} (aws): ${details.stackStatus}`,
+    stack: `${status.stackName} (aws, ${details.region}): ${details.stackStatus}`,
     schedule: (expression) => `${expression} (EventBridge)`,
     failedAggregations: (count) =>
       `${count} (approx.) scheduled runs in the last 14 days, kept in AggregationFailureQueueUrl`,
-    blocks: outputsTable(details.outputs, view),
+    blocks: [...outputsTable(details.outputs, view), ...consoleLinkLines(details.console)],
   }),
 };
 
@@ -189,6 +189,19 @@ function formatAhead(seconds: number): string {
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
   return `${(seconds / 86_400).toFixed(1)} days`;
+}
+
+/**
+ * The console links, one per line and never cut (a table would truncate or wrap them), so that a
+ * terminal can open them.
+ */
+function consoleLinkLines(links: Record<string, string>): string[] {
+  const names = Object.keys(links);
+  if (names.length === 0) return [];
+  const width = Math.max(...names.map((name) => name.length));
+  return [
+    ['AWS console:', ...names.map((name) => printable(`  ${name.padEnd(width)}  ${links[name]}`))].join('\n'),
+  ];
 }
 
 function outputsTable(outputs: Record<string, string>, view: View): string[] {

@@ -6,7 +6,12 @@ import type { TerminalView } from './terminal.js';
 import { formatTime } from './time.js';
 import { wrap } from './width.js';
 
-export function renderVerify(report: VerifyReport, view: Partial<TerminalView> = {}): string {
+/** `statusCommand`: the status of the stack verify checked, when it stays (not a temporary one). */
+export function renderVerify(
+  report: VerifyReport,
+  view: Partial<TerminalView> = {},
+  options: { statusCommand?: string } = {},
+): string {
   const style = styleFor(view.color ?? false);
   const difference = (d: number) =>
     d === 0 ? 'ok' : d > 0 ? `+${d}${report.otherEvents > 0 ? ' other' : ''}` : String(d);
@@ -71,7 +76,7 @@ export function renderVerify(report: VerifyReport, view: Partial<TerminalView> =
         report.interrupted
           ? ': interrupted before the check could complete.'
           : report.stored < report.sent
-            ? `: ${report.sent - report.stored} of the ${report.sent} events sent were not stored in time (see sensorpipe status for the queue and its dead letters).`
+            ? `: ${report.sent - report.stored} of the ${report.sent} events sent were not stored in time${options.statusCommand ? ` (see ${options.statusCommand} for the queue and its dead letters)` : ''}.`
             : `: ${plural(report.counties.filter((c) => c.difference !== 0).length, 'county differs', 'counties differ')}${report.failed > 0 ? `, ${report.failed} events failed to send` : ''}.`,
       ];
   // Wrapped as plain text; the colour goes around the first word afterwards (it takes no columns).

@@ -29,16 +29,17 @@ export async function createTarget(options: TargetOptions): Promise<Target> {
     checkAwsStackName(options.stackName);
     const aws = options.aws ?? {};
     const environment = new AwsEnvironment(aws);
+    const selector = selectorFlags('aws', options.stackName, {
+      region: aws.region,
+      profile: aws.profile,
+      'endpoint-url': aws.endpointUrl,
+    });
     return AwsTarget.open({
       stackName: options.stackName,
       environment,
-      deployer: new StackDeployer({ client: await environment.cloudformation() }),
+      deployer: new StackDeployer({ client: await environment.cloudformation(), selector }),
       queueUrl: options.queueUrl,
-      selector: selectorFlags('aws', options.stackName, {
-        region: aws.region,
-        profile: aws.profile,
-        'endpoint-url': aws.endpointUrl,
-      }),
+      selector,
     });
   }
   if (options.queueUrl !== undefined)

@@ -15,13 +15,29 @@ export interface StackRef {
 }
 
 /** A shell word: quoted when it holds anything a shell would read. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A sensorpipe command line on the same stack, to suggest: `sensorpipe deploy --target local ...`. */
 export function suggest(ref: Pick<StackRef, 'selector'>, command: string, ...args: string[]): string {
   return ['sensorpipe', command, ...ref.selector, ...args].map(shellWord).join(' ');
+}
+
+/** The selector flags the AWS CLI takes as they are: where and as whom (the stack's name is an argument). */
+const AWS_CLI_FLAGS = new Set(['--region', '--profile', '--endpoint-url']);
+
+/**
+ * An AWS CLI command line for the same account and region as the stack's selector, to suggest:
+ * `aws cloudformation describe-stacks --stack-name x --region eu-west-1 --profile ops`.
+ */
+export function suggestAws(ref: Pick<StackRef, 'selector'>, service: string, ...args: string[]): string {
+  const where: string[] = [];
+  for (let i = 0; i + 1 < ref.selector.length; i += 2) {
+    const flag = ref.selector[i] ?? '';
+    if (AWS_CLI_FLAGS.has(flag)) where.push(flag, ref.selector[i + 1] ?? '');
+  }
+  return ['aws', service, ...args, ...where].map(shellWord).join(' ');
 }
 
 /** The selector flags of a stack: the target and name always, the rest when given. */

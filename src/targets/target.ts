@@ -1,12 +1,13 @@
 import { isAheadOfNow, isoTimeOrNull } from '../core/clock.js';
 import type { ConfirmPolicy, ParameterChange } from '../core/deploy.js';
 import type { SensorpipeError } from '../core/errors.js';
+import type { FunctionName, LogLine, LogQuery } from '../core/logs.js';
 import type { AllParameters, ParameterChanges, StackParameters, TargetKind } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { EventSender } from '../core/streamer.js';
 import type { StackRef } from './stack-ref.js';
 
-export type { ParameterChange, StackRef, TargetKind };
+export type { FunctionName, LogLine, LogQuery, ParameterChange, StackRef, TargetKind };
 
 /**
  * What a pipeline target can do, one capability per interface. Both targets implement all of them in
@@ -97,6 +98,9 @@ export type StatusDetails =
       /** CloudFormation's stack status, e.g. UPDATE_COMPLETE. */
       stackStatus: string;
       outputs: Record<string, string>;
+      region: string;
+      /** Links to the stack and its resources in the AWS console; none with --endpoint-url. */
+      console: Record<string, string>;
     };
 
 /** A time the stack holds that lies ahead of this machine's clock by more than the skew: a clock error. */
@@ -174,6 +178,12 @@ export interface StackLifecycle {
   deploy(changes: ParameterChanges, options?: DeployOptions): Promise<DeployResult>;
   destroy(options?: OperationOptions): Promise<DestroyResult>;
   status(): Promise<StackStatus>;
+  /**
+   * What a script needs to reach the stack, by name: on AWS the stack's outputs (queue URLs, table
+   * and function names); locally their equivalents, the stack's file and its tables. Throws the
+   * "not deployed" error.
+   */
+  outputs(): Promise<Record<string, string>>;
 }
 
 // --- The pipeline: events in, snapshots out --------------------------------------------------------
@@ -194,6 +204,11 @@ export function signalOnlyWatch(signal?: AbortSignal): StackWatch {
 export interface DrainResult {
   /** Messages the storing function stored while this session ran (null when another runtime stores them: Lambda). */
   stored: number | null;
+  /**
+   * Of the events this session sent, how many other consumers of the queue stored (another stream's
+   * runtime, an aggregate): at least this many. Null where it cannot be told (SQS).
+   */
+  storedByOthers: number | null;
   /** Deliveries the storing function failed; they are retried after the visibility timeout. */
   failedDeliveries: number | null;
   /** Messages still in flight (failed and awaiting retry, or held by another consumer). */
@@ -292,14 +307,41 @@ export interface RedriveResult {
   remaining: number;
 }
 
+export interface DeadLetterCount {
+  count: number;
+  /** SQS's count is approximate; the local queue's is exact. */
+  approximate: boolean;
+}
+
 export interface DeadLetterQueue {
   /** Up to `limit` dead-lettered messages, oldest first where the queue knows; none is consumed. */
   deadLetters(limit: number): Promise<DeadLetterView[]>;
+  /** How many messages wait in the dead letters: one cheap read, for the line that points to them. */
+  deadLetterCount(): Promise<DeadLetterCount>;
   /** Moves dead-lettered messages back to the queue, to be processed again. */
   redrive(options?: RedriveOptions): Promise<RedriveResult>;
 }
 
+// --- What the functions logged ---------------------------------------------------------------------
+
+export interface LogReadOptions {
+  /** After the history, keep reading the new lines as they come, until the signal aborts. */
+  follow?: boolean;
+  /** Ctrl-C: ends the reading at once (a wait, or a request in flight); the iteration just ends. */
+  signal?: AbortSignal;
+}
+
+export interface FunctionLogs {
+  /**
+   * What the functions logged since `query.since`, oldest first and both functions interleaved by
+   * time, in batches as they are read; with `follow`, then the new lines, batch by batch, until the
+   * signal aborts. On AWS the functions' CloudWatch Logs groups; locally what the runtime kept in
+   * the stack.
+   */
+  logs(query: LogQuery, options?: LogReadOptions): AsyncIterable<LogLine[]>;
+}
+
 /** A pipeline stack on one target, with every capability. */
-export interface Target extends StackRef, StackLifecycle, Pipeline, DeadLetterQueue {
+export interface Target extends StackRef, StackLifecycle, Pipeline, DeadLetterQueue, FunctionLogs {
   close(): Promise<void>;
 }

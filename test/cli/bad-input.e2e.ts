@@ -493,6 +493,26 @@ const CASES: BadInput[] = [
     exit: 3,
     message: 'Stack "sensorpipe" is busy (UPDATE_IN_PROGRESS)',
   },
+  // An --endpoint-url that is not an AWS API, for each service the commands call.
+  ...(
+    [
+      ['status', 'not-aws', 'CloudFormation'],
+      ['dead-letters', 'only-cloudformation', 'SQS'],
+      ['show', 'only-cloudformation', 'DynamoDB'],
+      ['aggregate', 'only-cloudformation', 'Lambda'],
+      ['logs', 'only-cloudformation', 'CloudWatch Logs'],
+    ] as const
+  ).map(
+    ([command, mode, service]): BadInput => ({
+      name: `an --endpoint-url that answers ${service} with a web page (${command})`,
+      target: 'aws',
+      aws: mode,
+      env: AWS_CREDENTIALS,
+      args: () => [command],
+      exit: 4,
+      message: `does not answer as ${service} (is it LocalStack?): it sent HTTP 404, text/html.`,
+    }),
+  ),
 ];
 
 describe("bad input (a table of the issue's cases, through the built CLI)", function () {

@@ -4,6 +4,7 @@ import {
   deadLettersJson,
   deployJson,
   destroyJson,
+  logJson,
   redriveJson,
   snapshotJson,
   statusJson,
@@ -86,9 +87,21 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
     const aws = statusJson({
       ...status,
       target: 'aws',
-      details: { kind: 'aws', stackStatus: 'X', outputs: {} },
+      details: {
+        kind: 'aws',
+        stackStatus: 'X',
+        outputs: {},
+        region: 'eu-west-1',
+        console: { Stack: 'https://c' },
+      },
     });
-    expect(aws).to.deep.include({ stackStatus: 'X', outputs: {} });
+    expect(aws).to.deep.include({
+      stackStatus: 'X',
+      outputs: {},
+      region: 'eu-west-1',
+      console: { Stack: 'https://c' },
+    });
+    expect(keys(aws)).to.deep.equal([...keys(local), 'console', 'outputs', 'region', 'stackStatus'].sort());
     expect(local.failedAggregations).to.equal(0);
     expect(aws.failedAggregations).to.equal(0);
 
@@ -196,6 +209,39 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
       ['body', 'bodyTruncated', 'deadAt', 'error', 'messageId', 'receiveCount', 'sentAt'].sort(),
     );
     expect(redriveJson({ moved: 2, remaining: 1 })).to.deep.equal({ moved: 2, remaining: 1 });
+  });
+
+  it('logs: one object per line, the time as ISO 8601, and the entry parsed where the line is one', () => {
+    const entry = {
+      function: 'storing' as const,
+      records: 2,
+      stored: 1,
+      failed: 1,
+      failures: { bad: ['m'] },
+    };
+    const line = {
+      function: 'storing' as const,
+      time: Date.UTC(2026, 11, 1, 13, 50, 15, 5),
+      level: 'INFO',
+      message: JSON.stringify(entry),
+      id: 'internal',
+    };
+    expect(logJson(line)).to.deep.equal({
+      function: 'storing',
+      timestamp: '2026-12-01T13:50:15.005Z',
+      level: 'INFO',
+      message: JSON.stringify(entry),
+      entry,
+    });
+    expect(logJson({ ...line, level: null, message: 'START RequestId: r' })).to.deep.equal({
+      function: 'storing',
+      timestamp: '2026-12-01T13:50:15.005Z',
+      level: null,
+      message: 'START RequestId: r',
+      entry: null,
+    });
+    // Only INFO lines carry entries: an error that happens to look like one is not one.
+    expect(logJson({ ...line, level: 'ERROR' }).entry).to.equal(null);
   });
 
   it('every command lists its exit codes in --help', async () => {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
@@ -14,6 +17,29 @@ function expectUsageError(result: RunResult, pattern: RegExp, code = 2): void {
   expect(result.stderr).to.match(/^Error: /);
   expect(result.stderr).not.to.match(STACK_LINE);
   expect(result.stdout).to.equal('');
+}
+
+/** Whether process `pid` has `file` open (Linux's /proc). */
+function opens(pid: number | undefined, file: string): boolean {
+  try {
+    const dir = `/proc/${pid}/fd`;
+    return fs.readdirSync(dir).some((fd) => {
+      try {
+        return fs.readlinkSync(path.join(dir, fd)) === file;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  for (const started = Date.now(); !condition(); ) {
+    if (Date.now() - started > timeoutMs) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('commands/deploy', function () {
@@ -157,6 +183,33 @@ describe('commands/deploy', function () {
     } finally {
       await endpoint.close();
     }
+  });
+
+  it("on Ctrl-C during a local deploy (it waits for another process's lock): says what it did, exit 130", async () => {
+    await box.cli('deploy');
+    const file = path.join(box.dataDir, 'sensorpipe.sqlite');
+    // GIVEN another process holding the stack's write lock (a stream's batch, say)
+    const holder = new Database(file);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      const running = box.startCli('deploy', ['--batch-size', '10', '--batching-window', '1']);
+      // WHEN Ctrl-C comes while the deploy waits for it, with its handlers in place (the file is open)
+      await waitUntil(() => opens(running.child.pid, file));
+      running.child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      holder.exec('ROLLBACK');
+      const result = await running.done;
+      // THEN the deploy, one transaction, finished; and it says so, with what it changed
+      expect(result.code, result.stderr).to.equal(130);
+      expect(lines(result.stderr)).to.deep.equal([
+        `Error: Interrupted, but the deploy had finished when Ctrl-C came: stack "sensorpipe" (${file}) was updated (BatchSize 100 -> 10); nothing else was changed.`,
+      ]);
+      expect(result.stdout).to.equal('');
+    } finally {
+      holder.close();
+    }
+    const status = JSON.parse((await box.cli('status', ['--json'])).stdout);
+    expect(status.parameters.BatchSize).to.equal(10);
   });
 
   it('refuses the AWS-only flags on the local target: exit 2, one line, nothing created', async () => {

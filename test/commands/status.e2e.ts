@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
+import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
 import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
@@ -86,6 +88,65 @@ describe('commands/status', function () {
     expect(result.stdout).to.match(/│ Schedule\s+│ off\s+│/);
     expect(result.stdout).to.match(/│ Failed aggregations\s+│ 0 scheduled runs in the last 14 days\s+│/);
     expect(result.stdout).to.match(/│ ScheduleEnabled\s+│ false\s+│/);
+  });
+
+  describe('--outputs: KEY=VALUE lines, for scripts', () => {
+    it('locally: the stack file and its tables, quoted for a shell, read back by eval; --json the same object', async () => {
+      // A data directory with a space in its name: the value is quoted, and eval reads it back whole.
+      const dataDir = path.join(box.dir, 'my stacks');
+      await box.cli('deploy', [], { dataDir });
+      const result = await box.cli('status', ['--outputs'], { dataDir });
+      expect(result.code, result.stderr).to.equal(0);
+      const file = path.join(dataDir, 'sensorpipe.sqlite');
+      expect(lines(result.stdout)).to.deep.equal([
+        'AggregatesTableName=aggregates',
+        `DatabaseFile='${file}'`,
+        'DeadLetterQueueTable=dead_letters',
+        'EventsTableName=events',
+        'FailedAggregationsTable=failed_aggregations',
+        'FunctionLogsTable=function_logs',
+        'QueueTable=queue',
+      ]);
+      const read = execFileSync(
+        'bash',
+        ['-c', `eval "$1"; printf '%s|%s' "$DatabaseFile" "$EventsTableName"`, 'x', result.stdout],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(read).to.equal(`${file}|events`);
+      const json = await box.cli('status', ['--outputs', '--json'], { dataDir });
+      expect(JSON.parse(json.stdout)).to.deep.equal({
+        AggregatesTableName: 'aggregates',
+        DatabaseFile: file,
+        DeadLetterQueueTable: 'dead_letters',
+        EventsTableName: 'events',
+        FailedAggregationsTable: 'failed_aggregations',
+        FunctionLogsTable: 'function_logs',
+        QueueTable: 'queue',
+      });
+    });
+
+    it('on a stack that is not deployed: exit 3 and how to deploy it (a script must not go on without them)', async () => {
+      expectOneLineError(await box.cli('status', ['--outputs']), 3, 'Run: sensorpipe deploy --target local');
+    });
+
+    it("on AWS: the stack's outputs, from CloudFormation alone (one DescribeStacks, nothing else asked)", async () => {
+      const endpoint = await startFakeAwsEndpoint('only-cloudformation');
+      try {
+        const env = { AWS_REGION: 'eu-west-2', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' };
+        const result = await box.cli('status', ['--outputs', '--endpoint-url', endpoint.url], {
+          target: 'aws',
+          env,
+        });
+        expect(result.code, result.stderr).to.equal(0);
+        expect(lines(result.stdout)).to.include(`QueueUrl=${endpoint.url}/123456789012/sensorpipe-queue`);
+        expect(lines(result.stdout)).to.include('StoringFunctionName=sensorpipe-storing');
+        expect(endpoint.actions).to.deep.equal(['DescribeStacks']);
+      } finally {
+        await endpoint.close();
+      }
+    });
   });
 
   it('on --target aws with no AWS region set: exit 4, one line that points at --target local', async () => {

@@ -183,7 +183,13 @@ describe('render/stack', () => {
         ...statusBase,
         target: 'aws',
         failedAggregations: 3,
-        details: { kind: 'aws', stackStatus: 'UPDATE_COMPLETE', outputs: {} },
+        details: {
+          kind: 'aws',
+          stackStatus: 'UPDATE_COMPLETE',
+          outputs: {},
+          region: 'eu-west-1',
+          console: {},
+        },
       };
       const value = (status: StackStatus, key: string) =>
         tableRows(renderStatus(status, ref)).find((r) => r[0] === key)?.[1];
@@ -215,6 +221,36 @@ describe('render/stack', () => {
       ]);
       expect(renderStatus(statusBase, ref)).to.not.include('Clock error');
     });
+
+    it('on AWS: the region, the outputs, and the console links one per line, never cut', () => {
+      const link = `https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/${'x'.repeat(120)}`;
+      const text = renderStatus(
+        {
+          ...statusBase,
+          target: 'aws',
+          details: {
+            kind: 'aws',
+            stackStatus: 'UPDATE_COMPLETE',
+            outputs: { QueueUrl: 'https://sqs/q' },
+            region: 'eu-west-1',
+            console: {
+              Stack: 'https://eu-west-1.console.aws.amazon.com/cloudformation',
+              StoringFunction: link,
+            },
+          },
+        },
+        ref,
+      );
+      expect(tableRows(text).find((r) => r[0] === 'Stack')?.[1]).to.equal(
+        'demo (aws, eu-west-1): UPDATE_COMPLETE',
+      );
+      expect(tableRows(text).find((r) => r[0] === 'QueueUrl')?.[1]).to.equal('https://sqs/q');
+      expect(text.split('\n').slice(-3)).to.deep.equal([
+        'AWS console:',
+        '  Stack            https://eu-west-1.console.aws.amazon.com/cloudformation',
+        `  StoringFunction  ${link}`,
+      ]);
+    });
   });
 
   describe('at 60, 80 and 120 columns', () => {
@@ -236,7 +272,13 @@ describe('render/stack', () => {
               target: 'aws',
               location: 'AWS eu-west-1',
               queue: { ...statusBase.queue!, approximate: true },
-              details: { kind: 'aws', stackStatus: 'UPDATE_ROLLBACK_COMPLETE', outputs: awsOutputs },
+              details: {
+                kind: 'aws',
+                stackStatus: 'UPDATE_ROLLBACK_COMPLETE',
+                outputs: awsOutputs,
+                region: 'eu-west-1',
+                console: {},
+              },
             },
             ref,
             { columns },
@@ -280,7 +322,13 @@ describe('render/stack', () => {
           ...statusBase,
           target: 'aws',
           location: `AWS ${hostile}`,
-          details: { kind: 'aws', stackStatus: hostile, outputs: { QueueUrl: hostile, [hostile]: 'x' } },
+          details: {
+            kind: 'aws',
+            stackStatus: hostile,
+            outputs: { QueueUrl: hostile, [hostile]: 'x' },
+            region: hostile,
+            console: { [hostile]: `https://x/${hostile}` },
+          },
         },
         ref,
         { columns: 80 },

@@ -84,6 +84,18 @@ describe('render/verify', () => {
     expect(text.split('\n').at(-1)).to.equal('FAIL: 1 county differs, 2 events failed to send.');
   });
 
+  it('points events not stored in time at the status of the stack verify checked, with its flags', () => {
+    const late = { ...good, match: false, stored: 5 };
+    const command = 'sensorpipe status --target aws --stack-name prod --region eu-west-1';
+    expect(renderVerify(late, {}, { statusCommand: command }).split('\n').at(-1)).to.equal(
+      `FAIL: 3 of the 8 events sent were not stored in time (see ${command} for the queue and its dead letters).`,
+    );
+    // A temporary stack is gone by then: nothing to point at.
+    expect(renderVerify(late).split('\n').at(-1)).to.equal(
+      'FAIL: 3 of the 8 events sent were not stored in time.',
+    );
+  });
+
   it('says an interrupted check did not complete', () => {
     const text = renderVerify({ ...good, match: false, interrupted: true });
     expect(text.split('\n').at(-1)).to.equal('FAIL: interrupted before the check could complete.');

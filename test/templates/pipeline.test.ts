@@ -9,6 +9,7 @@ import {
   type ParameterDefinition,
   parameterNames,
 } from '../../src/core/parameters.js';
+import { logGroupOf } from '../../src/targets/aws/function-logs.js';
 import { AGGREGATE_ATTRIBUTES, EVENT_ATTRIBUTES } from '../../src/targets/aws/keys.js';
 import { CODE_PLACEHOLDERS, loadTemplate } from '../../src/targets/aws/template.js';
 import {
@@ -856,6 +857,19 @@ describe('templates/pipeline.yaml', () => {
           'Fn::If': ['KmsKeyIsCustomerManaged', KEY, { Ref: 'AWS::NoValue' }],
         });
         expect(asArray(template.Resources[f.id]!.DependsOn), f.id).to.include(f.logGroup);
+      }
+    });
+
+    it('log where `sensorpipe logs` reads: /aws/lambda/<FunctionName>, as no LoggingConfig names another group', () => {
+      for (const f of functions) {
+        const p = props(template, f.id);
+        // A LoggingConfig.LogGroup would send the lines elsewhere: logs (aws/function-logs.ts) must follow it.
+        expect(p.LoggingConfig, f.id).to.equal(undefined);
+        const functionName = (p.FunctionName as { 'Fn::Sub': string })['Fn::Sub'];
+        expect(props(template, f.logGroup).LogGroupName, f.logGroup).to.deep.equal({
+          'Fn::Sub': logGroupOf(functionName),
+        });
+        expect(template.Outputs?.[`${f.id}Name`], f.id).to.deep.equal({ Value: { Ref: f.id } });
       }
     });
 

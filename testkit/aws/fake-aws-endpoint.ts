@@ -10,9 +10,25 @@ import type { AddressInfo } from 'node:net';
  * access-denied, expired-token: every request refused. busy: the stack is in UPDATE_IN_PROGRESS.
  * creating: no stack; a change set is created and executed, and the stack then stays in
  * CREATE_IN_PROGRESS (for interrupting a deploy that has started). sqs-refusing: SQS (JSON protocol)
- * answers every SendMessageBatch with each entry failed.
+ * answers every SendMessageBatch with each entry failed. no-stack: the stack does not exist.
+ * not-aws: not an AWS API at all, a web server that answers every request with a page (404, HTML).
+ * only-cloudformation: CloudFormation answers with a deployed stack and its outputs, and every other
+ * service (SQS, DynamoDB, Lambda, CloudWatch Logs) with that page, as an endpoint that emulates
+ * CloudFormation alone would. replacing: a deployed stack whose next change set would replace its
+ * events table (a deploy asks first); the change set is never executed.
  */
-export type FakeAwsMode = 'access-denied' | 'expired-token' | 'busy' | 'creating' | 'sqs-refusing';
+export type FakeAwsMode =
+  | 'access-denied'
+  | 'expired-token'
+  | 'busy'
+  | 'creating'
+  | 'sqs-refusing'
+  | 'no-stack'
+  | 'not-aws'
+  | 'only-cloudformation'
+  | 'replacing';
+
+const WEB_PAGE = '<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>';
 
 const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
@@ -20,8 +36,28 @@ function error(code: string, message: string): string {
   return `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>req-fake-1</RequestId></ErrorResponse>`;
 }
 
-function describeStacks(status: string): string {
-  return `<DescribeStacksResponse xmlns="${NS}"><DescribeStacksResult><Stacks><member><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/sensorpipe/1</StackId><StackName>sensorpipe</StackName><StackStatus>${status}</StackStatus><CreationTime>2026-11-28T00:00:00Z</CreationTime></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>req-fake-2</RequestId></ResponseMetadata></DescribeStacksResponse>`;
+function describeStacks(status: string, name = 'sensorpipe', outputs: Record<string, string> = {}): string {
+  const members = Object.entries(outputs)
+    .map(
+      ([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`,
+    )
+    .join('');
+  return `<DescribeStacksResponse xmlns="${NS}"><DescribeStacksResult><Stacks><member><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/${name}/1</StackId><StackName>${name}</StackName><StackStatus>${status}</StackStatus><CreationTime>2026-11-28T00:00:00Z</CreationTime><Outputs>${members}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>req-fake-2</RequestId></ResponseMetadata></DescribeStacksResponse>`;
+}
+
+/** A deployed stack's outputs, its queues on this endpoint. */
+function stackOutputs(url: string, name: string): Record<string, string> {
+  return {
+    QueueUrl: `${url}/123456789012/${name}-queue`,
+    DeadLetterQueueUrl: `${url}/123456789012/${name}-dead-letters`,
+    AggregationFailureQueueUrl: `${url}/123456789012/${name}-failed-aggregations`,
+    QueueArn: `arn:aws:sqs:us-east-1:123456789012:${name}-queue`,
+    DeadLetterQueueArn: `arn:aws:sqs:us-east-1:123456789012:${name}-dead-letters`,
+    EventsTableName: `${name}-events`,
+    AggregatesTableName: `${name}-aggregates`,
+    StoringFunctionName: `${name}-storing`,
+    AggregationFunctionName: `${name}-aggregation`,
+  };
 }
 
 let executed = false;
@@ -61,13 +97,52 @@ function creating(action: string, reply: (status: number, xml: string) => void):
   }
 }
 
+/** An update whose change set replaces the events table, and its data with it. */
+function replacing(
+  action: string,
+  stackName: string,
+  url: string,
+  reply: (status: number, xml: string) => void,
+) {
+  const wrap = (name: string, result: string) =>
+    `<${name}Response xmlns="${NS}"><${name}Result>${result}</${name}Result><ResponseMetadata><RequestId>req-fake-4</RequestId></ResponseMetadata></${name}Response>`;
+  const changeSet = 'arn:aws:cloudformation:us-east-1:123456789012:changeSet/cs/2';
+  const stackId = `arn:aws:cloudformation:us-east-1:123456789012:stack/${stackName}/1`;
+  switch (action) {
+    case 'DescribeStacks':
+      reply(200, describeStacks('UPDATE_COMPLETE', stackName, stackOutputs(url, stackName)));
+      return;
+    case 'CreateChangeSet':
+      reply(200, wrap('CreateChangeSet', `<Id>${changeSet}</Id><StackId>${stackId}</StackId>`));
+      return;
+    case 'DescribeChangeSet':
+      reply(
+        200,
+        wrap(
+          'DescribeChangeSet',
+          `<ChangeSetId>${changeSet}</ChangeSetId><StackId>${stackId}</StackId><Status>CREATE_COMPLETE</Status><ExecutionStatus>AVAILABLE</ExecutionStatus><Changes><member><Type>Resource</Type><ResourceChange><Action>Modify</Action><LogicalResourceId>EventsTable</LogicalResourceId><ResourceType>AWS::DynamoDB::Table</ResourceType><Replacement>True</Replacement></ResourceChange></member></Changes>`,
+        ),
+      );
+      return;
+    case 'DeleteChangeSet':
+      reply(200, wrap('DeleteChangeSet', ''));
+      return;
+    default:
+      reply(400, error('ValidationError', `The fake does not do ${action}`));
+  }
+}
+
 export interface FakeAwsEndpoint {
   url: string;
+  /** The CloudFormation actions asked for, in order. */
+  actions: string[];
   close(): Promise<void>;
 }
 
 export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEndpoint> {
   executed = false;
+  let url = '';
+  const actions: string[] = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
@@ -91,7 +166,15 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
         );
         return;
       }
-      const action = new URLSearchParams(body).get('Action') ?? '';
+      const query = new URLSearchParams(body);
+      const action = query.get('Action') ?? '';
+      const stackName = query.get('StackName') ?? 'sensorpipe';
+      if (action) actions.push(action);
+      if (mode === 'not-aws' || (mode === 'only-cloudformation' && action === '')) {
+        response.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+        response.end(WEB_PAGE);
+        return;
+      }
       const reply = (status: number, xml: string) => {
         // AWS sends the request id in a header as well as in the body; the SDK reads the header.
         response.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': 'req-fake-1' });
@@ -108,15 +191,23 @@ export async function startFakeAwsEndpoint(mode: FakeAwsMode): Promise<FakeAwsEn
       } else if (mode === 'expired-token') {
         reply(403, error('ExpiredToken', 'The security token included in the request is expired'));
       } else if (mode === 'busy' && action === 'DescribeStacks') {
-        reply(200, describeStacks('UPDATE_IN_PROGRESS'));
+        reply(200, describeStacks('UPDATE_IN_PROGRESS', stackName));
+      } else if (mode === 'no-stack' && action === 'DescribeStacks') {
+        reply(400, error('ValidationError', `Stack with id ${stackName} does not exist`));
+      } else if (mode === 'only-cloudformation' && action === 'DescribeStacks') {
+        reply(200, describeStacks('CREATE_COMPLETE', stackName, stackOutputs(url, stackName)));
       } else if (mode === 'creating') {
         creating(action, reply);
+      } else if (mode === 'replacing') {
+        replacing(action, stackName, url, reply);
       } else reply(400, error('ValidationError', `The fake does not do ${action}`));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
+    actions,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from
 import { type Clock, isoTimeOrNull, systemClock } from '../../core/clock.js';
 import { confirmOrRefuse, planParameters } from '../../core/deploy.js';
 import { InterruptedError, StackStateError, UsageError } from '../../core/errors.js';
+import { FUNCTION_NAMES, type FunctionName, type LogLine, type LogQuery } from '../../core/logs.js';
 import {
   type AllParameters,
   decodeParameters,
@@ -13,14 +14,16 @@ import {
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
-import { notDeployedError, StackGoneError, selectorFlags, suggest } from '../stack-ref.js';
+import { notDeployedError, StackGoneError, type StackRef, selectorFlags, suggest } from '../stack-ref.js';
 import {
   clockErrorOf,
+  type DeadLetterCount,
   type DeadLetterView,
   type DeployOptions,
   type DeployResult,
   type DestroyResult,
   type EventKey,
+  type LogReadOptions,
   notDeployedStatus,
   type OperationOptions,
   type QueueStatus,
@@ -34,10 +37,12 @@ import {
   truncatedBody,
   type Verification,
 } from '../target.js';
-import { type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
+import { carriesOn, type StackDeployer, type StackInfo, StackNeedsRecreateError } from './cloudformation.js';
+import { consoleLinks } from './console.js';
 import { countStored, DynamoSnapshotRepository } from './dynamo-repositories.js';
 import type { AwsEnvironment } from './environment.js';
 import { isResourceMissing, toUserError } from './errors.js';
+import { CloudWatchFunctionLogs, logGroupOf } from './function-logs.js';
 import { invokeAggregation } from './lambda-invoker.js';
 import { followMoveTask, moveByHand } from './redrive.js';
 import { SqsEventSender } from './sqs-sender.js';
@@ -88,7 +93,7 @@ export class AwsTarget implements Target {
 
   private constructor(
     private readonly options: AwsTargetOptions,
-    region: string,
+    private readonly region: string,
   ) {
     this.stackName = options.stackName;
     this.env = options.environment;
@@ -202,9 +207,7 @@ export class AwsTarget implements Target {
   private carriesOn(operation: 'deploy' | 'delete'): (error: unknown) => never {
     return (error) => {
       if (!(error instanceof InterruptedError)) throw error;
-      throw new InterruptedError(
-        `Interrupted: CloudFormation carries on with the ${operation} of stack "${this.stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${this.stackName} (or run ${suggest(this, 'status')}).`,
-      );
+      throw new InterruptedError(carriesOn(operation, this.stackName, this));
     };
   }
 
@@ -244,15 +247,30 @@ export class AwsTarget implements Target {
         nextScheduledRun: isoTimeOrNull(next),
         failedAggregations,
         clockErrors: snapshot ? clockErrorOf('lastAggregation', Date.parse(snapshot.updated), now) : [],
-        details: { kind: 'aws', stackStatus: stack.status, outputs: stack.outputs },
+        details: {
+          kind: 'aws',
+          stackStatus: stack.status,
+          outputs: stack.outputs,
+          region: this.region,
+          // The console shows AWS's resources, not an emulator's.
+          console: this.env.settings.endpointUrl ? {} : consoleLinks(this.region, stack, stack.outputs),
+        },
       };
     });
+  }
+
+  async outputs(): Promise<Record<string, string>> {
+    return this.aws(async () => ({ ...(await this.deployed()).outputs }));
   }
 
   async openStream(): Promise<StreamSession> {
     return this.aws(async () => {
       const queueUrl = this.options.queueUrl ?? (await this.output('QueueUrl'));
-      const producer = new SqsEventSender({ client: await this.env.sqs(), queueUrl });
+      const producer = new SqsEventSender({
+        client: await this.env.sqs(),
+        queueUrl,
+        errorContext: { settings: this.env.settings, selector: this.selector },
+      });
       const sender: EventSender = {
         maxBatchSize: producer.maxBatchSize,
         maxInFlight: producer.maxInFlight,
@@ -273,6 +291,7 @@ export class AwsTarget implements Target {
           const queue = this.options.queueUrl ? undefined : await this.queueStatus(await this.deployed());
           return {
             stored: null,
+            storedByOthers: null,
             failedDeliveries: null,
             inFlight: queue?.inFlight ?? 0,
             deadLetters: queue?.deadLetters ?? 0,
@@ -296,6 +315,7 @@ export class AwsTarget implements Target {
       invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName'), {
         clock: this.clock,
         signal: options.signal,
+        deployCommand: suggest(this, 'deploy'),
       }),
     );
   }
@@ -341,6 +361,17 @@ export class AwsTarget implements Target {
         }
       }
       return [...seen.values()].sort((a, b) => (a.sentAt ?? '').localeCompare(b.sentAt ?? ''));
+    });
+  }
+
+  async deadLetterCount(): Promise<DeadLetterCount> {
+    return this.aws(async () => {
+      const depth = await approximateCounts(
+        await this.env.sqs(),
+        await this.output('DeadLetterQueueUrl'),
+        this,
+      );
+      return { count: depth.visible + depth.inFlight, approximate: true };
     });
   }
 
@@ -394,6 +425,31 @@ export class AwsTarget implements Target {
     return { pipeline: this, exclusive: false, dispose: async () => {} };
   }
 
+  /** The functions' CloudWatch Logs groups, read with FilterLogEvents (see CloudWatchFunctionLogs). */
+  async *logs(query: LogQuery, options: LogReadOptions = {}): AsyncGenerator<LogLine[]> {
+    try {
+      const functionOutputs: Record<FunctionName, Output> = {
+        storing: 'StoringFunctionName',
+        aggregation: 'AggregationFunctionName',
+      };
+      const groups = [];
+      for (const fn of FUNCTION_NAMES)
+        if (query.functions.includes(fn))
+          groups.push({ function: fn, logGroupName: logGroupOf(await this.output(functionOutputs[fn])) });
+      const reader = new CloudWatchFunctionLogs({ client: await this.env.logs(), groups, clock: this.clock });
+      yield* reader.read(query, options);
+    } catch (error) {
+      throw (
+        toUserError(error, {
+          settings: this.env.settings,
+          stackName: this.stackName,
+          resource: 'log group',
+          selector: this.selector,
+        }) ?? error
+      );
+    }
+  }
+
   async close(): Promise<void> {
     await this.env.destroy();
   }
@@ -427,8 +483,8 @@ export class AwsTarget implements Target {
   private async queueStatus(stack: StackInfo): Promise<QueueStatus> {
     const sqs = await this.env.sqs();
     const [main, dead] = await Promise.all([
-      approximateCounts(sqs, stack.outputs.QueueUrl ?? '', this.stackName),
-      approximateCounts(sqs, stack.outputs.DeadLetterQueueUrl ?? '', this.stackName),
+      approximateCounts(sqs, stack.outputs.QueueUrl ?? '', this),
+      approximateCounts(sqs, stack.outputs.DeadLetterQueueUrl ?? '', this),
     ]);
     return {
       visible: main.visible,
@@ -446,7 +502,7 @@ export class AwsTarget implements Target {
   private async failedAggregations(stack: StackInfo): Promise<number | null> {
     const queueUrl = stack.outputs.AggregationFailureQueueUrl;
     if (queueUrl === undefined) return null;
-    const depth = await approximateCounts(await this.env.sqs(), queueUrl, this.stackName);
+    const depth = await approximateCounts(await this.env.sqs(), queueUrl, this);
     return depth.visible + depth.inFlight;
   }
 
@@ -456,7 +512,11 @@ export class AwsTarget implements Target {
       return await call();
     } catch (error) {
       const userError =
-        toUserError(error, { settings: this.env.settings, stackName: this.stackName }) ?? error;
+        toUserError(error, {
+          settings: this.env.settings,
+          stackName: this.stackName,
+          selector: this.selector,
+        }) ?? error;
       throw isResourceMissing(error) ? await this.missingResource(userError) : userError;
     }
   }
@@ -480,7 +540,7 @@ export class AwsTarget implements Target {
 async function approximateCounts(
   sqs: Pick<SQSClient, 'send'>,
   queueUrl: string,
-  stackName: string,
+  stack: Pick<StackRef, 'stackName' | 'selector'>,
 ): Promise<{ visible: number; inFlight: number }> {
   try {
     const { Attributes: a = {} } = await sqs.send(
@@ -498,7 +558,8 @@ async function approximateCounts(
       inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
     };
   } catch (error) {
-    if (isResourceMissing(error)) throw toUserError(error, { stackName, resource: 'queue' });
+    if (isResourceMissing(error))
+      throw toUserError(error, { stackName: stack.stackName, selector: stack.selector, resource: 'queue' });
     throw error;
   }
 }

@@ -18,6 +18,7 @@ import {
 import { type Clock, systemClock } from '../../core/clock.js';
 import { OperationError, StackStateError } from '../../core/errors.js';
 import { pause, type WaitContext } from '../../core/retry.js';
+import { type StackRef, selectorFlags, suggest, suggestAws } from '../stack-ref.js';
 import type { ResourceChange, StackEvent, StackProgress } from '../target.js';
 import { busyStateOf, isChangeSetOvertaken, isMissingStack } from './errors.js';
 
@@ -58,6 +59,11 @@ export interface StackDeployerOptions {
   pollIntervalMs?: number;
   /** The polls' waits; injected so that tests control time. */
   clock?: Clock;
+  /**
+   * The flags that selected the stack (--region, --profile, --endpoint-url...), repeated by the
+   * commands its errors suggest; --target aws and --stack-name only by default.
+   */
+  selector?: readonly string[];
 }
 
 const DATA_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::SQS::Queue']);
@@ -90,11 +96,18 @@ export class StackDeployer {
   private readonly client: CloudFormationLike;
   private readonly pollIntervalMs: number;
   private readonly clock: Clock;
+  private readonly selector: readonly string[] | undefined;
 
   constructor(options: StackDeployerOptions) {
     this.client = options.client;
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
     this.clock = options.clock ?? systemClock;
+    this.selector = options.selector;
+  }
+
+  /** The stack as the commands an error suggests select it. */
+  private ref(stackName: string): Pick<StackRef, 'selector'> {
+    return { selector: this.selector ?? selectorFlags('aws', stackName, {}) };
   }
 
   /** The stack, or undefined when it does not exist (or was deleted). */
@@ -144,7 +157,7 @@ export class StackDeployer {
       changeSetId = created.Id ?? '';
     } catch (error) {
       const busy = busyStateOf(error);
-      if (busy) throw busyError(request.stackName, busy);
+      if (busy) throw busyError(request.stackName, busy, this.ref(request.stackName));
       throw error;
     }
     const changeSet = await this.waitForChangeSet(changeSetId, {
@@ -214,12 +227,12 @@ export class StackDeployer {
       );
     } catch (error) {
       // CloudFormation's own locking: another deploy's change set ran first (or runs now).
-      throw concurrentDeployError(plan.stackName, error) ?? error;
+      throw concurrentDeployError(plan.stackName, error, this.ref(plan.stackName)) ?? error;
     }
     const events = await this.follow(stackId, token, plan.changes.length, onProgress, {
       clock: this.clock,
       signal,
-      interrupted: carriesOn('deploy', plan.stackName),
+      interrupted: carriesOn('deploy', plan.stackName, this.ref(plan.stackName)),
     });
     const stack = await this.describe(stackId);
     if (stack && SUCCEEDED.has(stack.status)) return stack;
@@ -238,14 +251,14 @@ export class StackDeployer {
     const stack = await this.describe(stackName);
     if (!stack) return false;
     if (stack.status.endsWith('_IN_PROGRESS') && stack.status !== 'REVIEW_IN_PROGRESS')
-      throw busyError(stackName, stack.status);
+      throw busyError(stackName, stack.status, this.ref(stackName));
     const token = `sensorpipe-${randomUUID()}`;
     await this.client.send(new DeleteStackCommand({ StackName: stack.stackId, ClientRequestToken: token }));
     const total = Math.max(1, await this.resourceCount(stack.stackId));
     const events = await this.follow(stack.stackId, token, total, onProgress, {
       clock: this.clock,
       signal,
-      interrupted: carriesOn('delete', stackName),
+      interrupted: carriesOn('delete', stackName, this.ref(stackName)),
     });
     const after = await this.describe(stack.stackId);
     if (!after) return true;
@@ -347,10 +360,14 @@ export class StackDeployer {
 
   private async checkUpdatable(stack: StackInfo): Promise<void> {
     if (stack.status === 'ROLLBACK_COMPLETE' || stack.status === 'ROLLBACK_FAILED') {
-      throw new StackNeedsRecreateError(stack, await this.firstFailure(stack.stackId));
+      throw new StackNeedsRecreateError(
+        stack,
+        await this.firstFailure(stack.stackId),
+        this.ref(stack.stackName),
+      );
     }
     if (stack.status.endsWith('_IN_PROGRESS') && stack.status !== 'REVIEW_IN_PROGRESS')
-      throw busyError(stack.stackName, stack.status);
+      throw busyError(stack.stackName, stack.status, this.ref(stack.stackName));
     if (stack.status === 'DELETE_FAILED' || stack.status === 'UPDATE_ROLLBACK_FAILED') {
       throw new StackStateError(
         `Stack "${stack.stackName}" is in ${stack.status}${stack.statusReason ? ` (${stack.statusReason})` : ''} and cannot be updated. Fix it in the CloudFormation console (continue the rollback, or delete it), then deploy again.`,
@@ -383,23 +400,22 @@ export class StackNeedsRecreateError extends StackStateError {
   constructor(
     readonly stackInfo: StackInfo,
     readonly failure?: StackEvent,
+    ref: Pick<StackRef, 'selector'> = { selector: selectorFlags('aws', stackInfo.stackName, {}) },
   ) {
     const stack = stackInfo;
     super(
       `Stack "${stack.stackName}" is in ${stack.status}: its first create failed${failure ? ` (${describeEvent(failure)})` : ''} and a stack in that state cannot be updated. It must be deleted and created again.`,
       'STACK_ROLLBACK_COMPLETE',
       {
-        suggestions: [
-          `Run: sensorpipe destroy --target aws --stack-name ${stack.stackName}, then deploy again`,
-        ],
+        suggestions: [`Run: ${suggest(ref, 'destroy')}, then ${suggest(ref, 'deploy')}`],
       },
     );
   }
 }
 
-function busyError(stackName: string, status: string): StackStateError {
+function busyError(stackName: string, status: string, ref: Pick<StackRef, 'selector'>): StackStateError {
   return new StackStateError(
-    `Stack "${stackName}" is busy (${status}): another operation is running on it. Wait for it to finish (aws cloudformation describe-stacks --stack-name ${stackName}), then try again.`,
+    `Stack "${stackName}" is busy (${status}): another operation is running on it. Wait for it to finish (${suggestAws(ref, 'cloudformation', 'describe-stacks', '--stack-name', stackName)}), then try again.`,
     'STACK_BUSY',
   );
 }
@@ -408,12 +424,16 @@ function busyError(stackName: string, status: string): StackStateError {
  * A deploy that lost to another one at the same moment, as CloudFormation refuses it: its change set
  * was deleted when the other's ran, or the stack is busy running it. Undefined for other errors.
  */
-function concurrentDeployError(stackName: string, error: unknown): StackStateError | undefined {
+function concurrentDeployError(
+  stackName: string,
+  error: unknown,
+  ref: Pick<StackRef, 'selector'>,
+): StackStateError | undefined {
   const busy = busyStateOf(error);
-  if (busy) return busyError(stackName, busy);
+  if (busy) return busyError(stackName, busy, ref);
   if (!isChangeSetOvertaken(error)) return undefined;
   return new StackStateError(
-    `Stack "${stackName}" was changed by another deploy while this one was being planned: nothing of this deploy was applied. Run the deploy again once the other one is done (aws cloudformation describe-stacks --stack-name ${stackName}).`,
+    `Stack "${stackName}" was changed by another deploy while this one was being planned: nothing of this deploy was applied. Run the deploy again once the other one is done (${suggestAws(ref, 'cloudformation', 'describe-stacks', '--stack-name', stackName)}).`,
     'STACK_BUSY',
     { cause: error },
   );
@@ -489,6 +509,11 @@ interface PollWait extends WaitContext {
   interrupted: string;
 }
 
-function carriesOn(operation: 'deploy' | 'delete', stackName: string): string {
-  return `Interrupted: CloudFormation carries on with the ${operation} of stack "${stackName}". Follow it with: aws cloudformation describe-stack-events --stack-name ${stackName}`;
+/** Ctrl-C while CloudFormation works: it carries on, and this says how to follow it. */
+export function carriesOn(
+  operation: 'deploy' | 'delete',
+  stackName: string,
+  ref: Pick<StackRef, 'selector'>,
+): string {
+  return `Interrupted: CloudFormation carries on with the ${operation} of stack "${stackName}". Follow it with: ${suggestAws(ref, 'cloudformation', 'describe-stack-events', '--stack-name', stackName)} (or run ${suggest(ref, 'status')}).`;
 }

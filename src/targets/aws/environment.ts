@@ -1,9 +1,10 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { noRegionError, toUserError } from './errors.js';
+import { noRegionError, notAwsAnswers, toUserError } from './errors.js';
 
 /** Where and as whom the AWS target works: --region, --profile, --endpoint-url. */
 export interface AwsSettings {
@@ -30,6 +31,20 @@ export interface AwsSettings {
  * through SQS's redelivery, or is counted as failed by the stream.
  */
 export const AWS_RETRY_POLICY = { retryMode: 'adaptive', maxAttempts: 5 } as const;
+
+/** Each client's service as messages name it ("does not answer as CloudFormation"). */
+const SERVICES = {
+  cloudformation: 'CloudFormation',
+  sqs: 'SQS',
+  dynamodb: 'DynamoDB',
+  lambda: 'Lambda',
+  logs: 'CloudWatch Logs',
+} as const;
+
+/** The part of a client this module touches beyond creating it. */
+interface Client {
+  middlewareStack: { add(middleware: unknown, options: object): void };
+}
 
 /**
  * The AWS clients of one command, created on first use (the SDK is loaded only then, so commands on
@@ -114,6 +129,14 @@ export class AwsEnvironment {
     });
   }
 
+  /** The functions' log groups (sensorpipe logs). */
+  logs(): Promise<CloudWatchLogsClient> {
+    return this.client('logs', async (config) => {
+      const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+      return new CloudWatchLogsClient(config);
+    });
+  }
+
   /** Closes every client's connections, so the process can exit (a document client's are its client's). */
   async destroy(): Promise<void> {
     this.documents = undefined;
@@ -127,17 +150,24 @@ export class AwsEnvironment {
     this.clients.clear();
   }
 
-  private client<T>(name: string, create: (config: ClientConfig) => Promise<T>): Promise<T> {
+  private client<T>(name: keyof typeof SERVICES, create: (config: ClientConfig) => Promise<T>): Promise<T> {
     let client = this.clients.get(name) as Promise<T> | undefined;
     if (!client) {
-      client = this.region().then((region) =>
-        create({
+      client = this.region().then(async (region) => {
+        const created = await create({
           region,
           ...(this.settings.profile ? { profile: this.settings.profile } : {}),
           ...(this.settings.endpointUrl ? { endpoint: this.settings.endpointUrl } : {}),
           ...AWS_RETRY_POLICY,
-        }),
-      );
+        });
+        // An endpoint that is not this AWS API says so in one line, at once (no retries).
+        (created as Client).middlewareStack.add(notAwsAnswers(SERVICES[name]), {
+          step: 'deserialize',
+          priority: 'high',
+          name: 'sensorpipeNotAwsAnswers',
+        });
+        return created;
+      });
       this.clients.set(name, client);
     }
     return client;

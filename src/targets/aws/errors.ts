@@ -5,6 +5,7 @@ import {
   StackStateError,
 } from '../../core/errors.js';
 import { oneLine } from '../../core/text.js';
+import { selectorFlags, suggest } from '../stack-ref.js';
 import type { AwsSettings } from './environment.js';
 
 /**
@@ -39,6 +40,11 @@ export type AwsCondition =
    * executed on the stack since it was made (another deploy got there first).
    */
   | 'change-set-overtaken'
+  /**
+   * What answered is not the AWS service asked: an --endpoint-url that is not an AWS API (or not
+   * that service), or a proxy or captive portal in front of AWS. See notAwsAnswers.
+   */
+  | 'not-aws'
   /** Any other error of an AWS service: the request itself was refused (a bad parameter, too big). */
   | 'refused'
   /** Not an AWS or network error: a bug, or a misconfigured client. */
@@ -115,6 +121,7 @@ const CHANGE_SET_OVERTAKEN = new Set([
 export function conditionOf(error: unknown): AwsCondition {
   // Already turned into a user error: not AWS's any more (its code could look like a name).
   if (isSensorpipeError(error)) return 'unknown';
+  if (error instanceof NotAwsAnswerError) return 'not-aws';
   const names = namesOf(error);
   const is = (set: Set<string>) => names.some((name) => set.has(name));
   const message = stringField(error, 'message');
@@ -206,6 +213,8 @@ export interface ErrorContext {
   resource?: string;
   /** The queue a stream sends to, named when it does not exist. */
   queueUrl?: string;
+  /** The flags that selected the stack, repeated by the commands a message suggests. */
+  selector?: readonly string[];
 }
 
 const LOCAL_HINT = 'To run without AWS, use --target local.';
@@ -275,23 +284,117 @@ export function toUserError(error: unknown, context: ErrorContext = {}): Sensorp
     }
     case 'resource-missing':
       return resourceMissing(error, name, context);
+    case 'not-aws':
+      return notAwsError(error as NotAwsAnswerError);
     default:
       return undefined;
   }
 }
 
+function notAwsError(error: NotAwsAnswerError): EnvironmentError {
+  const aws = /\.amazonaws\.com(\.cn)?(:\d+)?$/.test(error.endpoint);
+  return new EnvironmentError(
+    aws
+      ? `${error.endpoint} does not answer as ${error.service} (${error.received}): something between you and AWS (a proxy, a captive portal) answers instead. Check your network and proxy settings (HTTPS_PROXY), and try again.`
+      : `${error.endpoint} does not answer as ${error.service} (is it LocalStack?): it sent ${error.received}. Pass an --endpoint-url (or AWS_ENDPOINT_URL) that serves every AWS API sensorpipe calls, such as LocalStack's http://localhost:4566, or none for AWS itself.`,
+    'AWS_NOT_AN_AWS_API',
+    { cause: error },
+  );
+}
+
+/**
+ * An answer that no AWS API gives: a web page (HTML), or a body the SDK could not read as the
+ * service's protocol. Thrown by notAwsAnswers in place of the SDK's "XML parse error", "Unexpected
+ * token <" or an empty result read as "not deployed".
+ */
+export class NotAwsAnswerError extends Error {
+  override name = 'NotAwsAnswerError';
+
+  constructor(
+    readonly service: string,
+    /** Where the request went: `http://127.0.0.1:4566`. */
+    readonly endpoint: string,
+    /** What came back: `HTTP 404, text/html`. */
+    readonly received: string,
+    /**
+     * What the SDK made of it, for --debug. Not a `cause`: the SDK's retry strategy reads causes, and
+     * would retry a 502 page that is not AWS's five times.
+     */
+    readonly sdkError?: unknown,
+  ) {
+    const sdk = sdkError instanceof Error ? ` (the SDK read: ${oneLine(sdkError.message, 300)})` : '';
+    super(`${endpoint} does not answer as ${service}: ${received}${sdk}`);
+  }
+}
+
+interface HttpLike {
+  statusCode?: number;
+  headers?: Record<string, string | undefined>;
+}
+
+interface RequestLike {
+  protocol?: string;
+  hostname?: string;
+  port?: number;
+}
+
+/**
+ * A middleware for every client (deserialize step, before the SDK's deserializer): turns an answer
+ * that is not the service's into a NotAwsAnswerError, which the SDK does not retry. An HTML page is
+ * never an AWS API's answer, even with a status of 200 (which the SDK would read as an empty
+ * result); a body the SDK's deserializer cannot read is not one either, whereas a service's own error
+ * is read (it has $fault) and passes on as it is.
+ */
+export function notAwsAnswers(service: string) {
+  return <Output>(next: (args: { request: unknown }) => Promise<{ response: unknown; output: Output }>) =>
+    async (args: { request: unknown }): Promise<{ response: unknown; output: Output }> => {
+      const request = args.request as RequestLike;
+      const endpoint = `${request.protocol ?? 'https:'}//${request.hostname ?? ''}${request.port ? `:${request.port}` : ''}`;
+      const notAws = (response: HttpLike, sdkError?: unknown) =>
+        new NotAwsAnswerError(service, endpoint, describeAnswer(response), sdkError);
+      let result: { response: unknown; output: Output };
+      try {
+        result = await next(args);
+      } catch (error) {
+        const response = objectField(error, '$response') as HttpLike | undefined;
+        if (response && (isHtml(response) || objectField(error, '$fault') === undefined))
+          throw notAws(response, error);
+        throw error;
+      }
+      if (isHtml(result.response as HttpLike)) throw notAws(result.response as HttpLike);
+      return result;
+    };
+}
+
+function headerOf(response: HttpLike, name: string): string {
+  for (const [key, value] of Object.entries(response.headers ?? {}))
+    if (key.toLowerCase() === name) return value ?? '';
+  return '';
+}
+
+function isHtml(response: HttpLike): boolean {
+  return /text\/html/i.test(headerOf(response, 'content-type'));
+}
+
+function describeAnswer(response: HttpLike): string {
+  const type = headerOf(response, 'content-type').split(';')[0]?.trim();
+  return `HTTP ${response.statusCode ?? '?'}${type ? `, ${type}` : ''}`;
+}
+
 function resourceMissing(error: unknown, name: string, context: ErrorContext): StackStateError {
   if (context.stackName) {
     const stack = context.stackName;
+    const ref = { selector: context.selector ?? selectorFlags('aws', stack, {}) };
     return new StackStateError(
-      `A ${context.resource ?? 'function, table or queue'} of stack "${stack}" is gone (${name}): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: sensorpipe destroy --target aws --stack-name ${stack}, then deploy again.`,
+      `A ${context.resource ?? 'function, table or queue'} of stack "${stack}" is gone (${name}): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: ${suggest(ref, 'destroy')}, then ${suggest(ref, 'deploy')}.`,
       'AWS_RESOURCE_MISSING',
       { cause: error },
     );
   }
   if (context.queueUrl) {
+    const deploy = context.selector ? suggest({ selector: context.selector }, 'deploy') : 'sensorpipe deploy';
     return new StackStateError(
-      `The queue ${context.queueUrl} does not exist: deploy the stack (sensorpipe deploy) or pass the right --queue-url.`,
+      `The queue ${context.queueUrl} does not exist: deploy the stack (${deploy}) or pass the right --queue-url.`,
       'AWS_RESOURCE_MISSING',
       { cause: error },
     );

@@ -25,6 +25,8 @@ export interface InvokeOptions {
   /** Uniform in [0, 1), the backoff's jitter. */
   random?: () => number;
   retry?: RetryPolicy;
+  /** The command that deploys the stack again, with the flags that selected it. */
+  deployCommand?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function invokeAggregation(
   }
   if (!isSnapshot(snapshot)) {
     throw new OperationError(
-      `The aggregation function ${functionName} returned something that is not a snapshot: ${oneLine(payload, 200) || 'nothing'}. Is the stack deployed by this version of sensorpipe? Run sensorpipe deploy --target aws.`,
+      `The aggregation function ${functionName} returned something that is not a snapshot: ${oneLine(payload, 200) || 'nothing'}. Is the stack deployed by this version of sensorpipe? Run ${options.deployCommand ?? 'sensorpipe deploy --target aws'}.`,
       'AWS_FUNCTION_RESULT',
     );
   }

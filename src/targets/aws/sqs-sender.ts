@@ -8,7 +8,14 @@ import { eventBody, MAX_MESSAGE_BYTES, type OutgoingEvent } from '../../core/eve
 import { type RetryPolicy, retryPartial } from '../../core/retry.js';
 import type { EventSender, SendOutcome } from '../../core/streamer.js';
 import { oneLine } from '../../core/text.js';
-import { describeFailure, isRefused, isRetryable, isRetryableEntry, toUserError } from './errors.js';
+import {
+  describeFailure,
+  type ErrorContext,
+  isRefused,
+  isRetryable,
+  isRetryableEntry,
+  toUserError,
+} from './errors.js';
 
 /** The part of SQSClient the sender uses; an SQSClient fits, and so does a test wrapper around one. */
 export interface SqsBatchClient {
@@ -28,6 +35,8 @@ export interface SqsEventSenderOptions {
   random?: () => number;
   /** How the entries SQS fails (its answer's Failed list) are sent again. */
   retry?: Partial<RetryPolicy>;
+  /** What the one-line errors name: --endpoint-url and such, and the flags that selected the stack. */
+  errorContext?: Pick<ErrorContext, 'settings' | 'selector'>;
 }
 
 /** SendMessageBatch takes at most 10 entries and 1 MiB in all. */
@@ -63,6 +72,7 @@ export class SqsEventSender implements EventSender {
   private readonly signal: AbortSignal | undefined;
   private readonly random: () => number;
   private readonly retry: RetryPolicy;
+  private readonly errorContext: Pick<ErrorContext, 'settings' | 'selector'>;
 
   constructor(options: SqsEventSenderOptions) {
     this.client = options.client;
@@ -72,6 +82,7 @@ export class SqsEventSender implements EventSender {
     this.signal = options.signal;
     this.random = options.random ?? Math.random;
     this.retry = { ...ENTRY_RETRY, ...options.retry };
+    this.errorContext = options.errorContext ?? {};
   }
 
   async send(events: OutgoingEvent[]): Promise<SendOutcome> {
@@ -175,7 +186,7 @@ export class SqsEventSender implements EventSender {
   private requestFailure(error: unknown): string {
     const reason = `SendMessageBatch failed: ${describeFailure(error)}`;
     if (isRetryable(error)) return reason;
-    const userError = toUserError(error, { queueUrl: this.queueUrl });
+    const userError = toUserError(error, { ...this.errorContext, queueUrl: this.queueUrl });
     if (userError) throw userError;
     // Any other refusal of the request (a bad parameter, a batch too long): retrying cannot help.
     if (isRefused(error)) return `${reason}: ${oneLine(messageOf(error), 200)}`;

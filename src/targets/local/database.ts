@@ -13,7 +13,7 @@ import {
 } from './stack-file.js';
 
 /** Bump when the schema changes, and add the step to MIGRATIONS. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -80,6 +80,17 @@ const MIGRATIONS: Record<number, string> = {
     CREATE TABLE failed_aggregations (at INTEGER NOT NULL, error TEXT NOT NULL);
     CREATE INDEX failed_aggregations_at ON failed_aggregations (at);
   `,
+  4: `
+    -- What the functions logged (sensorpipe logs), as CloudWatch Logs keeps it on AWS: appended in
+    -- the transaction of the invocation that logged it, read and pruned in id order (ids follow time).
+    CREATE TABLE function_logs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      at INTEGER NOT NULL,
+      function TEXT NOT NULL,
+      level TEXT,
+      message TEXT NOT NULL
+    );
+  `,
 };
 
 export { checkStackName };
@@ -97,6 +108,8 @@ const TABLES: Record<number, readonly string[]> = {
     'aggregates',
   ],
   2: ['queue_batches'],
+  3: ['failed_aggregations'],
+  4: ['function_logs'],
 };
 
 export function databasePath(dataDir: string, stackName: string): string {

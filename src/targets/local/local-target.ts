@@ -3,18 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, isoTimeOrNull, systemClock } from '../../core/clock.js';
 import { planParameters } from '../../core/deploy.js';
-import { UsageError } from '../../core/errors.js';
+import { InterruptedError, UsageError } from '../../core/errors.js';
 import { eventBody } from '../../core/event.js';
+import { FOLLOW_POLICY, followPolls, type LogLine, type LogQuery } from '../../core/logs.js';
 import { decodeParameters, type ParameterChanges, type StackParameters } from '../../core/parameters.js';
 import { parseSchedule, slotAt } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { EventSender } from '../../core/streamer.js';
 import { notDeployedError, StackGoneError, selectorFlags } from '../stack-ref.js';
 import type {
+  DeadLetterCount,
   DeadLetterView,
+  DeployOptions,
   DeployResult,
   DestroyResult,
   EventKey,
+  LogReadOptions,
   RedriveOptions,
   RedriveResult,
   StackStatus,
@@ -39,6 +43,8 @@ import {
   setMeta,
 } from './database.js';
 import { FailedAggregations } from './failed-aggregations.js';
+import { FunctionLogStore } from './function-logs.js';
+import { LOCAL_TABLES } from './local-functions.js';
 import { LocalQueue } from './queue.js';
 import { SqliteEventRepository, SqliteSnapshotRepository } from './repositories.js';
 import { LocalRuntime } from './runtime.js';
@@ -121,8 +127,17 @@ export class LocalTarget implements Target {
    * the previous parameters are read and the new ones written in one IMMEDIATE transaction, so two
    * deploys at the same moment take turns and each one's flags survive, or it fails.
    */
-  async deploy(changes: ParameterChanges): Promise<DeployResult> {
+  /**
+   * Creates or updates the stack in one transaction, which nothing stops half-way: a signal (Ctrl-C)
+   * that came before it began leaves everything as it was.
+   */
+  async deploy(changes: ParameterChanges, options: DeployOptions = {}): Promise<DeployResult> {
     await this.close();
+    if (options.signal?.aborted) {
+      throw new InterruptedError(
+        `Interrupted before the deploy of stack "${this.stackName}" began: nothing was created or changed.`,
+      );
+    }
     const plan = (previous: StackParameters | undefined) => {
       const planned = planParameters('local', previous, changes, (p) =>
         checkLocalSchedule(p, this.clock.now()),
@@ -253,6 +268,20 @@ export class LocalTarget implements Target {
     };
   }
 
+  /** The local equivalents of the AWS stack's outputs: the one file, and the tables in it. */
+  async outputs(): Promise<Record<string, string>> {
+    this.open('read');
+    return {
+      DatabaseFile: this.location,
+      QueueTable: 'queue',
+      DeadLetterQueueTable: 'dead_letters',
+      EventsTableName: LOCAL_TABLES.events,
+      AggregatesTableName: LOCAL_TABLES.aggregates,
+      FailedAggregationsTable: 'failed_aggregations',
+      FunctionLogsTable: 'function_logs',
+    };
+  }
+
   async openStream(): Promise<StreamSession> {
     const { runtime, queue } = this.open();
     // A failure in the background runtime (storage gone, disk full) stops the stream, never silently.
@@ -268,13 +297,17 @@ export class LocalTarget implements Target {
       },
     });
     runtime.start();
+    // The ids of what this session sent (one range per send: a send is one transaction, so its ids
+    // follow each other), to tell at the end what became of them, whoever stored them.
+    const sent: [number, number][] = [];
     const sender: EventSender = {
       maxBatchSize: LOCAL_SEND_BATCH,
       maxInFlight: 1,
       send: async (events) => {
         if (backgroundError !== undefined) throw backgroundError;
         // Returns once the runtime's consumer took the full batches waiting: the queue does not grow.
-        await runtime.enqueue(events.map(eventBody));
+        const ids = await runtime.enqueue(events.map(eventBody));
+        if (ids.length > 0) sent.push([Number(ids[0]), Number(ids.at(-1))]);
         return { sent: events.length, failed: 0 };
       },
     };
@@ -289,7 +322,19 @@ export class LocalTarget implements Target {
           unsubscribe();
         }
         const depths = queue.depths(this.clock.now());
-        return { ...session, inFlight: depths.inFlight, deadLetters: depths.deadLetters, approximate: false };
+        const left = queue.countIn(sent);
+        const sentHere = sent.reduce((n, [first, last]) => n + last - first + 1, 0);
+        // What left the queue was stored, here or by another consumer of the same stack; this
+        // runtime may also have stored others' events, so what it stored of its own is not known:
+        // the difference is a floor.
+        const storedByOthers = Math.max(0, sentHere - left.queued - left.deadLetters - session.stored);
+        return {
+          ...session,
+          storedByOthers,
+          inFlight: depths.inFlight,
+          deadLetters: depths.deadLetters,
+          approximate: false,
+        };
       },
     };
   }
@@ -388,12 +433,44 @@ export class LocalTarget implements Target {
       }));
   }
 
+  async deadLetterCount(): Promise<DeadLetterCount> {
+    return { count: this.open('read').queue.depths(this.clock.now()).deadLetters, approximate: false };
+  }
+
   async redrive(options: RedriveOptions = {}): Promise<RedriveResult> {
     const { queue, runtime } = this.open();
     const total = queue.depths(this.clock.now()).deadLetters;
     const moved = await runtime.withTransaction(() => queue.redrive(this.clock.now(), options.limit));
     options.onProgress?.(moved, Math.min(total, options.limit ?? total));
     return { moved, remaining: queue.depths(this.clock.now()).deadLetters };
+  }
+
+  /**
+   * What the runtime kept of the functions' logs in the stack: the history in pages, then, with
+   * follow, a poll of the table about once a second for what any process of the stack logs next.
+   */
+  async *logs(query: LogQuery, options: LogReadOptions = {}): AsyncGenerator<LogLine[]> {
+    const store = new FunctionLogStore(this.open('read').db);
+    let after = 0;
+    const readNew = (): LogLine[] => {
+      const lines: LogLine[] = [];
+      for (let page = store.read(query, after); page.length > 0; page = store.read(query, after)) {
+        lines.push(...page);
+        after = Number(page.at(-1)?.id ?? after);
+      }
+      return lines;
+    };
+    for (let page = store.read(query, after); page.length > 0; page = store.read(query, after)) {
+      if (options.signal?.aborted) return;
+      after = Number(page.at(-1)?.id ?? after);
+      yield page;
+    }
+    if (!options.follow) return;
+    yield* followPolls(async () => ({ lines: readNew(), throttled: false }), {
+      clock: this.clock,
+      signal: options.signal,
+      policy: FOLLOW_POLICY,
+    });
   }
 
   async close(): Promise<void> {

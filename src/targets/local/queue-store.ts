@@ -239,6 +239,24 @@ export class QueueStore {
   }
 
   /** Counts as of `now`, in one read transaction of their own unless the caller has one open. */
+  /**
+   * Of the messages with ids in these ranges (first to last, inclusive), how many are still in the
+   * queue (visible or in flight) and how many in the dead letters, which keep a message's id.
+   */
+  countIn(ranges: readonly (readonly [number, number])[]): { queued: number; deadLetters: number } {
+    const inQueue = this.db.prepare('SELECT COUNT(*) FROM queue WHERE id BETWEEN ? AND ?').pluck();
+    const inDead = this.db.prepare('SELECT COUNT(*) FROM dead_letters WHERE id BETWEEN ? AND ?').pluck();
+    return this.db.transaction(() => {
+      let queued = 0;
+      let deadLetters = 0;
+      for (const [first, last] of ranges) {
+        queued += inQueue.get(first, last) as number;
+        deadLetters += inDead.get(first, last) as number;
+      }
+      return { queued, deadLetters };
+    })();
+  }
+
   depths(now: number): QueueDepths {
     return this.db.transaction(() => {
       const one = (sql: string, ...args: number[]) =>

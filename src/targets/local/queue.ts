@@ -144,6 +144,11 @@ export class LocalQueue {
     return this.store.depths(now);
   }
 
+  /** Of the messages sent with these ids (ranges, first to last), how many wait in the queue or its dead letters. */
+  countIn(ranges: readonly (readonly [number, number])[]): { queued: number; deadLetters: number } {
+    return this.store.countIn(ranges);
+  }
+
   /**
    * Moves up to `limit` dead letters, oldest first, back to the queue as new messages (receive count
    * back to 0), as SQS's dead-letter queue redrive does; returns how many moved.

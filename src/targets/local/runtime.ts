@@ -1,14 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
+import type { FunctionName } from '../../core/logs.js';
 import type { StackParameters } from '../../core/parameters.js';
 import { parseSchedule, type Schedule, slotAt } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { AggregationTrigger } from '../../functions/aggregation.js';
-import type { FunctionLogEntry } from '../../functions/log.js';
+import { type FunctionLogEntry, invokeErrorLine, logLineOf } from '../../functions/log.js';
 import { type Db, getMeta, setMeta, WriteTransactions } from './database.js';
 import { type BatchResult, invokeStoringFromQueue } from './event-source-mapping.js';
 import { FailedAggregations } from './failed-aggregations.js';
+import { FunctionLogStore } from './function-logs.js';
 import { scheduledEventAt } from './lambda-events.js';
 import { LocalFunctions } from './local-functions.js';
 import type { LocalQueue } from './queue.js';
@@ -25,7 +27,8 @@ export interface RuntimeEvents {
   onError?(error: unknown): void;
   /**
    * Each structured entry a function logs (one per storing invocation, one per aggregation run), as
-   * it logs it: inside the runtime's transaction, so a listener may write it to the stack there.
+   * it logs it, inside the runtime's transaction. The runtime itself writes each one to the stack's
+   * function_logs there (what `sensorpipe logs` reads).
    */
   onLog?(entry: FunctionLogEntry): void;
 }
@@ -67,6 +70,7 @@ export class LocalRuntime {
   private readonly functions: LocalFunctions;
   private readonly schedule: Schedule;
   private readonly failedAggregations: FailedAggregations;
+  private readonly functionLogs: FunctionLogStore;
   private readonly listeners = new Set<RuntimeEvents>();
   private readonly counts: RuntimeTotals = { received: 0, stored: 0, failed: 0, aggregations: 0 };
   private running = false;
@@ -87,9 +91,12 @@ export class LocalRuntime {
     this.transactions = new WriteTransactions(deps.db, { checkStack: deps.checkStack });
     this.schedule = parseSchedule(deps.parameters.ScheduleExpression);
     this.failedAggregations = new FailedAggregations(deps.db);
+    this.functionLogs = new FunctionLogStore(deps.db);
     this.functions = new LocalFunctions({
       ...deps,
+      // In the invocation's transaction: a batch rolled back leaves no line, as it leaves no event.
       log: (entry) => {
+        this.functionLogs.append(deps.clock.now(), entry.function, 'INFO', logLineOf(entry));
         for (const l of this.listeners) l.onLog?.(entry);
       },
     });
@@ -152,22 +159,24 @@ export class LocalRuntime {
   async processBatches(options: { immediate?: boolean; maxBatches?: number } = {}): Promise<number> {
     const { parameters: p, queue, clock } = this.deps;
     const maxBatches = options.maxBatches ?? this.groupCommitBatches();
-    const batches = await this.withTransaction(async () => {
-      const done: BatchResult[] = [];
-      for (let i = 0; i < maxBatches; i++) {
-        const batch = await invokeStoringFromQueue(queue, this.functions, {
-          now: clock.now(),
-          maxMessages: p.BatchSize,
-          visibilityTimeoutMs: p.VisibilityTimeoutSeconds * 1000,
-          maxReceiveCount: p.MaxReceiveCount,
-          batchingWindowMs: p.MaximumBatchingWindowInSeconds * 1000,
-          immediate: options.immediate ?? false,
-        });
-        if (batch.received === 0) break;
-        done.push(batch);
-      }
-      return done;
-    });
+    const batches = await this.invoking('storing', () =>
+      this.withTransaction(async () => {
+        const done: BatchResult[] = [];
+        for (let i = 0; i < maxBatches; i++) {
+          const batch = await invokeStoringFromQueue(queue, this.functions, {
+            now: clock.now(),
+            maxMessages: p.BatchSize,
+            visibilityTimeoutMs: p.VisibilityTimeoutSeconds * 1000,
+            maxReceiveCount: p.MaxReceiveCount,
+            batchingWindowMs: p.MaximumBatchingWindowInSeconds * 1000,
+            immediate: options.immediate ?? false,
+          });
+          if (batch.received === 0) break;
+          done.push(batch);
+        }
+        return done;
+      }),
+    );
     // Counted only once committed: a rolled-back group stored nothing.
     for (const batch of batches) {
       this.counts.received += batch.received;
@@ -176,6 +185,24 @@ export class LocalRuntime {
       for (const l of this.listeners) l.onBatch?.(batch);
     }
     return batches.reduce((n, b) => n + b.received, 0);
+  }
+
+  /**
+   * Runs invocations of a function in a transaction; when they fail, logs the error as Lambda's
+   * runtime does (Invoke Error, level ERROR), in a transaction of its own since theirs was rolled
+   * back. What cannot write that line either (a full disk) fails the same way, and the invocation's
+   * error is the one to report.
+   */
+  private async invoking<T>(fn: FunctionName, invoke: () => Promise<T>): Promise<T> {
+    try {
+      return await invoke();
+    } catch (error) {
+      const at = this.deps.clock.now();
+      await this.withTransaction(() =>
+        this.functionLogs.append(at, fn, 'ERROR', invokeErrorLine(error)),
+      ).catch(() => {});
+      throw error;
+    }
   }
 
   private groupCommitBatches(): number {
@@ -197,7 +224,9 @@ export class LocalRuntime {
 
   /** Runs the aggregation function now; used by `aggregate` (no payload, as Invoke sends) and by the schedule. */
   async aggregateNow(trigger: AggregationTrigger = {}): Promise<Snapshot> {
-    const snapshot = await this.withTransaction(() => this.functions.aggregate(trigger));
+    const snapshot = await this.invoking('aggregation', () =>
+      this.withTransaction(() => this.functions.aggregate(trigger)),
+    );
     this.counts.aggregations++;
     for (const l of this.listeners) l.onAggregation?.(snapshot);
     return snapshot;
@@ -248,6 +277,7 @@ export class LocalRuntime {
       queue.expire(now, parameters.MessageRetentionSeconds * 1000);
       events.expire(now);
       this.failedAggregations.expire(now);
+      this.functionLogs.expire(now);
     });
   }
 

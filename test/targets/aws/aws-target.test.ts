@@ -32,6 +32,7 @@ import { StackGoneError } from '../../../src/targets/stack-ref.js';
 import type { DeployResult } from '../../../src/targets/target.js';
 import { type LocalDynamo, startDynalite, storedEvent } from '../../../testkit/aws/dynalite.js';
 import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../../testkit/aws/fake-cloudformation.js';
+import { FakeCloudWatchLogs } from '../../../testkit/aws/fake-cloudwatch-logs.js';
 import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
 import { instantClock } from '../../../testkit/clock.js';
 import { fixtureCsv } from '../../../testkit/fixtures.js';
@@ -58,6 +59,7 @@ class EmulatedEnvironment extends AwsEnvironment {
       sqs: SQSClient;
       dynamodb: DynamoDBDocumentClient;
       lambda: LambdaClient;
+      logs?: FakeCloudWatchLogs;
     },
   ) {
     super({ region: 'eu-west-1' });
@@ -75,6 +77,10 @@ class EmulatedEnvironment extends AwsEnvironment {
   override async lambda() {
     return this.emulated.lambda;
   }
+  override async logs() {
+    if (!this.emulated.logs) throw new Error('this test has no CloudWatch Logs');
+    return this.emulated.logs.client;
+  }
   override async destroy(): Promise<void> {}
 }
 
@@ -85,6 +91,7 @@ describe('targets/aws/aws-target', function () {
   let cfn: FakeCloudFormation;
   let lambda: LambdaClient;
   let lambdaMock: AwsStub<object, MetadataBearer, unknown>;
+  let logs: FakeCloudWatchLogs;
   let tables: { eventsTable: string; aggregatesTable: string };
   let queueUrl: string;
   let now: number;
@@ -102,6 +109,7 @@ describe('targets/aws/aws-target', function () {
     queueUrl = await sqs.createQueue();
     cfn = new FakeCloudFormation();
     cfn.pageSize = 4;
+    logs = new FakeCloudWatchLogs({ now: () => Date.now() });
     cfn.outputs = {
       QueueUrl: queueUrl,
       DeadLetterQueueUrl: await sqs.createQueue(),
@@ -136,6 +144,7 @@ describe('targets/aws/aws-target', function () {
   afterEach(() => {
     cfn.mock.restore();
     lambdaMock.restore();
+    logs.mock.restore();
   });
 
   async function target(options: { queueUrl?: string } = {}): Promise<AwsTarget> {
@@ -144,6 +153,7 @@ describe('targets/aws/aws-target', function () {
       sqs: sqs.client,
       dynamodb: dynamo.documents,
       lambda,
+      logs,
     });
     return AwsTarget.open({
       stackName: STACK,
@@ -412,6 +422,8 @@ describe('targets/aws/aws-target', function () {
       expect(letters[0]).to.deep.include({ error: null, deadAt: null });
       expect(await aws.deadLetters(10)).to.have.length(2);
       expect((await aws.status()).queue?.deadLetters).to.equal(2);
+      // What the dead-letter hint of aggregate and show reads: SQS's approximate depth, one request.
+      expect(await aws.deadLetterCount()).to.deep.equal({ count: 2, approximate: true });
     });
 
     it('redrives with StartMessageMoveTask, followed to its end, without --limit', async () => {
@@ -598,7 +610,50 @@ describe('targets/aws/aws-target', function () {
       const error = await rejection(aws.aggregate());
       expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
       expect(error.message).to.match(
-        /deleted outside CloudFormation.*sensorpipe destroy --target aws --stack-name sensorpipe, then deploy again\.$/,
+        /deleted outside CloudFormation.*sensorpipe destroy --target aws --stack-name sensorpipe, then sensorpipe deploy --target aws --stack-name sensorpipe\.$/,
+      );
+    });
+
+    it('status: the region and the console links; outputs: the outputs alone (one DescribeStacks)', async () => {
+      const details = awsDetails(await aws.status());
+      expect(details.region).to.equal('eu-west-1');
+      expect(details.console.Stack).to.match(
+        /^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudformation\/home\?region=eu-west-1#\/stacks\/stackinfo\?stackId=/,
+      );
+      expect(details.console.StoringLogGroup).to.include('$252Faws$252Flambda$252Fsensorpipe-storing');
+      const before = cfn.mock.commandCalls(DescribeStacksCommand).length;
+      expect(await (await target()).outputs()).to.deep.equal(cfn.outputs);
+      expect(cfn.mock.commandCalls(DescribeStacksCommand).length - before).to.equal(1);
+    });
+
+    it("reads the functions' log groups, named after the function outputs, interleaved by time", async () => {
+      logs.createLogGroup(`/aws/lambda/${STACK}-storing`);
+      logs.createLogGroup(`/aws/lambda/${STACK}-aggregation`);
+      logs.put(`/aws/lambda/${STACK}-aggregation`, now - 1000, 'second');
+      logs.put(`/aws/lambda/${STACK}-storing`, now - 2000, 'first');
+      logs.put(`/aws/lambda/${STACK}-storing`, now, 'third');
+      const lines: string[] = [];
+      for await (const batch of aws.logs({ functions: ['storing', 'aggregation'], since: now - MINUTE }))
+        lines.push(...batch.map((l) => `${l.function} ${l.message}`));
+      expect(lines).to.deep.equal(['storing first', 'aggregation second', 'storing third']);
+      const one: string[] = [];
+      for await (const batch of aws.logs({ functions: ['aggregation'], since: now - MINUTE }))
+        one.push(...batch.map((l) => l.message));
+      expect(one).to.deep.equal(['second']);
+    });
+
+    it('a log group deleted by hand is a resource of the stack that is gone: one line, exit 3, how to recreate', async () => {
+      logs.createLogGroup(`/aws/lambda/${STACK}-storing`);
+      const error = await rejection(
+        (async () => {
+          for await (const _ of aws.logs({ functions: ['storing', 'aggregation'], since: now })) {
+            // nothing: the aggregation's group is missing
+          }
+        })(),
+      );
+      expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
+      expect(error.message).to.match(
+        /^A log group of stack "sensorpipe" is gone \(ResourceNotFoundException\)/,
       );
     });
 

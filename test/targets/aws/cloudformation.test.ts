@@ -12,6 +12,7 @@ import {
   StackDeployer,
   StackNeedsRecreateError,
 } from '../../../src/targets/aws/cloudformation.js';
+import { selectorFlags } from '../../../src/targets/stack-ref.js';
 import type { StackProgress } from '../../../src/targets/target.js';
 import { FakeCloudFormation, PIPELINE_RESOURCES } from '../../../testkit/aws/fake-cloudformation.js';
 import {
@@ -25,6 +26,14 @@ import { rejection } from '../../../testkit/rejection.js';
 
 const STACK = 'sensorpipe';
 const TEMPLATE = 'AWSTemplateFormatVersion: "2010-09-09"\nResources: {}\n';
+/** A stack selected with every AWS flag, as createTarget hands them to the deployer. */
+const SELECTOR = selectorFlags('aws', STACK, {
+  region: 'eu-west-1',
+  profile: 'ops',
+  'endpoint-url': 'http://localhost:4566',
+});
+const SELECTED = SELECTOR.join(' ');
+const AWS_CLI_WHERE = '--region eu-west-1 --profile ops --endpoint-url http://localhost:4566';
 
 describe('targets/aws/cloudformation', () => {
   let cfn: FakeCloudFormation;
@@ -167,6 +176,17 @@ describe('targets/aws/cloudformation', () => {
       expect(error.message).to.equal(
         'Stack "sensorpipe" is in ROLLBACK_COMPLETE: its first create failed (StoringFunction (AWS::Lambda::Function) CREATE_FAILED: Role is not authorized) and a stack in that state cannot be updated. It must be deleted and created again.',
       );
+      expect(error.suggestions).to.deep.equal([
+        'Run: sensorpipe destroy --target aws --stack-name sensorpipe, then sensorpipe deploy --target aws --stack-name sensorpipe',
+      ]);
+      // The commands it suggests select the same stack: the flags the deployer was given.
+      const selected = new StackDeployer({ client: cfn.client, pollIntervalMs: 0, selector: SELECTOR });
+      const again = await rejection<StackNeedsRecreateError>(
+        selected.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: {} }),
+      );
+      expect(again.suggestions).to.deep.equal([
+        `Run: sensorpipe destroy ${SELECTED}, then sensorpipe deploy ${SELECTED}`,
+      ]);
       // WHEN it is deleted THEN a new create works
       expect(await deployer.deleteStack(STACK)).to.equal(true);
       expect((await deploy()).stack?.status).to.equal('CREATE_COMPLETE');
@@ -196,6 +216,15 @@ describe('targets/aws/cloudformation', () => {
           `Stack "sensorpipe" is busy (${status}): another operation is running on it. Wait for it to finish (aws cloudformation describe-stacks --stack-name sensorpipe), then try again.`,
         );
         expect(cfn.mock.commandCalls(CreateChangeSetCommand)).to.have.length(0);
+        // The AWS CLI line it suggests looks where the stack was selected.
+        const selected = new StackDeployer({ client: cfn.client, pollIntervalMs: 0, selector: SELECTOR });
+        expect(
+          (await rejection(selected.plan({ stackName: STACK, templateBody: TEMPLATE, parameters: {} })))
+            .message,
+        ).to.include(`(aws cloudformation describe-stacks --stack-name sensorpipe ${AWS_CLI_WHERE})`);
+        expect((await rejection(selected.deleteStack(STACK))).message).to.include(
+          `(aws cloudformation describe-stacks --stack-name sensorpipe ${AWS_CLI_WHERE})`,
+        );
       });
     }
 
@@ -301,7 +330,23 @@ describe('targets/aws/cloudformation', () => {
       expect(Date.now() - started).to.be.below(5_000);
       expect(error).to.be.instanceOf(InterruptedError);
       expect(error.message).to.equal(
-        'Interrupted: CloudFormation carries on with the deploy of stack "sensorpipe". Follow it with: aws cloudformation describe-stack-events --stack-name sensorpipe',
+        'Interrupted: CloudFormation carries on with the deploy of stack "sensorpipe". Follow it with: aws cloudformation describe-stack-events --stack-name sensorpipe (or run sensorpipe status --target aws --stack-name sensorpipe).',
+      );
+    });
+
+    it('says how to follow a delete it stopped following, on the stack the flags selected', async () => {
+      cfn.addStack(STACK, 'UPDATE_COMPLETE');
+      const patient = new StackDeployer({
+        client: cfn.client,
+        pollIntervalMs: 60_000,
+        clock: systemClock,
+        selector: SELECTOR,
+      });
+      const controller = new AbortController();
+      const deleting = rejection(patient.deleteStack(STACK, undefined, controller.signal));
+      setTimeout(() => controller.abort(), 20);
+      expect((await deleting).message).to.equal(
+        `Interrupted: CloudFormation carries on with the delete of stack "sensorpipe". Follow it with: aws cloudformation describe-stack-events --stack-name sensorpipe ${AWS_CLI_WHERE} (or run sensorpipe status ${SELECTED}).`,
       );
     });
 

@@ -1,9 +1,17 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { ExitCode } from '../../../src/core/errors.js';
 import { AWS_RETRY_POLICY, AwsEnvironment } from '../../../src/targets/aws/environment.js';
+import { conditionOf, NotAwsAnswerError, toUserError } from '../../../src/targets/aws/errors.js';
 import { rejection } from '../../../testkit/rejection.js';
 
 const AWS_VARIABLES = [
@@ -116,24 +124,145 @@ describe('targets/aws/environment', () => {
     it('share the region, --endpoint-url and one retry policy: adaptive, 5 attempts', async () => {
       isolate({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
       const env = environment({ endpointUrl: 'http://127.0.0.1:4566' });
-      const [sqs, dynamodb, lambda, cloudformation] = await Promise.all([
+      const [sqs, dynamodb, lambda, cloudformation, logs] = await Promise.all([
         env.sqs(),
         env.dynamodb(),
         env.lambda(),
         env.cloudformation(),
+        env.logs(),
       ]);
-      for (const client of [sqs, dynamodb, lambda, cloudformation]) {
+      for (const client of [sqs, dynamodb, lambda, cloudformation, logs]) {
         expect(await client.config.region()).to.equal('eu-west-1');
         const endpoint = await client.config.endpoint?.();
         expect(endpoint?.hostname).to.equal('127.0.0.1');
         expect(endpoint?.port).to.equal(4566);
       }
       expect(AWS_RETRY_POLICY).to.deep.equal({ retryMode: 'adaptive', maxAttempts: 5 });
-      for (const client of [sqs, dynamodb, lambda, cloudformation]) {
+      for (const client of [sqs, dynamodb, lambda, cloudformation, logs]) {
         expect(await client.config.maxAttempts()).to.equal(5);
         expect(((await client.config.retryStrategy()) as { mode?: string }).mode).to.equal('adaptive');
       }
       expect(await env.sqs()).to.equal(sqs);
+    });
+  });
+
+  describe('an --endpoint-url that is not an AWS API', () => {
+    /** Answers every request with `status`, `type` and `body`, and counts the requests. */
+    async function server(status: number, type: string, body: string) {
+      const counted = { requests: 0, url: '' };
+      const s = http.createServer((request, response) => {
+        counted.requests++;
+        request.resume();
+        request.on('end', () => {
+          response.writeHead(status, { 'content-type': type });
+          response.end(body);
+        });
+      });
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      counted.url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+      servers.push(s);
+      return counted;
+    }
+    const servers: http.Server[] = [];
+    afterEach(async () => {
+      for (const s of servers.splice(0)) await new Promise((resolve) => s.close(resolve));
+    });
+
+    /** One request of each service the commands call, through the environment's clients. */
+    const CALLS = {
+      CloudFormation: async (env: AwsEnvironment) =>
+        (await env.cloudformation()).send(new DescribeStacksCommand({ StackName: 's' })),
+      SQS: async (env: AwsEnvironment, url: string) =>
+        (await env.sqs()).send(
+          new GetQueueAttributesCommand({ QueueUrl: `${url}/1/q`, AttributeNames: ['All'] }),
+        ),
+      Lambda: async (env: AwsEnvironment) =>
+        (await env.lambda()).send(new InvokeCommand({ FunctionName: 'f' })),
+      DynamoDB: async (env: AwsEnvironment) =>
+        (await env.dynamodb()).send(new GetCommand({ TableName: 't', Key: { name: 'latest' } })),
+      'CloudWatch Logs': async (env: AwsEnvironment) =>
+        (await env.logs()).send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/f' })),
+    };
+
+    const ANSWERS = [
+      {
+        what: 'a web page (200)',
+        status: 200,
+        type: 'text/html; charset=utf-8',
+        body: '<html>Welcome</html>',
+        received: 'HTTP 200, text/html',
+      },
+      {
+        what: 'a plain 404',
+        status: 404,
+        type: 'text/plain',
+        body: 'Not Found',
+        received: 'HTTP 404, text/plain',
+      },
+      {
+        what: 'an error page (502)',
+        status: 502,
+        type: 'text/html',
+        body: '<h1>Bad Gateway</h1>',
+        received: 'HTTP 502, text/html',
+      },
+    ];
+
+    for (const answer of ANSWERS)
+      for (const [service, call] of Object.entries(CALLS))
+        it(`${service}, answered by ${answer.what}: one line, exit 4, no retry`, async () => {
+          const fake = await server(answer.status, answer.type, answer.body);
+          isolate({
+            AWS_REGION: 'eu-west-1',
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'secret',
+          });
+          const env = environment({ endpointUrl: fake.url });
+          const error = await rejection(call(env, fake.url));
+          const user = toUserError(error, { settings: env.settings });
+          expect(user, String(error)).to.include({
+            code: 'AWS_NOT_AN_AWS_API',
+            exitCode: ExitCode.environment,
+          });
+          expect(user?.message).to.match(
+            new RegExp(
+              `^${fake.url} does not answer as ${service} \\(is it LocalStack\\?\\): it sent ${answer.received}\\. `,
+            ),
+          );
+          expect(fake.requests).to.equal(1);
+        });
+
+    it('CloudFormation answered with JSON it cannot read as its XML: the same line', async () => {
+      const fake = await server(200, 'application/json', '{"hello":"world"}');
+      isolate({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+      const env = environment({ endpointUrl: fake.url });
+      const user = toUserError(await rejection(CALLS.CloudFormation(env)), { settings: env.settings });
+      expect(user?.message).to.match(
+        /does not answer as CloudFormation \(is it LocalStack\?\): it sent HTTP 200, application\/json/,
+      );
+    });
+
+    it("lets a service's own error through as it is (an AWS API that says no is an AWS API)", async () => {
+      const fake = await server(
+        400,
+        'text/xml',
+        '<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id s does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>',
+      );
+      isolate({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+      const error = await rejection(CALLS.CloudFormation(environment({ endpointUrl: fake.url })));
+      expect(error).to.include({ name: 'ValidationError' });
+      expect(conditionOf(error)).to.equal('missing-stack');
+    });
+
+    it('in front of AWS itself (a proxy, a captive portal): says so instead', () => {
+      const error = new NotAwsAnswerError(
+        'SQS',
+        'https://sqs.eu-west-1.amazonaws.com',
+        'HTTP 200, text/html',
+      );
+      expect(toUserError(error)?.message).to.equal(
+        'https://sqs.eu-west-1.amazonaws.com does not answer as SQS (HTTP 200, text/html): something between you and AWS (a proxy, a captive portal) answers instead. Check your network and proxy settings (HTTPS_PROXY), and try again.',
+      );
     });
   });
 });

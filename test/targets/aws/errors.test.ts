@@ -221,7 +221,7 @@ describe('targets/aws/errors', () => {
       const error = toUserError(named('ResourceNotFoundException'), { stackName: 'pipe', resource: 'queue' });
       expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
       expect(error?.message).to.equal(
-        'A queue of stack "pipe" is gone (ResourceNotFoundException): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: sensorpipe destroy --target aws --stack-name pipe, then deploy again.',
+        'A queue of stack "pipe" is gone (ResourceNotFoundException): it was deleted outside CloudFormation, and a deploy does not bring it back. Recreate the stack: sensorpipe destroy --target aws --stack-name pipe, then sensorpipe deploy --target aws --stack-name pipe.',
       );
     });
 
@@ -230,6 +230,30 @@ describe('targets/aws/errors', () => {
       expect(error).to.include({ code: 'AWS_RESOURCE_MISSING', exitCode: ExitCode.state });
       expect(error?.message).to.equal(
         'The queue https://sqs.example/1/q does not exist: deploy the stack (sensorpipe deploy) or pass the right --queue-url.',
+      );
+    });
+
+    it('repeats the flags that selected the stack in the commands it suggests', () => {
+      const selector = [
+        '--target',
+        'aws',
+        '--stack-name',
+        'pipe',
+        '--region',
+        'eu-west-1',
+        '--profile',
+        'ops',
+      ];
+      const gone = toUserError(named('ResourceNotFoundException'), { stackName: 'pipe', selector });
+      expect(gone?.message).to.include(
+        'Recreate the stack: sensorpipe destroy --target aws --stack-name pipe --region eu-west-1 --profile ops, then sensorpipe deploy --target aws --stack-name pipe --region eu-west-1 --profile ops.',
+      );
+      const queue = toUserError(named('QueueDoesNotExist'), {
+        queueUrl: 'https://sqs.example/1/q',
+        selector,
+      });
+      expect(queue?.message).to.include(
+        '(sensorpipe deploy --target aws --stack-name pipe --region eu-west-1 --profile ops)',
       );
     });
 

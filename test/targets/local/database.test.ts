@@ -98,7 +98,7 @@ describe('local database', () => {
       // GIVEN a stack written by the first release: one message in flight (a lease row), one waiting
       const file = databasePath(dir, 'stack');
       const v1 = openOrCreate(file, 'stack').db;
-      v1.exec('DROP TABLE queue_batches; DROP TABLE failed_aggregations');
+      v1.exec('DROP TABLE queue_batches; DROP TABLE failed_aggregations; DROP TABLE function_logs');
       v1.pragma('user_version = 1');
       v1.exec(`INSERT INTO queue (body, sent_at) VALUES ('in flight', 1), ('waiting', 2);
         INSERT INTO queue_leases (id, visible_at, receive_count, receipt) VALUES (1, 1000, 1, 'r1');
@@ -134,7 +134,7 @@ describe('local database', () => {
     it('migrates a schema 2 database to the current schema: it gains the table of failed aggregations, keeps its data', () => {
       const file = databasePath(dir, 'stack');
       const v2 = openOrCreate(file, 'stack').db;
-      v2.exec(`DROP TABLE failed_aggregations;
+      v2.exec(`DROP TABLE failed_aggregations; DROP TABLE function_logs;
         INSERT INTO queue (body, sent_at) VALUES ('waiting', 2);
         INSERT INTO aggregates (name, updated_at, snapshot) VALUES ('latest', 5, '{"total":1}')`);
       v2.pragma('user_version = 2');
@@ -145,6 +145,23 @@ describe('local database', () => {
       expect(db.prepare('SELECT COUNT(*) FROM failed_aggregations').pluck().get()).to.equal(0);
       expect(new LocalQueue(db).depths(0)).to.include({ visible: 1 });
       expect(db.prepare('SELECT snapshot FROM aggregates').pluck().get()).to.equal('{"total":1}');
+    });
+
+    it("migrates a schema 3 database to the current schema: it gains the functions' log, keeps its data", () => {
+      const file = databasePath(dir, 'stack');
+      const v3 = openOrCreate(file, 'stack').db;
+      v3.exec(`DROP TABLE function_logs;
+        INSERT INTO failed_aggregations (at, error) VALUES (1, 'boom');
+        INSERT INTO queue (body, sent_at) VALUES ('waiting', 2)`);
+      v3.pragma('user_version = 3');
+      v3.close();
+
+      const db = track(openExisting(file, 'stack'));
+      expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+      expect(SCHEMA_VERSION).to.equal(4);
+      expect(db.prepare('SELECT COUNT(*) FROM function_logs').pluck().get()).to.equal(0);
+      expect(db.prepare('SELECT error FROM failed_aggregations').pluck().get()).to.equal('boom');
+      expect(new LocalQueue(db).depths(0)).to.include({ visible: 1 });
     });
 
     it('rejects a data dir that cannot be created with a UsageError naming --data-dir', () => {

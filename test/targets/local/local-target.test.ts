@@ -174,6 +174,20 @@ describe('local target', () => {
       expect(next.parameters.BatchSize).to.equal(50);
     });
 
+    it('Ctrl-C before the deploy began: nothing created, and a deployed stack left as it was', async () => {
+      const controller = new AbortController();
+      controller.abort('SIGINT');
+      const first = await rejection(target.deploy({}, { signal: controller.signal }));
+      expect(first).to.include({ code: 'INTERRUPTED' });
+      expect(first.message).to.equal(
+        'Interrupted before the deploy of stack "pipeline" began: nothing was created or changed.',
+      );
+      expect(fs.existsSync(target.location)).to.equal(false);
+      await target.deploy({});
+      await rejection(target.deploy({ BatchSize: 10 }, { signal: controller.signal }));
+      expect((await target.status()).parameters?.BatchSize).to.equal(DEFAULT_PARAMETERS.BatchSize);
+    });
+
     it('rejects an invalid stack name before touching the disk', () => {
       expect(() => new LocalTarget({ dataDir: dir, stackName: 'bad_name', clock })).to.throw(UsageError);
       expect(fs.readdirSync(dir)).to.deep.equal([]);
@@ -401,6 +415,7 @@ describe('local target', () => {
       const result = await session.finish();
       expect(result).to.deep.equal({
         stored: 250,
+        storedByOthers: 0,
         failedDeliveries: 0,
         inFlight: 0,
         deadLetters: 0,
@@ -418,6 +433,46 @@ describe('local target', () => {
       });
       const snapshot = await target.aggregate();
       expect(snapshot.total).to.equal(250);
+    });
+
+    it('tells what other consumers of the stack stored of what it sent: not a loss', async () => {
+      // GIVEN a stream whose batches wait for their window (the fake clock stands still)
+      await target.deploy({ BatchSize: 100, MaximumBatchingWindowInSeconds: 60 });
+      const session = await target.openStream();
+      await session.sender.send(events(30));
+      // WHEN another process stores them first (an aggregate catches up), and more come after
+      const other = newTarget();
+      await other.aggregate();
+      await session.sender.send(events(12));
+      // THEN the stream stored the last ones, and says the others' share of what it sent
+      const result = await session.finish();
+      expect(result).to.include({ stored: 12, storedByOthers: 30, inFlight: 0, deadLetters: 0 });
+      expect((await target.status()).eventsStored).to.equal(42);
+    });
+
+    it('does not count what it sent that is still in the queue (in flight elsewhere) as stored by anyone', async () => {
+      await target.deploy({ BatchSize: 100, MaximumBatchingWindowInSeconds: 60 });
+      const session = await target.openStream();
+      await session.sender.send(events(5));
+      // Another consumer received them and has not stored them yet: in flight, out of this one's reach.
+      const db = openExisting(target.location, STACK);
+      try {
+        const received = db
+          .transaction(() =>
+            new LocalQueue(db).receive({
+              now: clock.now(),
+              maxMessages: 10,
+              visibilityTimeoutMs: 60_000,
+              maxReceiveCount: 5,
+              batchingWindowMs: 0,
+            }),
+          )
+          .immediate();
+        expect(received).to.have.length(5);
+      } finally {
+        db.close();
+      }
+      expect(await session.finish()).to.include({ stored: 0, storedByOthers: 0, inFlight: 5 });
     });
 
     it('processes full batches while sending, so the queue does not grow', async () => {
@@ -660,6 +715,96 @@ describe('local target', () => {
       expect(status.parameters).to.deep.equal({ ...DEFAULT_PARAMETERS });
       expect(status.eventsStored).to.equal(0);
       expect(status.lastAggregation).to.equal(null);
+    });
+  });
+
+  it("outputs: the local equivalents of the AWS stack's, its file and tables; none before deploy", async () => {
+    expect(await rejection(target.outputs())).to.include({ code: 'NOT_DEPLOYED' });
+    await target.deploy({});
+    const outputs = await target.outputs();
+    expect(outputs).to.deep.equal({
+      DatabaseFile: target.location,
+      QueueTable: 'queue',
+      DeadLetterQueueTable: 'dead_letters',
+      EventsTableName: 'events',
+      AggregatesTableName: 'aggregates',
+      FailedAggregationsTable: 'failed_aggregations',
+      FunctionLogsTable: 'function_logs',
+    });
+    // Each names a table the stack has.
+    const db = openExisting(target.location, STACK);
+    try {
+      for (const [key, table] of Object.entries(outputs).filter(([key]) => key !== 'DatabaseFile'))
+        expect(db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get(), key).to.be.a('number');
+    } finally {
+      db.close();
+    }
+  });
+
+  describe('logs', () => {
+    const BOTH = { functions: ['storing', 'aggregation'] as const, since: 0 };
+
+    async function read(t: LocalTarget, query: Parameters<LocalTarget['logs']>[0], options = {}) {
+      const lines: string[] = [];
+      for await (const batch of t.logs(query, options))
+        lines.push(...batch.map((l) => `${l.function} ${l.level}`));
+      return lines;
+    }
+
+    it('reads what the runtime kept: both functions in the order they logged, by function, since a time, filtered', async () => {
+      await target.deploy({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+      enqueueRaw([...events(3).map(eventBody), 'not JSON']);
+      await target.aggregate(); // a storing batch (one failed message), then the aggregation
+      clock.advance(MINUTE);
+      await target.aggregate();
+      expect(await read(target, BOTH)).to.deep.equal([
+        'storing INFO',
+        'aggregation INFO',
+        'aggregation INFO',
+      ]);
+      expect(await read(target, { ...BOTH, functions: ['storing'] })).to.deep.equal(['storing INFO']);
+      expect(await read(target, { ...BOTH, since: clock.now() })).to.deep.equal(['aggregation INFO']);
+      expect(await read(target, { ...BOTH, filter: 'message body is not JSON' })).to.deep.equal([
+        'storing INFO',
+      ]);
+      // Another process of the stack reads the same lines.
+      expect(await read(newTarget(), BOTH)).to.have.length(3);
+    });
+
+    it('--follow: then what any process of the stack logs, polled about once a second, until the signal aborts', async () => {
+      await target.deploy({});
+      await target.aggregate();
+      const controller = new AbortController();
+      const other = newTarget();
+      const steps: (() => Promise<void>)[] = [
+        async () => {
+          await other.aggregate();
+        },
+        async () => {},
+        async () => {
+          await other.aggregate();
+          await other.aggregate();
+        },
+        async () => controller.abort(),
+      ];
+      const sleeps: number[] = [];
+      const follower = new LocalTarget({
+        dataDir: dir,
+        stackName: STACK,
+        clock: {
+          now: () => clock.now(),
+          async sleep(ms) {
+            sleeps.push(ms);
+            await steps.shift()?.();
+          },
+        },
+      });
+      targets.push(follower);
+      const batches: number[] = [];
+      for await (const batch of follower.logs(BOTH, { follow: true, signal: controller.signal }))
+        batches.push(batch.length);
+      expect(batches).to.deep.equal([1, 1, 2]);
+      expect(sleeps).to.deep.equal([1000, 1000, 1000, 1000]);
     });
   });
 

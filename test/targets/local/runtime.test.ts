@@ -5,6 +5,7 @@ import type { StackParameters } from '../../../src/core/parameters.js';
 import type { FunctionLogEntry } from '../../../src/functions/log.js';
 import { openExisting } from '../../../src/targets/local/database.js';
 import { FailedAggregations } from '../../../src/targets/local/failed-aggregations.js';
+import { FUNCTION_LOG_RETENTION_MS } from '../../../src/targets/local/function-logs.js';
 import type { SqliteSnapshotRepository } from '../../../src/targets/local/repositories.js';
 import { LocalRuntime, type RuntimeEvents } from '../../../src/targets/local/runtime.js';
 import {
@@ -165,6 +166,92 @@ describe('local runtime', () => {
       const expiresAt = stack.db.prepare('SELECT expires_at FROM events').pluck().get();
       expect(expiresAt).to.equal(Math.ceil(event.time / 1000) + 90 * 60);
       expect(await runtime.aggregateNow()).to.deep.include({ windowMinutes: 15, total: 1 });
+    });
+  });
+
+  describe('function logs', () => {
+    /** What the stack keeps of the functions' logs, read on another connection (committed only). */
+    function keptLines(): { function: string; level: string; message: string; at: number }[] {
+      return secondConnection()
+        .db.prepare('SELECT at, function, level, message FROM function_logs ORDER BY id')
+        .all() as { function: string; level: string; message: string; at: number }[];
+    }
+
+    it('keeps each entry a handler logs in the stack, as the JSON line Lambda writes, committed with its batch', async () => {
+      const log: FunctionLogEntry[] = [];
+      const runtime = runtimeOn(
+        stack,
+        { ...FAST, MaxReceiveCount: 1 },
+        { onLog: (entry) => log.push(entry) },
+      );
+      send(...goodEvents(2), POISON_NOT_JSON);
+      await runtime.processBatch();
+      const snapshot = await runtime.aggregateNow();
+      expect(keptLines()).to.deep.equal([
+        { at: clock.now(), function: 'storing', level: 'INFO', message: JSON.stringify(log[0]) },
+        { at: clock.now(), function: 'aggregation', level: 'INFO', message: JSON.stringify(log[1]) },
+      ]);
+      expect(JSON.parse(keptLines()[0]!.message).failures).to.have.property('message body is not JSON');
+      expect(snapshot.total).to.equal(2);
+    });
+
+    it('keeps no line of a batch that was rolled back, and logs the failed invocation as Lambda does (Invoke Error)', async () => {
+      // GIVEN a storing invocation whose transaction fails after the handler logged its entry
+      const queue = Object.assign(Object.create(stack.queue), {
+        delete: () => {
+          throw new Error('the queue refused the delete');
+        },
+      });
+      const runtime = new LocalRuntime({ ...stack, queue, parameters: params(FAST), clock });
+      runtimes.push(runtime);
+      send(...goodEvents(3));
+      const error = await runtime.processBatch().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).to.equal('the queue refused the delete');
+      // THEN its entry went with the rollback, and the failure is logged on its own
+      expect(keptLines()).to.deep.equal([
+        {
+          at: clock.now(),
+          function: 'storing',
+          level: 'ERROR',
+          message: 'Invoke Error {"errorType":"Error","errorMessage":"the queue refused the delete"}',
+        },
+      ]);
+      // The batch was not taken: its messages are still there for the next invocation.
+      expect(stack.queue.depths(clock.now())).to.include({ visible: 3, inFlight: 0 });
+      expect(stack.events.countAll()).to.equal(0);
+    });
+
+    it('logs a failed aggregation too, and a scheduled one is also recorded as failed', async () => {
+      const snapshots: SqliteSnapshotRepository = Object.assign(Object.create(stack.snapshots), {
+        putSnapshot: async () => {
+          throw new TypeError('snapshot refused');
+        },
+      });
+      const runtime = new LocalRuntime({ ...stack, snapshots, parameters: params(), clock });
+      runtimes.push(runtime);
+      expect(await runtime.runScheduleIfDue()).to.equal(false); // 12:00:30: the first slot is 12:01:00
+      clock.set(Date.UTC(2025, 0, 1, 12, 1, 0));
+      await runtime.runScheduleIfDue().catch(() => undefined);
+      expect(keptLines().map((l) => [l.function, l.level, l.message])).to.deep.equal([
+        ['aggregation', 'ERROR', 'Invoke Error {"errorType":"TypeError","errorMessage":"snapshot refused"}'],
+      ]);
+      expect(new FailedAggregations(stack.db).count(clock.now())).to.equal(1);
+    });
+
+    it('forgets lines past the retention (14 days) on its housekeeping', async () => {
+      const runtime = runtimeOn(stack, { ...FAST, ScheduleEnabled: false });
+      send(...goodEvents(1));
+      await runtime.drain();
+      expect(keptLines()).to.have.length(1);
+      // GIVEN 15 days later, WHEN the runtime's housekeeping runs (the background consumer's chores)
+      clock.advance(FUNCTION_LOG_RETENTION_MS + MINUTE);
+      runtime.start();
+      for (let i = 0; i < 100 && keptLines().length > 0; i++) await sleep(10);
+      await runtime.stop();
+      expect(keptLines()).to.deep.equal([]);
     });
   });
 

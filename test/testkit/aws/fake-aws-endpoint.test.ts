@@ -1,6 +1,8 @@
 import {
   CloudFormationClient,
   CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -56,6 +58,55 @@ describe('test kit: the fake AWS endpoint', () => {
       new CreateChangeSetCommand({ StackName: 'sensorpipe', ChangeSetName: 'c', ChangeSetType: 'CREATE' }),
     );
     expect(Id).to.match(/changeSet/);
+    cfn.destroy();
+  });
+
+  it('no-stack: the stack asked for does not exist, as CloudFormation says it', async () => {
+    endpoint = await startFakeAwsEndpoint('no-stack');
+    const cfn = new CloudFormationClient(options(endpoint.url));
+    const missing = await rejection(cfn.send(new DescribeStacksCommand({ StackName: 'other' })));
+    expect(missing).to.include({ name: 'ValidationError', message: 'Stack with id other does not exist' });
+    cfn.destroy();
+  });
+
+  it('not-aws: a web server, whatever is asked; only-cloudformation: a deployed stack, the rest a web page', async () => {
+    endpoint = await startFakeAwsEndpoint('not-aws');
+    const page = await fetch(`${endpoint.url}/`, { method: 'POST', body: 'Action=DescribeStacks' });
+    expect([page.status, page.headers.get('content-type')]).to.deep.equal([404, 'text/html; charset=utf-8']);
+    await endpoint.close();
+
+    endpoint = await startFakeAwsEndpoint('only-cloudformation');
+    const cfn = new CloudFormationClient(options(endpoint.url));
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: 'mine' }));
+    const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+    expect(Stacks?.[0]).to.include({ StackName: 'mine', StackStatus: 'CREATE_COMPLETE' });
+    expect(outputs).to.include({
+      QueueUrl: `${endpoint.url}/123456789012/mine-queue`,
+      StoringFunctionName: 'mine-storing',
+    });
+    const sqs = await fetch(`${endpoint.url}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonSQS.GetQueueAttributes' },
+      body: '{}',
+    });
+    expect([sqs.status, sqs.headers.get('content-type')]).to.deep.equal([404, 'text/html; charset=utf-8']);
+    cfn.destroy();
+  });
+
+  it('replacing: a deployed stack whose change set replaces the events table; the actions are recorded', async () => {
+    endpoint = await startFakeAwsEndpoint('replacing');
+    const cfn = new CloudFormationClient(options(endpoint.url));
+    const { Id } = await cfn.send(
+      new CreateChangeSetCommand({ StackName: 'mine', ChangeSetName: 'c', ChangeSetType: 'UPDATE' }),
+    );
+    const changeSet = await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: Id }));
+    expect(changeSet.Changes?.[0]?.ResourceChange).to.include({
+      Action: 'Modify',
+      LogicalResourceId: 'EventsTable',
+      Replacement: 'True',
+    });
+    await cfn.send(new DeleteChangeSetCommand({ ChangeSetName: Id }));
+    expect(endpoint.actions).to.deep.equal(['CreateChangeSet', 'DescribeChangeSet', 'DeleteChangeSet']);
     cfn.destroy();
   });
 

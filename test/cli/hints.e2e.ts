@@ -1,0 +1,61 @@
+/**
+ * aggregate, show and status end with one line that points from dead letters to where they are
+ * and why they failed, with the flags that selected the stack; never with --json.
+ */
+import { expect } from 'chai';
+import { ensureBuilt } from '../../testkit/build.js';
+import { jsonLines, lines } from '../../testkit/cli.js';
+import { addDeadLetters, goodBody } from '../../testkit/dead-letters.js';
+import { Sandbox } from '../../testkit/sandbox.js';
+
+describe('the dead-letter hint of aggregate, show and status', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+  const STACK = 'dl';
+
+  before(ensureBuilt);
+
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+
+  afterEach(() => {
+    box.remove();
+  });
+
+  const hint = () =>
+    `3 messages failed to store: see sensorpipe dead-letters --target local --stack-name ${STACK} --data-dir ${box.dataDir} and sensorpipe logs --target local --stack-name ${STACK} --data-dir ${box.dataDir} --function storing`;
+
+  for (const command of ['aggregate', 'show', 'status']) {
+    it(`${command} ends with it, naming --stack-name and --data-dir; --json has none of it`, async () => {
+      await box.cli('deploy', [], { stack: STACK });
+      const before = await box.cli(command, [], { stack: STACK });
+      expect(before.code, before.stderr).to.equal(0);
+      expect(before.stdout).to.not.include('failed to store');
+      addDeadLetters(box.dataDir, [{ body: '{"broken":' }, { body: goodBody('Erie') }, { body: 'x' }], STACK);
+      const human = await box.cli(command, [], { stack: STACK });
+      expect(human.code, human.stderr).to.equal(0);
+      expect(lines(human.stdout).at(-1)).to.equal(hint());
+      expect(human.stderr).to.equal('');
+      const json = await box.cli(command, ['--json'], { stack: STACK });
+      expect(json.code).to.equal(0);
+      expect(jsonLines(json.stdout)).to.have.length(1);
+      expect(json.stdout).to.not.include('failed to store');
+    });
+  }
+
+  it('aggregate --watch: in every frame, before the footer', async () => {
+    await box.cli('deploy', [], { stack: STACK });
+    addDeadLetters(box.dataDir, [{ body: 'a' }, { body: 'b' }, { body: 'c' }], STACK);
+    const watch = box.startCli('aggregate', ['--watch', '1'], { stack: STACK });
+    await watch.waitFor(/Ctrl-C to stop\.[\s\S]*Ctrl-C to stop\./);
+    watch.child.kill('SIGINT');
+    const result = await watch.done;
+    expect(result.code).to.equal(0);
+    const all = lines(result.stdout);
+    const frames = all.filter((l) => l.startsWith('Every 1s'));
+    expect(frames.length).to.be.at.least(2);
+    for (let i = 0; i < all.length; i++)
+      if (all[i]?.startsWith('Every 1s')) expect(all[i - 1]).to.equal(hint());
+  });
+});
