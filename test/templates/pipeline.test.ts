@@ -460,6 +460,7 @@ describe('templates/pipeline.yaml', () => {
         'LogRetentionDays',
         'StoringMaximumConcurrency',
         'AggregationReservedConcurrency',
+        'AggregationMemorySize',
         'PointInTimeRecovery',
         'KmsKey',
       ]);
@@ -856,6 +857,9 @@ describe('templates/pipeline.yaml', () => {
         expect(p.Environment, f.id).to.deep.equal({ Variables: f.environment });
       }
       expect(props(template, 'StoringFunction').Timeout).to.deep.equal({ Ref: 'StoringTimeoutSeconds' });
+      expect(props(template, 'AggregationFunction').MemorySize).to.deep.equal({
+        Ref: 'AggregationMemorySize',
+      });
     });
 
     it('log to their own log group, created first, kept LogRetentionDays and deleted with the stack', () => {
