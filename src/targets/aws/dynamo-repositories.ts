@@ -90,11 +90,11 @@ type PutRequest = { PutRequest: { Item: EventItem } };
 export class DynamoEventWriter implements EventWriter {
   private readonly retry: RetryPolicy;
   private readonly context: RetryContext;
-  protected readonly writeConcurrency: number;
+  private readonly writeConcurrency: number;
 
   constructor(
-    protected readonly client: DocumentClient,
-    protected readonly tableName: string,
+    private readonly client: DocumentClient,
+    private readonly tableName: string,
     options: DynamoEventWriterOptions = {},
   ) {
     this.retry = { ...UNPROCESSED_RETRY, ...options.retry };
@@ -117,7 +117,7 @@ export class DynamoEventWriter implements EventWriter {
       (await mapLimit(chunks, this.writeConcurrency, (chunk) => this.writeChunk(chunk, true))).flat(),
     );
     const written = [...unique.values()].filter((e) => !failed.has(e.id));
-    const unmarked = await markSeconds(this.client, this.tableName, written, this.writeConcurrency);
+    const unmarked = await markSeconds(this.client, this.tableName, written);
     return { failedIds: [...failed, ...unmarked] };
   }
 
@@ -159,10 +159,7 @@ export class DynamoEventRepository extends DynamoEventWriter implements EventRep
 
   constructor(client: DocumentClient, tableName: string, options: DynamoEventRepositoryOptions = {}) {
     super(client, tableName, options);
-    this.counter = new WindowCounter(client, tableName, {
-      writeConcurrency: this.writeConcurrency,
-      ...options,
-    });
+    this.counter = new WindowCounter(client, tableName, options);
   }
 
   /** Counts the window per county, reading raw only the seconds that changed since they were counted. */

@@ -39,19 +39,26 @@ export interface PlanSettings {
   /** Current seconds between two raw ranges holding fewer events than this are read raw with them. */
   joinBelow: number;
   /**
-   * Events per raw range, by the counters: at ~700 bytes an event, 48,000 are about 2 pages of 1 MB in
-   * each of the 16 shards, so a minute of 10,000 events/s is read as ~13 x 16 Queries in parallel.
+   * Events per raw range, by the counters: at ~700 bytes an event, 96,000 are about 4 pages of 1 MB in
+   * each of the 16 shards (each Query's last page is partial: fewer, fuller ranges read fewer pages),
+   * so a minute of 10,000 events/s is read as ~7 x 16 Queries in parallel.
    */
   chunkEvents: number;
 }
 
-export const DEFAULT_PLAN: PlanSettings = { joinBelow: 1_000, chunkEvents: 48_000 };
+export const DEFAULT_PLAN: PlanSettings = { joinBelow: 1_000, chunkEvents: 96_000 };
 
 /**
  * A second's counts are cached only while their JSON stays this small: a second with thousands of
  * distinct counties is read raw each time instead (items are capped at 400 KB).
  */
 export const MAX_COUNTS_JSON = 32 * 1024;
+
+/**
+ * Small writes (a counter, a second's counts) in flight at once. A storing invocation marks one or
+ * two seconds; a catch-up run caches up to a window of them (300 at 5 minutes), all one-item writes.
+ */
+export const SMALL_WRITE_CONCURRENCY = 16;
 
 /** What one count read and wrote. */
 export interface CountStats {
@@ -80,7 +87,7 @@ export async function markSeconds(
   client: CountsClient,
   tableName: string,
   written: readonly StoredEvent[],
-  concurrency: number,
+  concurrency = SMALL_WRITE_CONCURRENCY,
 ): Promise<string[]> {
   const seconds = new Map<number, { ids: string[]; expiresAt: number }>();
   for (const event of written) {
@@ -117,8 +124,8 @@ export async function markSeconds(
 export interface WindowCounterOptions {
   /** Queries (one partition's range each) in flight at once. */
   readConcurrency?: number;
-  /** Counts written at once. */
-  writeConcurrency?: number;
+  /** Cached counts written at once. */
+  cacheConcurrency?: number;
   /** Query `Limit` (items per page); unset: DynamoDB's 1 MB pages. For tests of pagination. */
   pageSize?: number;
   /** How the raw events that cannot be taken from cached counts are read; see PlanOptions. */
@@ -130,7 +137,7 @@ export interface WindowCounterOptions {
 /** Counts windows of one events table, per county: what the aggregation function runs. */
 export class WindowCounter implements WindowCounts {
   private readonly readConcurrency: number;
-  private readonly writeConcurrency: number;
+  private readonly cacheConcurrency: number;
   private readonly plan: PlanSettings;
 
   constructor(
@@ -139,7 +146,7 @@ export class WindowCounter implements WindowCounts {
     private readonly options: WindowCounterOptions = {},
   ) {
     this.readConcurrency = options.readConcurrency ?? 16;
-    this.writeConcurrency = options.writeConcurrency ?? 4;
+    this.cacheConcurrency = options.cacheConcurrency ?? SMALL_WRITE_CONCURRENCY;
     this.plan = { ...DEFAULT_PLAN, ...options.plan };
   }
 
@@ -267,7 +274,7 @@ export class WindowCounter implements WindowCounts {
     stats: CountStats,
   ): Promise<void> {
     const seconds = [...plan.recount].filter(([second]) => minuteOf(second * SECOND_MS) === minute);
-    await mapLimit(seconds, this.writeConcurrency, async ([second, version]) => {
+    await mapLimit(seconds, this.cacheConcurrency, async ([second, version]) => {
       const counts = JSON.stringify(Object.fromEntries(perSecond.get(second) ?? []));
       if (counts.length > MAX_COUNTS_JSON) return;
       const item: CountsItem = {
