@@ -17,12 +17,12 @@ export const MODEL = {
   writeUnitBytes: 1024,
   /**
    * Lambda gives CPU in proportion to memory: 1,769 MB is one vCPU (Lambda developer guide,
-   * "Configuring Lambda function memory"). CPU measured here on one core is scaled by 1,769 / memory.
+   * "Configure Lambda function memory"). CPU measured here on one core is scaled by 1,769 / memory.
    */
   oneVcpuMb: 1769,
   /**
-   * Page latency, published: ~170 ms a page in Lambda (aws-sdk-js-v3 issue #7520: ~8,000 items of
-   * ~1.1 KB, about 9 pages, in ~1.5 s, whole items deserialized, so client CPU is counted twice here);
+   * Page latency, published: ~170 ms a page in Lambda (aws-sdk-js-v3 issue #7520: a Scan of ~8,000
+   * items of ~1.1 KB, about 9 pages, in ~1.5 s, whole items deserialized, so client CPU is counted twice);
    * ~430 ms as a pessimistic bound (@shelf/dynamodb-query-optimized's README: ~21 MB in 9.0 s, one
    * page after another, from a client it does not name).
    */
