@@ -80,14 +80,6 @@ export interface SnapshotItem {
   [AGGREGATE_ATTRIBUTES.updatedAt]: number;
 }
 
-/** A second's counter: its item as the document client reads and writes it. */
-export interface ChangesItem {
-  [EVENT_ATTRIBUTES.pk]: string;
-  [EVENT_ATTRIBUTES.sk]: string;
-  [SECOND_ATTRIBUTES.changes]: number;
-  [EVENT_ATTRIBUTES.expiresAt]: number;
-}
-
 /** A second's counts, as the aggregation made them at a version of its counter. */
 export interface CountsItem {
   [EVENT_ATTRIBUTES.pk]: string;

@@ -58,7 +58,7 @@ export const MAX_COUNTS_JSON = 32 * 1024;
  * Small writes (a counter, a second's counts) in flight at once. A storing invocation marks one or
  * two seconds; a catch-up run caches up to a window of them (300 at 5 minutes), all one-item writes.
  */
-export const SMALL_WRITE_CONCURRENCY = 16;
+const SMALL_WRITE_CONCURRENCY = 16;
 
 /** What one count read and wrote. */
 export interface CountStats {
