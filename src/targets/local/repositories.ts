@@ -4,6 +4,8 @@ import { type Snapshot, tally } from '../../core/snapshot.js';
 import { SECOND_MS, splitWindow, type TimeWindow } from '../../core/window.js';
 import { type Db, requireTransaction } from './database.js';
 
+const SECOND = SECOND_MS;
+
 /**
  * Raw events in SQLite, idempotent on the event id. Each insert that stores a new event also adds
  * one to its county's count for that second, in the same transaction, so counts stay exact.
@@ -44,7 +46,7 @@ export class SqliteEventRepository implements EventRepository {
         // A redelivered event is ignored by the primary key and so is not counted again.
         if (this.insert.run(e.id, e.time, e.county, e.expiresAt, JSON.stringify(e.data)).changes === 0)
           continue;
-        const second = Math.floor(e.time / SECOND_MS);
+        const second = Math.floor(e.time / SECOND);
         let counties = added.get(second);
         if (!counties) {
           counties = new Map();
