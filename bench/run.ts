@@ -12,13 +12,14 @@ import { int, type Row, renderSection, renderSummary, type SectionResult } from 
 import { makeTempDir, removeAllTemp } from './lib/temp.js';
 import { aggregation } from './sections/aggregation.js';
 import { aws } from './sections/aws.js';
+import { awsAggregation } from './sections/aws-aggregation.js';
 import { coldstart } from './sections/coldstart.js';
 import { pacing } from './sections/pacing.js';
 import { render } from './sections/render.js';
 import { rss } from './sections/rss.js';
 import { throughput } from './sections/throughput.js';
 
-const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, render, aws];
+const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, render, aws, awsAggregation];
 const ALIASES: Record<string, string> = {
   memory: 'rss',
   'cold-start': 'coldstart',
@@ -36,6 +37,7 @@ Sections (default: all, in this order):
   coldstart    wall time of --version, help, and show/status/aggregate --json, next to node -e 0 and aws --version
   render       aggregate and show, --json and tables, with 100,000 counties (alias: many-counties)
   aws          AWS requests, units and estimated cost per event, on fauxqs and dynalite; bundle sizes
+  aws-aggregation  the aggregation on AWS with 10k to 3M events in the window: reads, client CPU, dynalite, model
 
   --quick      scaled-down counts for a smoke run (figures not comparable with the targets)`;
 

@@ -274,7 +274,11 @@ export function concurrency(bin: string, rowsPerStream: number): Promise<FaultRo
  * mapping played here; poison mixed in, and `faultRate` of the BatchWriteItem calls faulted, evenly
  * spread: half their items handed back unprocessed (the repository writes them again), or their
  * request throttled or its answer lost on the way back, through a stand-in for DynamoDB's endpoint
- * (the SDK retries those, as it does against AWS). Stored is looked up by key.
+ * (the SDK retries those, as it does against AWS). `faultRate` of the per-second counter updates too:
+ * throttled or their answer lost (the SDK retries; a lost answer adds twice, which only makes a
+ * second be read again), or failed outright once per second (those events' messages come back). The
+ * aggregation counts every few invocations, caching per-second counts as on AWS; stored is looked
+ * up by key, and the last count must equal it.
  */
 export async function lambdaPath(options: {
   /** dist/lambdas/storing.js of a build: the bundle that ships. */
@@ -307,12 +311,14 @@ export async function lambdaPath(options: {
   ) as typeof import('../lambdas/storing.js');
   const [sqs, dynamo] = await Promise.all([startFauxqs(), startDynalite()]);
   let faults = 0;
-  // Faults the next BatchWriteItem requests get on their first attempt; the SDK's retry goes through.
+  // Faults the next BatchWriteItem or UpdateItem requests get on their first attempt; the SDK's retry
+  // goes through.
   const requestFaults: ('throttle' | 'lose-answer')[] = [];
   const standIn = await startAwsStandIn({
     upstream: dynamo.endpoint,
     answer: (request) => {
-      if (request.operation !== 'BatchWriteItem' || request.attempt > 1) return { kind: 'forward' };
+      const faulted = request.operation === 'BatchWriteItem' || request.operation === 'UpdateItem';
+      if (!faulted || request.attempt > 1) return { kind: 'forward' };
       const fault = requestFaults.shift();
       if (fault === 'throttle') return { kind: 'error', code: 'ProvisionedThroughputExceededException' };
       return fault === 'lose-answer' ? { kind: 'lose-answer' } : { kind: 'forward' };
@@ -344,8 +350,27 @@ export async function lambdaPath(options: {
     const documents = repos.documentClientOf(client);
     const send = documents.send.bind(documents) as (command: unknown) => Promise<unknown>;
     let due = 0;
+    let dueMark = 0;
+    const failedMarks = new Set<unknown>();
     const partly = {
       send: async (command: unknown) => {
+        if (command instanceof docs.UpdateCommand) {
+          dueMark += faultRate;
+          if (dueMark < 1) return send(command);
+          dueMark -= 1;
+          faults++;
+          const kind = Math.floor(random() * 3);
+          // Once per second at most, so that no good message uses up its receives on it.
+          const second = command.input.Key?.sk;
+          if (kind === 0 && !failedMarks.has(second)) {
+            failedMarks.add(second);
+            throw Object.assign(new Error('Rate exceeded'), {
+              name: 'ProvisionedThroughputExceededException',
+            });
+          }
+          requestFaults.push(kind === 1 ? 'throttle' : 'lose-answer');
+          return send(command);
+        }
         if (!(command instanceof docs.BatchWriteCommand)) return send(command);
         due += faultRate;
         if (due < 1) return send(command);
@@ -371,7 +396,8 @@ export async function lambdaPath(options: {
     const time = Date.now();
     const goodEvents = Array.from({ length: good }, (_, i) => ({
       id: uuidv7(time),
-      time: time + i,
+      // 7 ms apart: a batch of 100 spans 0.7 s, so batches share seconds, as they do at ~140 events/s.
+      time: time + i * 7,
       county: COUNTIES[i % COUNTIES.length] as string,
     }));
     const bodies = goodEvents.map((e) => eventBody({ ...e, dataJson: JSON.stringify({ County: e.county }) }));
@@ -386,26 +412,27 @@ export async function lambdaPath(options: {
       );
     }
 
-    // The event source mapping: batches of up to 100, failures left to come back, until all is gone.
+    // The event source mapping: batches of up to 100, failures left to come back, until all is gone;
+    // the aggregation counts every 5 invocations, as the schedule would while the queue drains.
+    const window = { start: time - 1, end: time + good * 7 + 1, minutes: 1 };
+    const aggregation = new repos.DynamoEventRepository(dynamo.documents, eventsTable);
+    let invocations = 0;
     for (let idle = 0; idle < 3; ) {
       const invocation = await invokeFromQueue(sqs.client, queueUrl, 100, async (event) => {
         // Redelivery: the function runs on the same batch again before it is deleted.
         for (let extra = 1; extra < deliveries; extra++) await storing(event);
         return storing(event);
       });
-      if (invocation.received > 0) idle = 0;
-      else {
+      if (invocation.received > 0) {
+        idle = 0;
+        if (++invocations % 5 === 0) await aggregation.countByCounty(window);
+      } else {
         idle++;
         await new Promise((resolve) => setTimeout(resolve, 1100)); // failures become visible again
       }
     }
     const stored = await repos.countStored(dynamo.documents, eventsTable, goodEvents);
-    const window = { start: time - 1, end: time + good + 1, minutes: 1 };
-    const counted = [
-      ...(
-        await new repos.DynamoEventRepository(dynamo.documents, eventsTable).countByCounty(window)
-      ).values(),
-    ].reduce((a, b) => a + b, 0);
+    const counted = [...(await aggregation.countByCounty(window)).values()].reduce((a, b) => a + b, 0);
     const deadLetters = (await sqs.receiveAll(dlqUrl)).length;
     return {
       scenario: `Lambda bundle: ${bad} poison among ${good}, each batch run ${deliveries}x, ${faults} DynamoDB faults`,
@@ -415,7 +442,12 @@ export async function lambdaPath(options: {
       lost: good - stored,
       countedTwice: Math.max(0, counted - stored),
       deadLetters,
-      problems: deadLetters === bad ? '' : `${deadLetters} dead letters, expected ${bad}`,
+      problems: [
+        deadLetters === bad ? '' : `${deadLetters} dead letters, expected ${bad}`,
+        counted < stored ? `${stored - counted} stored but not counted` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
     };
   } finally {
     client.destroy();

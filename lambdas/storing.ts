@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logLineOf } from '../src/functions/log.js';
 import { createStoringHandler, parseStoringConfig, type StoringHandler } from '../src/functions/storing.js';
-import { DynamoEventRepository, lambdaDocumentClient } from '../src/targets/aws/dynamo-repositories.js';
+import { DynamoEventWriter, lambdaDocumentClient } from '../src/targets/aws/dynamo-repositories.js';
 
 // The fault scenarios drive the shipped bundle's factory with a fault-injecting repository.
 export { createStoringHandler };
@@ -16,7 +16,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const config = parseStoringConfig(process.env);
     client ??= lambdaDocumentClient();
     storing = createStoringHandler({
-      events: new DynamoEventRepository(client, config.eventsTable),
+      events: new DynamoEventWriter(client, config.eventsTable),
       ttlMinutes: config.ttlMinutes,
       log: (entry) => console.log(logLineOf(entry)),
     });

@@ -1,9 +1,9 @@
-import type { EventRepository, SnapshotRepository } from './repositories.js';
+import type { SnapshotRepository, WindowCounts } from './repositories.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { windowAt } from './window.js';
 
 export interface AggregationDeps {
-  events: EventRepository;
+  events: WindowCounts;
   snapshots: SnapshotRepository;
   windowMinutes: number;
 }

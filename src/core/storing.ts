@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { EnvironmentError, InvalidEventError } from './errors.js';
 import { expiryOf, parseEvent, type StoredEvent } from './event.js';
-import type { EventRepository } from './repositories.js';
+import type { EventWriter } from './repositories.js';
 
 /** The part of an SQS record the storing function reads. */
 export type QueueRecord = Pick<SQSRecord, 'messageId' | 'body'>;
@@ -14,7 +14,7 @@ export interface StoringResult extends SQSBatchResponse {
 }
 
 export interface StoringDeps {
-  events: EventRepository;
+  events: EventWriter;
   ttlMinutes: number;
 }
 
@@ -53,7 +53,7 @@ export async function storeRecords(records: QueueRecord[], deps: StoringDeps): P
 }
 
 async function putAll(
-  events: EventRepository,
+  events: EventWriter,
   toStore: StoredEvent[],
 ): Promise<{ ids: string[]; reason: string }> {
   try {

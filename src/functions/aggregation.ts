@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { aggregate } from '../core/aggregation.js';
 import { WINDOW_MINUTES_DEFAULT } from '../core/parameter-defaults.js';
-import type { EventRepository, SnapshotRepository } from '../core/repositories.js';
+import type { SnapshotRepository, WindowCounts } from '../core/repositories.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { type FunctionEnvironment, positiveIntegerEnv, requiredEnv } from './environment.js';
 import type { AggregationLogEntry, LogSink } from './log.js';
@@ -22,7 +22,7 @@ export function parseAggregationConfig(env: FunctionEnvironment): AggregationCon
 }
 
 export interface AggregationHandlerDeps {
-  events: EventRepository;
+  events: WindowCounts;
   snapshots: SnapshotRepository;
   windowMinutes: number;
   log: LogSink<AggregationLogEntry>;

@@ -25,10 +25,12 @@ export type LogSink<Entry extends FunctionLogEntry = FunctionLogEntry> = (entry:
 
 /**
  * The one line an entry is logged as, on Lambda (console.log) and in a local stack's log alike, so
- * that `sensorpipe logs --filter` matches the same text on both targets.
+ * that `sensorpipe logs --filter` matches the same text on both targets. `extra`: what only one
+ * target can tell beside it (on AWS, what the aggregation's count read).
  */
-export function logLineOf(entry: FunctionLogEntry): string {
-  return JSON.stringify(entry);
+export function logLineOf(entry: FunctionLogEntry, extra: Record<string, unknown> = {}): string {
+  // The entry's own fields first: `{"function":` is how parseLogEntry knows an entry.
+  return JSON.stringify({ ...entry, ...extra });
 }
 
 /** An entry read back from a logged line; undefined for any other line (START, REPORT, an error). */

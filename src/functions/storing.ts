@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EVENT_TTL_MINUTES_DEFAULT } from '../core/parameter-defaults.js';
-import type { EventRepository } from '../core/repositories.js';
+import type { EventWriter } from '../core/repositories.js';
 import { storeRecords } from '../core/storing.js';
 import { type FunctionEnvironment, positiveIntegerEnv, requiredEnv } from './environment.js';
 import type { LogSink, StoringLogEntry } from './log.js';
@@ -19,7 +19,7 @@ export function parseStoringConfig(env: FunctionEnvironment): StoringConfig {
 }
 
 export interface StoringHandlerDeps {
-  events: EventRepository;
+  events: EventWriter;
   ttlMinutes: number;
   log: LogSink<StoringLogEntry>;
 }

@@ -52,5 +52,25 @@ describe('core/concurrency', () => {
       );
       expect((error as Error).message).to.equal('two');
     });
+
+    it('starts no further item after a failure, and rejects once the running ones have finished', async () => {
+      const started: number[] = [];
+      const finished: number[] = [];
+      const error = await mapLimit([1, 2, 3, 4, 5, 6], 2, async (n) => {
+        started.push(n);
+        await new Promise((resolve) => setTimeout(resolve, n === 2 ? 1 : 20));
+        if (n === 2) throw new Error('two');
+        finished.push(n);
+        return n;
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as Error).message).to.equal('two');
+      expect(finished).to.deep.equal([1]);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(started).to.deep.equal([1, 2]);
+      expect(finished).to.deep.equal([1]);
+    });
   });
 });

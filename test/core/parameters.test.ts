@@ -4,6 +4,7 @@ import {
   DEFAULT_PARAMETERS,
   defaultParameters,
   INTEGER_RULES,
+  refuseForeignParameters,
   resolveParameters,
   type StackParameters,
   validateParameters,
@@ -61,6 +62,7 @@ describe('core/parameters', () => {
       LogRetentionDays: '--log-retention-days',
       StoringMaximumConcurrency: '--storing-max-concurrency',
       AggregationReservedConcurrency: '--aggregation-reserved-concurrency',
+      AggregationMemorySize: '--aggregation-memory',
     };
 
     for (const [name, flag] of Object.entries(flags) as Array<[keyof typeof INTEGER_RULES, string]>) {
@@ -99,6 +101,15 @@ describe('core/parameters', () => {
         PointInTimeRecovery: false,
         KmsKey: '',
       });
+    });
+
+    it("bounds the aggregation function's memory as Lambda does, 128 MB to 10,240 MB, 1,024 MB by default", () => {
+      expect(INTEGER_RULES.AggregationMemorySize).to.include({ min: 128, max: 10_240 });
+      expect(defaultParameters('aws')).to.include({ AggregationMemorySize: 1024 });
+      expect(defaultParameters('local')).to.not.have.property('AggregationMemorySize');
+      expect(() => refuseForeignParameters('local', { AggregationMemorySize: 2048 })).to.throw(
+        '--aggregation-memory is for --target aws: a local stack runs its functions in the sensorpipe process.',
+      );
     });
 
     it('rejects a number given as a string', () => {

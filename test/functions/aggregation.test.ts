@@ -16,6 +16,7 @@ import {
   DynamoEventRepository,
   DynamoSnapshotRepository,
 } from '../../src/targets/aws/dynamo-repositories.js';
+import type { CountStats } from '../../src/targets/aws/window-counts.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import {
   type LocalDynamo,
@@ -136,6 +137,48 @@ describe('aggregation function (dynalite)', () => {
     expect(() => parseAggregationConfig({ ...env, WINDOW_MINUTES: '-5' })).to.throw(
       'WINDOW_MINUTES must be a positive integer',
     );
+  });
+
+  it('stays exact run after run while batches are redelivered, reading raw only what changed', async () => {
+    // Seven scheduled runs a minute apart; before each, a minute of events arrives in batches of
+    // 100, a third of them delivered twice (the second time in another batch, as SQS may).
+    const counties = ['Albany', 'Bronx', 'Cayuga'];
+    const stored: SensorEvent[] = [];
+    const read: CountStats[] = [];
+    const counted = createAggregationHandler({
+      events: new DynamoEventRepository(dynamo.documents, tables.eventsTable, {
+        onCount: (s) => read.push(s),
+      }),
+      snapshots: snapshots(),
+      windowMinutes: 5,
+      now: () => now,
+      log: () => {},
+    });
+    for (let minute = 0; minute < 7; minute++) {
+      const fresh = Array.from({ length: 240 }, (_, i) =>
+        sensorEvent(now + 250 * i + 1, counties[(i + minute) % 3]!),
+      );
+      stored.push(...fresh);
+      const bodies = fresh.map((e) => JSON.stringify(e));
+      const again = bodies.filter((_, i) => i % 3 === 0);
+      for (const batch of [
+        bodies.slice(0, 100),
+        bodies.slice(100, 200),
+        [...bodies.slice(200), ...again.slice(0, 40)],
+        again.slice(40),
+      ])
+        expect(await storing()(sqsEvent(batch))).to.deep.equal({ batchItemFailures: [] });
+      now += MINUTE;
+      const snapshot = await counted(SCHEDULED);
+      const expected = new Map<string, number>();
+      for (const e of stored)
+        if (e.time > now - 5 * MINUTE && e.time <= now)
+          expected.set(e.county, (expected.get(e.county) ?? 0) + 1);
+      expect(snapshot.total, `run ${minute}`).to.equal([...expected.values()].reduce((a, b) => a + b, 0));
+      expect(new Map(snapshot.counties.map((c) => [c.county, c.count]))).to.deep.equal(expected);
+      // Each run reads raw the minute stored since the previous one, and the two edges, no more.
+      expect(read.at(-1)!.events, `run ${minute}`).to.be.at.most(240 + 8);
+    }
   });
 
   it('writes an empty snapshot for an empty window', async () => {

@@ -127,5 +127,11 @@ describe('Lambda bundles (fresh Node process, dynalite)', function () {
     expect(
       await new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable).latestSnapshot(),
     ).to.deep.equal(snapshot);
+    // Its log line says what the count read: the second of the Tioga events was read raw and cached.
+    const entry = JSON.parse(aggregated.logs.trim().split('\n').at(-1)!) as { read: Record<string, number> };
+    expect(entry).to.deep.include({ function: 'aggregation', total: 3 });
+    expect(entry.read).to.include({ events: 3 });
+    expect(entry.read.countsWritten).to.be.at.least(1);
+    expect(entry.read.readUnits).to.be.greaterThan(0);
   });
 });

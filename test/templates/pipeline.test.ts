@@ -10,7 +10,14 @@ import {
   parameterNames,
 } from '../../src/core/parameters.js';
 import { logGroupOf } from '../../src/targets/aws/function-logs.js';
-import { AGGREGATE_ATTRIBUTES, EVENT_ATTRIBUTES } from '../../src/targets/aws/keys.js';
+import {
+  AGGREGATE_ATTRIBUTES,
+  EVENT_ATTRIBUTES,
+  EVENT_SHARDS,
+  partitionKey,
+  SECONDS_PARTITION_SUFFIX,
+  secondRecordKey,
+} from '../../src/targets/aws/keys.js';
 import { CODE_PLACEHOLDERS, loadTemplate } from '../../src/targets/aws/template.js';
 import {
   type ParsedTemplate,
@@ -455,6 +462,7 @@ describe('templates/pipeline.yaml', () => {
         'LogRetentionDays',
         'StoringMaximumConcurrency',
         'AggregationReservedConcurrency',
+        'AggregationMemorySize',
         'PointInTimeRecovery',
         'KmsKey',
       ]);
@@ -628,7 +636,7 @@ describe('templates/pipeline.yaml', () => {
           'sqs:GetQueueAttributes',
           'sqs:ReceiveMessage',
         ],
-        EventsTable: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+        EventsTable: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         StoringLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         KmsKey: ['kms:Decrypt'],
       });
@@ -636,12 +644,31 @@ describe('templates/pipeline.yaml', () => {
 
     it('lets the aggregation function query events, read and write aggregates and its own logs: nothing more', () => {
       expect(grants('AggregationRole')).to.deep.equal({
-        EventsTable: ['dynamodb:Query'],
+        EventsTable: ['dynamodb:PutItem', 'dynamodb:Query'],
         AggregatesTable: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         AggregationLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         AggregationFailureQueue: ['sqs:SendMessage'],
         KmsKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
       });
+    });
+
+    it('lets the aggregation write the events table only under the per-second partitions, never a raw event', () => {
+      const writes = statements(template).filter(
+        ({ id, statement }) =>
+          id === 'AggregationRole' &&
+          asArray(statement.Action).includes('dynamodb:PutItem') &&
+          JSON.stringify(statement.Resource) === JSON.stringify({ 'Fn::GetAtt': ['EventsTable', 'Arn'] }),
+      );
+      expect(writes).to.have.length(1);
+      expect(writes[0]!.statement.Action).to.equal('dynamodb:PutItem');
+      expect(writes[0]!.statement.Condition).to.deep.equal({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`*${SECONDS_PARTITION_SUFFIX}`] },
+      });
+      // The pattern matches the records' partitions and none of the raw events'.
+      const like = (key: string) => key.endsWith(SECONDS_PARTITION_SUFFIX);
+      expect(like(secondRecordKey(1_735_732_830, 'counts').pk)).to.equal(true);
+      for (let shard = 0; shard < EVENT_SHARDS; shard++)
+        expect(like(partitionKey(28_928_880, shard))).to.equal(false);
     });
 
     it('uses a customer-managed key only through SQS and DynamoDB, and only when KmsKey names one', () => {
@@ -832,6 +859,9 @@ describe('templates/pipeline.yaml', () => {
         expect(p.Environment, f.id).to.deep.equal({ Variables: f.environment });
       }
       expect(props(template, 'StoringFunction').Timeout).to.deep.equal({ Ref: 'StoringTimeoutSeconds' });
+      expect(props(template, 'AggregationFunction').MemorySize).to.deep.equal({
+        Ref: 'AggregationMemorySize',
+      });
     });
 
     it('time the aggregation out within the clock skew, so a late run never replaces a newer snapshot', () => {

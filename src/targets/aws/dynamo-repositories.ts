@@ -5,14 +5,13 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CLOCK_SKEW_MS, type Clock, systemClock } from '../../core/clock.js';
 import { mapLimit } from '../../core/concurrency.js';
 import type { StoredEvent } from '../../core/event.js';
-import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
+import type { EventRepository, EventWriter, SnapshotRepository } from '../../core/repositories.js';
 import { type RetryContext, type RetryPolicy, retryPartial } from '../../core/retry.js';
-import { type Snapshot, tally } from '../../core/snapshot.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import type { TimeWindow } from '../../core/window.js';
 import { AWS_RETRY_POLICY } from './environment.js';
 import { isConditionalCheckFailed, isRefused } from './errors.js';
@@ -23,9 +22,8 @@ import {
   eventKey,
   LATEST_SNAPSHOT,
   type SnapshotItem,
-  sortKeyRange,
-  windowPartitions,
 } from './keys.js';
+import { markSeconds, WindowCounter, type WindowCounterOptions } from './window-counts.js';
 
 /** What the repositories need of a DynamoDBDocumentClient (items in and out as plain objects). */
 export type DocumentClient = Pick<DynamoDBDocumentClient, 'send'>;
@@ -51,7 +49,7 @@ export const BATCH_GET_LIMIT = 100;
  */
 const UNPROCESSED_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2_000 };
 
-export interface DynamoEventRepositoryOptions {
+export interface DynamoEventWriterOptions {
   /** Waits between retries of unprocessed items; injectable so tests never wait. */
   clock?: Clock;
   signal?: AbortSignal;
@@ -61,11 +59,9 @@ export interface DynamoEventRepositoryOptions {
   retry?: Partial<RetryPolicy>;
   /** Chunks of 25 written at once. */
   writeConcurrency?: number;
-  /** Partitions queried at once. */
-  readConcurrency?: number;
-  /** Query `Limit` (items per page); unset: DynamoDB's 1 MB pages. For tests of pagination. */
-  pageSize?: number;
 }
+
+export type DynamoEventRepositoryOptions = DynamoEventWriterOptions & WindowCounterOptions;
 
 /** A raw event as its item in the events table (layout in keys.ts). */
 export function eventItem(event: StoredEvent): EventItem {
@@ -84,28 +80,26 @@ export function eventItem(event: StoredEvent): EventItem {
 type PutRequest = { PutRequest: { Item: EventItem } };
 
 /**
- * Raw events in DynamoDB (key design in keys.ts). Writes are idempotent puts: a redelivered event
- * overwrites its own item with the same values, so it is stored and counted once. The SDK retries
- * requests that fail as a whole (throttling included); the repository writes again what DynamoDB
- * leaves unprocessed.
+ * Writes raw events to DynamoDB (key design in keys.ts): what the storing function runs. Writes are
+ * idempotent puts: a redelivered event overwrites its own item with the same values, so it is stored
+ * and counted once. After the puts, each second of the events written gets its counter updated, which
+ * tells the aggregation to count that second again (README, "The aggregation on AWS as the window
+ * fills"). The SDK retries requests that fail as a whole (throttling included); the writer writes
+ * again what DynamoDB leaves unprocessed.
  */
-export class DynamoEventRepository implements EventRepository {
+export class DynamoEventWriter implements EventWriter {
   private readonly retry: RetryPolicy;
   private readonly context: RetryContext;
   private readonly writeConcurrency: number;
-  private readonly readConcurrency: number;
-  private readonly pageSize: number | undefined;
 
   constructor(
     private readonly client: DocumentClient,
     private readonly tableName: string,
-    options: DynamoEventRepositoryOptions = {},
+    options: DynamoEventWriterOptions = {},
   ) {
     this.retry = { ...UNPROCESSED_RETRY, ...options.retry };
     this.context = { clock: options.clock ?? systemClock, signal: options.signal, random: options.random };
     this.writeConcurrency = options.writeConcurrency ?? 4;
-    this.readConcurrency = options.readConcurrency ?? 16;
-    this.pageSize = options.pageSize;
   }
 
   async putEvents(events: StoredEvent[]): Promise<{ failedIds: string[] }> {
@@ -119,8 +113,12 @@ export class DynamoEventRepository implements EventRepository {
     for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
       chunks.push(requests.slice(i, i + BATCH_WRITE_LIMIT));
     }
-    const failed = await mapLimit(chunks, this.writeConcurrency, (chunk) => this.writeChunk(chunk, true));
-    return { failedIds: failed.flat() };
+    const failed = new Set(
+      (await mapLimit(chunks, this.writeConcurrency, (chunk) => this.writeChunk(chunk, true))).flat(),
+    );
+    const written = [...unique.values()].filter((e) => !failed.has(e.id));
+    const unmarked = await markSeconds(this.client, this.tableName, written);
+    return { failedIds: [...failed, ...unmarked] };
   }
 
   /** Writes one chunk, and again what DynamoDB leaves unprocessed; returns the ids that were not stored. */
@@ -150,47 +148,23 @@ export class DynamoEventRepository implements EventRepository {
     );
     return [...failed, ...left.map(idOf)];
   }
+}
 
-  /** Queries each partition of the window's minutes (never a Scan), only the county attribute. */
-  async countByCounty(window: TimeWindow): Promise<Map<string, number>> {
-    const [lo, hi] = sortKeyRange(window);
-    const partitions = windowPartitions(window);
-    const perPartition = await mapLimit(partitions, this.readConcurrency, (pk) =>
-      this.countPartition(pk, lo, hi),
-    );
-    const counts = new Map<string, number>();
-    for (const partial of perPartition) for (const [county, n] of partial) tally(counts, county, n);
-    return counts;
+/**
+ * Raw events in DynamoDB, written and counted: the writer and the window counter of one table, for
+ * the CLI, the tests and the bench. Each function's bundle takes only its half.
+ */
+export class DynamoEventRepository extends DynamoEventWriter implements EventRepository {
+  private readonly counter: WindowCounter;
+
+  constructor(client: DocumentClient, tableName: string, options: DynamoEventRepositoryOptions = {}) {
+    super(client, tableName, options);
+    this.counter = new WindowCounter(client, tableName, options);
   }
 
-  private async countPartition(pk: string, lo: string, hi: string): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-          ProjectionExpression: '#county',
-          ExpressionAttributeNames: {
-            '#pk': EVENT_ATTRIBUTES.pk,
-            '#sk': EVENT_ATTRIBUTES.sk,
-            '#county': EVENT_ATTRIBUTES.county,
-          },
-          ExpressionAttributeValues: { ':pk': pk, ':lo': lo, ':hi': hi },
-          // Strongly consistent: an event stored just before the aggregation is counted.
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-          Limit: this.pageSize,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const county = item[EVENT_ATTRIBUTES.county];
-        if (typeof county === 'string') tally(counts, county);
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return counts;
+  /** Counts the window per county, reading raw only the seconds that changed since they were counted. */
+  async countByCounty(window: TimeWindow): Promise<Map<string, number>> {
+    return this.counter.countByCounty(window);
   }
 }
 

@@ -2,11 +2,11 @@ import { CLOCK_SKEW_MS } from '../../core/clock.js';
 import { expiredThrough, type StoredEvent } from '../../core/event.js';
 import type { EventRepository, SnapshotRepository } from '../../core/repositories.js';
 import { type Snapshot, tally } from '../../core/snapshot.js';
-import type { TimeWindow } from '../../core/window.js';
+import { SECOND_MS, splitWindow, type TimeWindow } from '../../core/window.js';
 import { type Db, requireTransaction } from './database.js';
 import { environmentError } from './stack-file.js';
 
-const SECOND = 1000;
+const SECOND = SECOND_MS;
 
 /**
  * Raw events in SQLite, idempotent on the event id. Each insert that stores a new event also adds
@@ -85,16 +85,9 @@ export class SqliteEventRepository implements EventRepository {
       const add = (rows: unknown[]) => {
         for (const { county, n } of rows as { county: string; n: number }[]) tally(counts, county, n);
       };
-      // Whole seconds strictly inside the window: [firstFull, lastPartial) in seconds.
-      const firstFull = Math.floor(window.start / SECOND) + 1;
-      const lastPartial = Math.floor(window.end / SECOND);
-      if (firstFull >= lastPartial) {
-        add(this.edgeCounts.all(window.start, window.end));
-      } else {
-        add(this.edgeCounts.all(window.start, firstFull * SECOND - 1));
-        add(this.bucketSums.all(firstFull, lastPartial));
-        add(this.edgeCounts.all(lastPartial * SECOND - 1, window.end));
-      }
+      const { firstSecond, endSecond, edges } = splitWindow(window);
+      for (const edge of edges) add(this.edgeCounts.all(edge.after, edge.upTo));
+      if (endSecond > firstSecond) add(this.bucketSums.all(firstSecond, endSecond));
       for (const [county, n] of counts) if (n <= 0) counts.delete(county);
       return counts;
     })();

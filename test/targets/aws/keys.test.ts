@@ -6,8 +6,14 @@ import {
   eventKey,
   fnv1a32,
   MINUTE_MS,
+  parseSecondRecordKey,
+  partitionKey,
+  SECONDS_PARTITION_SUFFIX,
+  secondRecordKey,
+  secondRecordRange,
   shardOf,
   sortKeyRange,
+  timeRangeKeys,
   windowPartitions,
 } from '../../../src/targets/aws/keys.js';
 
@@ -91,5 +97,42 @@ describe('aws keys', () => {
       const time = window.start - 1000 + Math.floor(Math.random() * (window.end - window.start + 2000));
       expect(between(sk(time), range)).to.equal(time > window.start && time <= window.end);
     }
+  });
+
+  it("keeps each second's two records under its minute's #s partition, which no raw event uses", () => {
+    const second = Math.floor(T / 1000);
+    const minute = Math.floor(T / MINUTE_MS);
+    expect(secondRecordKey(second, 'changes')).to.deep.equal({ pk: `${minute}#s`, sk: `${second}#changes` });
+    expect(secondRecordKey(second, 'counts')).to.deep.equal({ pk: `${minute}#s`, sk: `${second}#counts` });
+    expect(secondRecordKey(5, 'counts').sk).to.equal('0000000005#counts');
+    // The last second of a minute is in that minute, the next in the next.
+    expect(secondRecordKey(minute * 60 + 59, 'changes').pk).to.equal(`${minute}#s`);
+    expect(secondRecordKey(minute * 60 + 60, 'changes').pk).to.equal(`${minute + 1}#s`);
+    for (let shard = 0; shard < EVENT_SHARDS; shard++)
+      expect(partitionKey(minute, shard).endsWith(SECONDS_PARTITION_SUFFIX)).to.equal(false);
+    expect(parseSecondRecordKey(`${second}#counts`)).to.deep.equal({ second, kind: 'counts' });
+    expect(parseSecondRecordKey(`${second}#changes`)).to.deep.equal({ second, kind: 'changes' });
+    expect(parseSecondRecordKey(eventKey({ id: 'x', time: T }).sk)).to.equal(undefined);
+    expect(parseSecondRecordKey(`${second}#other`)).to.equal(undefined);
+  });
+
+  it('selects the records of exactly the seconds asked for', () => {
+    const range = secondRecordRange(1_000_000_010, 1_000_000_012);
+    for (let second = 1_000_000_008; second <= 1_000_000_014; second++) {
+      for (const kind of ['changes', 'counts'] as const) {
+        expect(between(secondRecordKey(second, kind).sk, range), `${second} ${kind}`).to.equal(
+          second >= 1_000_000_010 && second <= 1_000_000_012,
+        );
+      }
+    }
+  });
+
+  it('selects the raw events of a time range (after, upTo] as it does a window', () => {
+    const sk = (time: number) => eventKey({ id: uuidv7(time), time }).sk;
+    const range = timeRangeKeys(T - 1000, T);
+    expect(between(sk(T - 1000), range)).to.equal(false);
+    expect(between(sk(T - 999), range)).to.equal(true);
+    expect(between(sk(T), range)).to.equal(true);
+    expect(between(sk(T + 1), range)).to.equal(false);
   });
 });
