@@ -1,6 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { type Clock, systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { type StreamStats, streamEvents } from '../core/streamer.js';
+import { type EventSender, type StreamProgress, streamEvents } from '../core/streamer.js';
 import { threadedCsvSource } from '../source/threaded.js';
 import type { DrainResult, Pipeline } from '../targets/target.js';
 
@@ -12,7 +13,7 @@ export interface StreamRequest {
   limit?: number;
   signal?: AbortSignal;
   clock?: Clock;
-  onProgress?: (stats: StreamStats) => void;
+  onProgress?: (stats: StreamProgress) => void;
   onSkip?: (skip: { line: number; reason: string }) => void;
   onFailure?: (error: string) => void;
   /** Sees every event the queue accepted (verify counts them). */
@@ -20,7 +21,7 @@ export interface StreamRequest {
 }
 
 export interface StreamReport {
-  stats: StreamStats;
+  stats: StreamProgress;
   drain: DrainResult;
   interrupted: boolean;
 }
@@ -31,13 +32,16 @@ export interface StreamReport {
  */
 export async function runStream(request: StreamRequest): Promise<StreamReport> {
   const session = await request.target.openStream();
-  let stats: StreamStats | undefined;
+  let stats: StreamProgress | undefined;
   let failure: unknown;
   try {
-    const sender = request.onAccepted
+    const inner = session.sender;
+    const sender: EventSender = request.onAccepted
       ? {
-          maxBatchSize: session.sender.maxBatchSize,
-          maxInFlight: session.sender.maxInFlight,
+          maxBatchSize: inner.maxBatchSize,
+          maxInFlight: inner.maxInFlight,
+          minInFlight: inner.minInFlight,
+          throttles: inner.throttles && (() => inner.throttles?.() ?? 0),
           send: async (events: Parameters<typeof session.sender.send>[0]) => {
             const outcome = await session.sender.send(events);
             if (outcome.failed === 0) request.onAccepted?.(events);
@@ -50,6 +54,7 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
       limit: request.limit,
       signal: request.signal,
       clock: request.clock ?? systemClock,
+      busyMs: () => performance.eventLoopUtilization().active,
       onProgress: request.onProgress,
       onSkip: request.onSkip,
       onFailure: request.onFailure,
