@@ -245,7 +245,11 @@ export class AwsTarget implements Target {
   async openStream(): Promise<StreamSession> {
     return this.aws(async () => {
       const queueUrl = this.options.queueUrl ?? (await this.output('QueueUrl'));
-      const sender = new SqsEventSender({ client: await this.env.sqs(), queueUrl });
+      const sender = new SqsEventSender({
+        client: await this.env.sqs(),
+        queueUrl,
+        throttles: () => this.env.sqsThrottles(),
+      });
       return {
         sender,
         // Lambda stores what the queue accepted on its own; there is nothing to wait for here.
