@@ -59,6 +59,12 @@ export interface RateSummary {
 
 /** A thread busy this share of a window or more is the limit (a busy thread cannot send faster). */
 const BUSY_SHARE = 0.9;
+/**
+ * Throttling holds a stream back for a while after the last throttled request: the SDK's adaptive
+ * mode slows the client's sending rate and lets it grow back over seconds, so throttling stays the
+ * cause for this many windows after the queue last throttled.
+ */
+const THROTTLING_WINDOWS = 10;
 
 export class RateWatch {
   private readonly windowMs: number;
@@ -66,6 +72,10 @@ export class RateWatch {
   private window: { start: number; sent: number; throttles: number; busyMs?: number };
   private waits = { slot: 0, source: 0 };
   private maxBehindMs = 0;
+  /** The most the stream was behind in the current window. */
+  private windowBehindMs = 0;
+  /** Windows closed since the queue last throttled a request. */
+  private sinceThrottled = Number.POSITIVE_INFINITY;
   private readonly behindFor = new Map<RateLimit, number>();
   state: RateState = {
     holdingPerSecond: 0,
@@ -90,6 +100,7 @@ export class RateWatch {
   observe(sample: RateSample): RateState {
     const behindMs = this.options.askedPerSecond === null ? 0 : Math.max(0, sample.behindMs);
     this.maxBehindMs = Math.max(this.maxBehindMs, behindMs);
+    this.windowBehindMs = Math.max(this.windowBehindMs, behindMs);
     this.state.behindMs = behindMs;
     if (behindMs <= this.toleranceMs) this.state.limitedBy = null;
     if (sample.now - this.window.start >= this.windowMs) this.close(sample, behindMs);
@@ -121,22 +132,27 @@ export class RateWatch {
         ? Math.min(1, (sample.busyMs - this.window.busyMs) / length)
         : null;
     const throttles = sample.throttles - this.window.throttles;
+    this.sinceThrottled = throttles > 0 ? 0 : this.sinceThrottled + 1;
+    const cause = this.cause(busyShare);
+    // A window counts as behind if the stream was, at any moment of it: one that caught up by its
+    // end (or whose last event went, with nothing more due) still held the stream back.
+    if (this.windowBehindMs > this.toleranceMs) {
+      this.behindFor.set(cause, (this.behindFor.get(cause) ?? 0) + length);
+    }
     this.state = {
       holdingPerSecond: length > 0 ? ((sample.sent - this.window.sent) * 1000) / length : 0,
       behindMs,
-      limitedBy: behindMs > this.toleranceMs ? this.cause(throttles, busyShare) : null,
+      limitedBy: behindMs > this.toleranceMs ? cause : null,
       throttlesPerWindow: throttles,
       busyShare,
     };
-    if (this.state.limitedBy) {
-      this.behindFor.set(this.state.limitedBy, (this.behindFor.get(this.state.limitedBy) ?? 0) + length);
-    }
     this.window = {
       start: sample.now,
       sent: sample.sent,
       throttles: sample.throttles,
       busyMs: sample.busyMs,
     };
+    this.windowBehindMs = behindMs;
     this.waits = { slot: 0, source: 0 };
   }
 
@@ -144,8 +160,8 @@ export class RateWatch {
    * Throttling first: it shows as slow answers, but the queue said why. Then a busy thread: waits for
    * answers or rows while the thread is busy are the CPU's doing. Then whichever wait was longer.
    */
-  private cause(throttles: number, busyShare: number | null): RateLimit {
-    if (throttles > 0) return 'throttling';
+  private cause(busyShare: number | null): RateLimit {
+    if (this.sinceThrottled < THROTTLING_WINDOWS) return 'throttling';
     if (busyShare !== null && busyShare >= BUSY_SHARE) return 'cpu';
     if (this.waits.slot === 0 && this.waits.source === 0) return 'cpu';
     return this.waits.source > this.waits.slot ? 'source' : 'round-trip';

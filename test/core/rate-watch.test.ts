@@ -45,11 +45,17 @@ describe('core/rate-watch', () => {
     watch.waited('slot', 900);
     const state = watch.observe(at(1_000, { behindMs: 1_500, throttles: 3, busyMs: 1_000 }));
     expect(state).to.include({ limitedBy: 'throttling', throttlesPerWindow: 3 });
-    // Throttles are counted per window: the next one without any is the round trip's again.
+    // The SDK sends slower for a while after a throttle: throttling stays the cause for 10 windows.
+    for (let t = 2_000; t <= 10_000; t += 1_000) {
+      watch.waited('slot', 900);
+      expect(watch.observe(at(t, { behindMs: t, throttles: 3, busyMs: t / 10 }))).to.include({
+        limitedBy: 'throttling',
+        throttlesPerWindow: 0,
+      });
+    }
     watch.waited('slot', 900);
-    expect(watch.observe(at(2_000, { behindMs: 2_500, throttles: 3, busyMs: 1_100 }))).to.include({
+    expect(watch.observe(at(11_000, { behindMs: 11_000, throttles: 3, busyMs: 1_100 }))).to.include({
       limitedBy: 'round-trip',
-      throttlesPerWindow: 0,
     });
   });
 
@@ -89,6 +95,19 @@ describe('core/rate-watch', () => {
       rateHeld: false,
       limitedBy: 'round-trip',
       maxBehindMs: 6_000,
+    });
+  });
+
+  it('counts a window that fell behind and caught up before it closed, with its cause', () => {
+    const watch = new RateWatch({ startMs: T0, askedPerSecond: 10_000 });
+    watch.observe(at(1_000, { throttles: 1 }));
+    watch.observe(at(1_400, { behindMs: 1_400, throttles: 1 }));
+    // The last event went at 1.5 s: nothing is due after it, so the stream is not behind any more.
+    watch.observe(at(2_000, { throttles: 1 }));
+    expect(watch.finish(at(2_500, { throttles: 1 }))).to.deep.equal({
+      rateHeld: false,
+      limitedBy: 'throttling',
+      maxBehindMs: 1_400,
     });
   });
 
