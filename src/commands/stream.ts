@@ -6,6 +6,7 @@ import { integerFlag, numberFlag } from '../cli/flags.js';
 import { interruptSignal } from '../cli/signals.js';
 import { ExitCode } from '../core/errors.js';
 import { createProgress, formatStreamStats } from '../render/progress.js';
+import { formatRateSummary } from '../render/stream-rate.js';
 import { runStream } from '../services/stream.js';
 import { suggest } from '../targets/stack-ref.js';
 import type { DrainResult } from '../targets/target.js';
@@ -88,6 +89,8 @@ Locally, what the stream queued is stored before it exits.`,
       progress?.stop();
       const { stats, drain } = report;
       this.log(`${report.interrupted ? 'Stopped' : 'Done'}: ${formatStreamStats(stats)}.`);
+      const rate = formatRateSummary(stats);
+      if (rate) this.log(rate);
       this.log(drainLine(drain, suggest(target, 'status')));
       if (stats.failed > 0) process.exitCode = ExitCode.failed;
       return streamJson(stats);

@@ -1,4 +1,5 @@
-import type { StreamStats } from '../core/streamer.js';
+import type { StreamPacing, StreamStats } from '../core/streamer.js';
+import { formatRateNote } from './stream-rate.js';
 import { isLiveTerminal } from './terminal.js';
 
 export function formatDuration(ms: number): string {
@@ -18,8 +19,14 @@ export function formatStreamStats(stats: StreamStats): string {
   return `sent ${n(stats.sent)}, skipped ${n(stats.skipped)}, failed ${n(stats.failed)}, ${n(Math.round(stats.ratePerSecond))}/s, ${formatDuration(stats.elapsedMs)}`;
 }
 
+/** The status line, and while the stream is behind its schedule, why (stream-rate.ts). */
+function statusLine(stats: StreamStats & Partial<StreamPacing>): string {
+  const note = formatRateNote(stats);
+  return note ? `${formatStreamStats(stats)}; ${note}` : formatStreamStats(stats);
+}
+
 export interface ProgressReporter {
-  update(stats: StreamStats): void;
+  update(stats: StreamStats & Partial<StreamPacing>): void;
   /** A line that must stay (a skipped row, a warning), printed above the live line. */
   note(line: string): void;
   stop(): void;
@@ -44,7 +51,7 @@ export async function createProgress(
         const t = now();
         if (t - last < 100) return;
         last = t;
-        spinner.text = formatStreamStats(stats);
+        spinner.text = statusLine(stats);
       },
       note(line) {
         spinner.clear();
@@ -63,7 +70,7 @@ export async function createProgress(
       const t = now();
       if (t - last < plainEveryMs) return;
       last = t;
-      stream.write(`streaming: ${formatStreamStats(stats)}\n`);
+      stream.write(`streaming: ${statusLine(stats)}\n`);
     },
     note(line) {
       stream.write(`${line}\n`);
