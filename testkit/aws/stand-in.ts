@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { AWS_RETRY_POLICY } from '../../src/targets/aws/environment.js';
 
@@ -22,6 +23,8 @@ export interface StandInRequest {
   n: number;
   /** The SDK's attempt of this request (its amz-sdk-request header): 1, then 2 for its first retry... */
   attempt: number;
+  /** When it arrived (its body complete), ms on performance.now()'s clock. */
+  at: number;
 }
 
 export type StandInAnswer =
@@ -93,6 +96,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
         body: keepBodies ? text : '',
         n: requests.length + 1,
         attempt: Number(/attempt=(\d+)/.exec(String(request.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1),
+        at: performance.now(),
       };
       requests.push(seen);
       const delay = typeof options.delayMs === 'function' ? options.delayMs(seen) : (options.delayMs ?? 0);

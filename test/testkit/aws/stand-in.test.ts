@@ -201,6 +201,9 @@ describe('test kit: the AWS stand-in', () => {
     await Promise.all(Array.from({ length: 8 }, send));
     expect(Date.now() - started).to.be.within(95, 2_000);
     await Promise.all(Array.from({ length: 8 }, send));
+    // The second wave arrived after the first was answered.
+    const at = standIn.requests.map((r) => r.at);
+    expect(Math.min(...at.slice(8)) - Math.max(...at.slice(0, 8))).to.be.at.least(95);
     expect(standIn.maxOpen).to.equal(8);
     // Keep-alive: the second wave went over the first wave's connections.
     expect(standIn.connections).to.equal(8);
