@@ -77,6 +77,8 @@ export class RateWatch {
   /** Windows closed since the queue last throttled a request. */
   private sinceThrottled = Number.POSITIVE_INFINITY;
   private readonly behindFor = new Map<RateLimit, number>();
+  /** Windows closed so far. */
+  windows = 0;
   state: RateState = {
     holdingPerSecond: 0,
     behindMs: 0,
@@ -132,6 +134,7 @@ export class RateWatch {
         ? Math.min(1, (sample.busyMs - this.window.busyMs) / length)
         : null;
     const throttles = sample.throttles - this.window.throttles;
+    this.windows++;
     this.sinceThrottled = throttles > 0 ? 0 : this.sinceThrottled + 1;
     const cause = this.cause(busyShare);
     // A window counts as behind if the stream was, at any moment of it: one that caught up by its

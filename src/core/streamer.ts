@@ -205,7 +205,11 @@ export async function streamEvents(
   /** Brings the stats up to date (the rate watch sees every send, reported or not). */
   const update = (): StreamProgress => {
     const now = sample();
+    const windows = watch.windows;
     const state = watch.observe(now);
+    if (watch.windows > windows) {
+      slots.window({ perSecond: state.holdingPerSecond, busyShare: state.busyShare });
+    }
     stats.elapsedMs = now.now - schedule.startMs;
     stats.ratePerSecond = stats.elapsedMs > 0 ? (stats.sent * 1000) / stats.elapsedMs : 0;
     stats.throttles = now.throttles;
@@ -228,7 +232,7 @@ export async function streamEvents(
     options.onProgress?.({ ...current });
   };
 
-  /** Waits until a send slot is free, reporting progress meanwhile so that a stall shows. */
+  /** Waits until a send slot is free (the limit can move), reporting progress meanwhile so that a stall shows. */
   const waitForSlot = async (): Promise<void> => {
     let from = clock.now();
     while (inFlight.size >= slots.limit && fatal === undefined) {
@@ -242,8 +246,10 @@ export async function streamEvents(
       const now = clock.now();
       watch.waited('slot', now - from);
       from = now;
-      if (settled || signal?.aborted) break;
-      report();
+      if (signal?.aborted) break;
+      // A send settled: wait on while the sends in flight are still at the limit, which may have
+      // come down below them (the thread turned out to be the limit, not the round trip).
+      if (!settled) report();
     }
   };
 

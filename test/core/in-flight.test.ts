@@ -45,9 +45,38 @@ describe('core/in-flight', () => {
     expect(new InFlightLimit({ min: 50, max: 8, batchSize: 10 }, 10).limit).to.equal(8);
   });
 
-  it('unthrottled: the ceiling, whatever the round trip', () => {
+  it("unthrottled, with the thread's load unknown: the ceiling, whatever the round trip", () => {
     const limit = new InFlightLimit(bounds, null);
     expect(limit.limit).to.equal(256);
     expect(settle(limit, 10, 1).limit).to.equal(256);
+    limit.window({ perSecond: 20_000, busyShare: null });
+    expect(limit.limit).to.equal(256);
+  });
+
+  it('unthrottled, with the load known: the slots the thread can fill, what it sent / how busy it was', () => {
+    const limit = settle(new InFlightLimit(bounds, null), 50, 50);
+    // 3,200 events/s with the thread busy 16 % of the time: it could send 20,000/s, which at 50 ms
+    // needs 1.5 x 2,000 sends/s x 0.05 s + 1 = 151 slots.
+    limit.window({ perSecond: 3_200, busyShare: 0.16 });
+    expect(limit.limit).to.equal(151);
+  });
+
+  it('a busy thread: the shortest round trip counts, since the mean is mostly the queue behind it', () => {
+    // A zero-delay endpoint: 2 ms answers, but 60 ms on average behind 256 sends on a busy thread.
+    const limit = settle(new InFlightLimit(bounds, null), 1, 2);
+    settle(limit, 100, 60);
+    limit.window({ perSecond: 18_000, busyShare: 1 });
+    // 1.5 x 1,800 sends/s x 0.002 s + 1: the floor.
+    expect(limit.limit).to.equal(16);
+    // The shortest of the last window still counts in the next, until a new one has answers.
+    limit.window({ perSecond: 18_000, busyShare: 1 });
+    expect(limit.limit).to.equal(16);
+  });
+
+  it('asked for more than the thread sends: sized for what it sends', () => {
+    const limit = settle(new InFlightLimit(bounds, 100_000), 100, 50);
+    expect(limit.limit).to.equal(256);
+    limit.window({ perSecond: 9_000, busyShare: 0.6 }); // 15,000/s at most
+    expect(limit.limit).to.equal(Math.ceil(1.5 * 1_500 * 0.05) + 1);
   });
 });

@@ -637,6 +637,30 @@ describe('core/streamer', () => {
       });
     });
 
+    it('unthrottled on a saturated thread: no more slots than the endpoint itself needs, after a second', async () => {
+      // GIVEN a thread busy all the time, and answers that take 50 ms, all but the 2 ms of the
+      // endpoint spent queueing behind the busy thread (every 20th answer shows the endpoint's own)
+      const sender = new FakeSender(10, 256, 16);
+      sender.delayMs = (call) => (call % 20 === 0 ? 2 : 50);
+      const progress: StreamProgress[] = [];
+      const run = start(endless(), sender, {
+        intervalMs: 0,
+        limit: 60_000,
+        busyMs: () => Date.now() - START,
+        onProgress: (p) => progress.push(p),
+      });
+      await finish(run);
+      // THEN the ceiling for the first second (nothing is known yet), then about the floor: more
+      // requests in flight would only wait behind the thread (1.5 x 5,100 sends/s x 2 ms + 1 = 17)
+      expect(progress.find((p) => p.elapsedMs < 900)?.inFlightLimit).to.equal(256);
+      expect(progress.find((p) => p.elapsedMs > 1_100)?.inFlightLimit).to.be.within(16, 17);
+      const later = progress.filter((p) => p.elapsedMs > 2_100);
+      expect(later.length).to.be.greaterThan(0);
+      for (const p of later) expect(p).to.deep.include({ inFlightLimit: 16 });
+      // Sends already in flight when the limit came down were let finish, and none joined them.
+      for (const p of later) expect(p.inFlight).to.be.at.most(16);
+    });
+
     it('a sender without a floor keeps a fixed number in flight, as before', async () => {
       const sender = new FakeSender(10, 3);
       sender.delayMs = () => 50;
