@@ -15,9 +15,10 @@ import { aws } from './sections/aws.js';
 import { coldstart } from './sections/coldstart.js';
 import { pacing } from './sections/pacing.js';
 import { rss } from './sections/rss.js';
+import { sqsProducer } from './sections/sqs-producer.js';
 import { throughput } from './sections/throughput.js';
 
-const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, aws];
+const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, aws, sqsProducer];
 const ALIASES: Record<string, string> = {
   memory: 'rss',
   'cold-start': 'coldstart',
@@ -33,6 +34,9 @@ Sections (default: all, in this order):
   rss          peak RSS while streaming a 500 MiB CSV (written to the temp directory)
   coldstart    wall time of sensorpipe --version and --help
   aws          AWS requests, units and estimated cost per event, on fauxqs and dynalite; bundle sizes
+  sqs-producer stream on AWS against a stand-in for SQS at 0, 50 and 100 ms and against fauxqs:
+               pacing error at 10,000/s, unpaced events/s, CPU per event, requests in flight,
+               each next to the part-4 producer (16 in flight, the SDK's default client)
 
   --quick      scaled-down counts for a smoke run (figures not comparable with the targets)`;
 
