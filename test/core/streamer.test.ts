@@ -670,6 +670,29 @@ describe('core/streamer', () => {
     });
   });
 
+  describe("with a clock whose sleeps return at once (a test's instant clock)", () => {
+    it('waits for a free slot without spinning on its progress heartbeat', async () => {
+      // GIVEN more sends than slots, and a clock that never waits (as the faults scenarios use)
+      let sleeps = 0;
+      const instant = {
+        now: () => Date.now(),
+        async sleep() {
+          if (++sleeps > 100) throw new Error(`the stream slept ${sleeps} times without waiting: it spins`);
+        },
+      };
+      const sender = new FakeSender(10, 4, 4);
+      sender.delayMs = () => 20;
+      const stats = await finish(
+        track(streamEvents(sourceOf(500).iterable, sender, { intervalMs: 0, clock: instant })),
+      );
+      // THEN every event went, four sends at a time, with a heartbeat tried once per wait at most
+      // (46 waits for a slot)
+      expect(stats.sent).to.equal(500);
+      expect(sender.maxSeenInFlight).to.equal(4);
+      expect(sleeps).to.be.at.most(50);
+    });
+  });
+
   describe('a rate not held says why', () => {
     it('throttling: the queue throttled requests while the stream fell behind', async () => {
       // GIVEN answers that slow down to 1 s, because the queue throttles (the SDK retries in the send)
