@@ -148,6 +148,24 @@ export async function streamEvents(
     busyShare: null,
   };
   const inFlight = new Set<Promise<void>>();
+  /** Resolves the wait for a free slot when a send settles (one waiter at a time: the loop). */
+  let slotFreed: (() => void) | undefined;
+  /** Ends the progress heartbeat's pending sleep when the stream is over. */
+  const over = new AbortController();
+  const beatSignal = signal ? AbortSignal.any([signal, over.signal]) : over.signal;
+  let beat: Promise<false> | undefined;
+  let beatFrom = 0;
+  /** One heartbeat at a time, shared by the waits until it fires: no timer or signal per wait. */
+  const nextBeat = (): Promise<false> => {
+    if (!beat) {
+      beatFrom = clock.now();
+      beat = clock.sleep(HEARTBEAT_MS, beatSignal).then(() => {
+        beat = undefined;
+        return false as const;
+      });
+    }
+    return beat;
+  };
   const iterator = source[Symbol.asyncIterator]();
   let fatal: unknown;
   let queued = 0;
@@ -237,22 +255,14 @@ export async function streamEvents(
     let from = clock.now();
     let heartbeat = true;
     while (inFlight.size >= slots.limit && fatal === undefined) {
-      const answered = Promise.race(inFlight).then(() => true);
-      let settled: boolean;
-      if (heartbeat) {
-        const beat = new AbortController();
-        const slept = clock.sleep(
-          HEARTBEAT_MS,
-          signal ? AbortSignal.any([signal, beat.signal]) : beat.signal,
-        );
-        settled = await Promise.race([answered, slept.then(() => false)]);
-        beat.abort();
-      } else {
-        settled = await answered;
-      }
+      const answered = new Promise<true>((resolve) => {
+        slotFreed = () => resolve(true);
+      });
+      const settled = heartbeat ? await Promise.race([answered, nextBeat()]) : await answered;
+      slotFreed = undefined;
       const now = clock.now();
       // A clock whose sleeps return at once (a test's) would make this loop spin: wait for answers only.
-      if (!settled && now - from < HEARTBEAT_MS / 2) heartbeat = false;
+      if (!settled && now - beatFrom < HEARTBEAT_MS / 2) heartbeat = false;
       watch.waited('slot', now - from);
       from = now;
       if (signal?.aborted) break;
@@ -304,11 +314,15 @@ export async function streamEvents(
       );
       inFlight.add(send);
       stats.maxInFlight = Math.max(stats.maxInFlight, inFlight.size);
-      void send.finally(() => inFlight.delete(send));
+      void send.finally(() => {
+        inFlight.delete(send);
+        slotFreed?.();
+      });
       if (inFlight.size >= slots.limit) await waitForSlot();
       report();
     }
   } finally {
+    over.abort();
     await Promise.all(inFlight);
     await iterator.return?.();
   }
