@@ -93,9 +93,13 @@ export class RateWatch {
     this.window = { start: options.startMs, sent: 0, throttles: 0, busyMs: options.busyMs };
   }
 
-  /** The stream waited `ms` for a free send slot, or for the source's next rows. */
-  waited(what: 'slot' | 'source', ms: number): void {
-    this.waits[what] += Math.max(0, ms);
+  /**
+   * The stream waited `ms` for a free send slot, or for the source's next rows, while the thread was
+   * busy `busyMs` of it with other work (answers to parse, requests to sign): only the idle part is
+   * the wait's own; the rest is the CPU's.
+   */
+  waited(what: 'slot' | 'source', ms: number, busyMs = 0): void {
+    this.waits[what] += Math.max(0, ms - busyMs);
   }
 
   /** Takes a sample; every `windowMs` it closes a window and updates `state`. */

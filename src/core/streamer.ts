@@ -197,8 +197,9 @@ export async function streamEvents(
       const row = takeBuffered();
       if (row) return row;
       const waitedFrom = clock.now();
+      const busyFrom = options.busyMs?.();
       const next = await iterator.next();
-      watch.waited('source', clock.now() - waitedFrom);
+      watch.waited('source', clock.now() - waitedFrom, busySince(busyFrom));
       if (next.done) {
         ended = true;
         return undefined;
@@ -245,6 +246,10 @@ export async function streamEvents(
     return stats;
   };
 
+  /** How long the thread was busy since `from` (a busyMs reading): what ran while the stream waited. */
+  const busySince = (from: number | undefined): number =>
+    from === undefined ? 0 : (options.busyMs?.() ?? from) - from;
+
   const report = (): void => {
     const current = update();
     options.onProgress?.({ ...current });
@@ -253,6 +258,7 @@ export async function streamEvents(
   /** Waits until a send slot is free (the limit can move), reporting progress meanwhile so that a stall shows. */
   const waitForSlot = async (): Promise<void> => {
     let from = clock.now();
+    let busyFrom = options.busyMs?.();
     let heartbeat = true;
     while (inFlight.size >= slots.limit && fatal === undefined) {
       const answered = new Promise<true>((resolve) => {
@@ -263,8 +269,9 @@ export async function streamEvents(
       const now = clock.now();
       // A clock whose sleeps return at once (a test's) would make this loop spin: wait for answers only.
       if (!settled && now - beatFrom < HEARTBEAT_MS / 2) heartbeat = false;
-      watch.waited('slot', now - from);
+      watch.waited('slot', now - from, busySince(busyFrom));
       from = now;
+      busyFrom = options.busyMs?.();
       if (signal?.aborted) break;
       // A send settled: wait on while the sends in flight are still at the limit, which may have
       // come down below them (the thread turned out to be the limit, not the round trip).

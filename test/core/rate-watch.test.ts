@@ -40,6 +40,16 @@ describe('core/rate-watch', () => {
     expect(watch.observe(at(1_000, { behindMs: 1_500 })).limitedBy).to.equal('source');
   });
 
+  it("a wait counts only while the thread was idle: work done meanwhile is the CPU's", () => {
+    const watch = new RateWatch({ startMs: T0, askedPerSecond: 10_000 });
+    // Waiting for rows took 900 ms, but 850 of them went to answers parsed meanwhile.
+    watch.waited('source', 900, 850);
+    watch.waited('slot', 100);
+    expect(watch.observe(at(1_000, { behindMs: 1_500 })).limitedBy).to.equal('round-trip');
+    watch.waited('source', 900, 900);
+    expect(watch.observe(at(2_000, { behindMs: 2_500 })).limitedBy).to.equal('cpu');
+  });
+
   it('throttling comes first: the queue said why its answers were slow', () => {
     const watch = new RateWatch({ startMs: T0, askedPerSecond: 10_000, busyMs: 0 });
     watch.waited('slot', 900);
