@@ -25,6 +25,8 @@ export interface StandInRequest {
   attempt: number;
   /** When it arrived (its body complete), ms on performance.now()'s clock. */
   at: number;
+  /** SendMessageBatch: how many messages it carries. */
+  entries?: number;
 }
 
 export type StandInAnswer =
@@ -75,6 +77,8 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
   let maxOpen = 0;
   let connections = 0;
   const keepBodies = options.keepBodies ?? true;
+  /** The messages of each SendMessageBatch, parsed once, for accept. */
+  const batches = new WeakMap<StandInRequest, BatchEntry[]>();
   const upstream = options.upstream ? new URL(options.upstream) : undefined;
   const server = http.createServer((request, response) => {
     open++;
@@ -98,6 +102,11 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
         attempt: Number(/attempt=(\d+)/.exec(String(request.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1),
         at: performance.now(),
       };
+      const batch = seen.operation === 'SendMessageBatch' ? entriesOf(text) : undefined;
+      if (batch) {
+        seen.entries = batch.length;
+        batches.set(seen, batch);
+      }
       requests.push(seen);
       const delay = typeof options.delayMs === 'function' ? options.delayMs(seen) : (options.delayMs ?? 0);
       if (delay > 0) setTimeout(() => respond(request, response, seen, body), delay);
@@ -118,7 +127,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     if (answer.kind !== 'forward' && answer.kind !== 'accept') faults++;
     switch (answer.kind) {
       case 'accept':
-        accept(response, seen, body.toString('utf8'));
+        accept(response, seen, batches.get(seen));
         return;
       case 'forward':
       case 'lose-answer':
@@ -208,8 +217,27 @@ function forward(
 }
 
 /** SendMessageBatch as SQS answers it when it takes every entry (JSON protocol). */
-function accept(response: http.ServerResponse, request: StandInRequest, text: string): void {
-  if (request.service !== 'sqs' || request.operation !== 'SendMessageBatch') {
+interface BatchEntry {
+  Id: string;
+  MessageBody: string;
+}
+
+/** The entries of a SendMessageBatch in SQS's JSON protocol; undefined if the body is not one. */
+function entriesOf(text: string): BatchEntry[] | undefined {
+  try {
+    const entries = (JSON.parse(text) as { Entries?: unknown }).Entries;
+    return Array.isArray(entries) ? (entries as BatchEntry[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function accept(
+  response: http.ServerResponse,
+  request: StandInRequest,
+  entries: BatchEntry[] | undefined,
+): void {
+  if (request.service !== 'sqs' || !entries) {
     writeError(response, request, {
       kind: 'error',
       code: 'InvalidAction',
@@ -217,7 +245,6 @@ function accept(response: http.ServerResponse, request: StandInRequest, text: st
     });
     return;
   }
-  const entries = (JSON.parse(text) as { Entries: { Id: string; MessageBody: string }[] }).Entries;
   const successful = entries.map((entry, i) => ({
     Id: entry.Id,
     MessageId: `stand-in-${request.n}-${i}`,

@@ -185,6 +185,7 @@ describe('test kit: the AWS stand-in', () => {
     expect(out.Successful?.map((e) => e.Id)).to.deep.equal(['0', '1', '2']);
     expect(out.Failed).to.deep.equal([]);
     expect(standIn.faults).to.equal(0);
+    expect(standIn.requests.map((r) => r.entries)).to.deep.equal([3]);
     const other = await rejection(
       client.send(new GetQueueAttributesCommand({ QueueUrl: `${standIn.url}/1/q`, AttributeNames: ['All'] })),
     );
