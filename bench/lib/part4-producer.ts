@@ -29,6 +29,8 @@ export interface Part4Result {
   elapsedMs: number;
   ratePerSecond: number;
   maxInFlight: number;
+  roundTripMs: number | null;
+  maxBehindMs: number | null;
   /** CPU of the process (user + system) from the stream's start to its end, ms. */
   cpuMs: number;
 }
@@ -64,6 +66,8 @@ async function main(options: Part4Options): Promise<Part4Result> {
       elapsedMs: stats.elapsedMs,
       ratePerSecond: stats.ratePerSecond,
       maxInFlight: stats.maxInFlight,
+      roundTripMs: stats.roundTripMs,
+      maxBehindMs: stats.maxBehindMs,
       cpuMs: (used.user + used.system) / 1000,
     };
   } finally {

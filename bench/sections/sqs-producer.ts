@@ -27,6 +27,13 @@ interface Run {
   failed: number;
   /** The producer's own rate: sent / its elapsedMs (first send to last answer). */
   ratePerSecond: number;
+  /**
+   * The rate the schedule was kept at, start to end: (sent - 1) intervals over the elapsed time less
+   * the mean round trip (the last answer's); as the local pacing section measures it.
+   */
+  pacedPerSecond: number;
+  /** The most the stream fell behind its schedule, ms (paced runs). */
+  maxBehindMs: number | null;
   /** The rate at which events arrived at the endpoint, past the first tenth (endpointRate). */
   endpointPerSecond: number;
   /** CPU per event, µs: start-up subtracted for the CLI, in-stream for the baseline. */
@@ -45,9 +52,11 @@ interface Run {
  * streaming the same dataset to a fresh stand-in of the same delay, one after the other.
  *
  * - Paced at --interval-ms 0.1 (10,000 events/s, 10 s of events): the judged figure is the pacing
- *   error at the endpoint: the rate at which events arrived there, from the end of the first tenth
- *   (warm-up) to the last, against 10,000/s. The CLI's own rate (its summary: sent / elapsedMs) is
- *   shown beside it; it includes the start and the last answer's round trip.
+ *   error, the rate the schedule was kept at from its start to its end, (sent - 1) intervals over
+ *   elapsedMs less the mean round trip (the last answer's), against 10,000/s, as the local pacing
+ *   section measures it, with the stream never more than 1 s behind (rateHeld). Beside it: the most
+ *   it fell behind, its own sent / elapsedMs, and the rate at which events arrived at the endpoint
+ *   past the first tenth (a catch-up after a slow start shows there as faster than asked).
  * - Unpaced (--interval-ms 0): the CLI's own rate, sent / elapsedMs.
  * - CPU per event: the CLI's user + system time (/usr/bin/time) less a 10-event run's (start-up and
  *   exit), over the events; the baseline measures its own CPU over its stream (process.cpuUsage).
@@ -75,10 +84,10 @@ export const sqsProducer: Section = {
         const ours = await withStandIn(delayMs, (s) => cliStream(ctx, dir, s, INTERVAL_MS, paced));
         const base = await withStandIn(delayMs, (s) => part4Stream(ctx, s, INTERVAL_MS, paced));
         const run = cliRun(ours, startupCpuMs);
-        const error = percentError(run.endpointPerSecond, ASKED);
+        const error = percentError(run.pacedPerSecond, ASKED);
         rows.push(
           {
-            figure: `${delayMs} ms round trip, --interval-ms ${INTERVAL_MS}: pacing error at the endpoint`,
+            figure: `${delayMs} ms round trip, --interval-ms ${INTERVAL_MS}: pacing error`,
             value: signedPercent(error),
             target: `within ±${PACING_TOLERANCE_PERCENT} % of ${int(ASKED)} /s`,
             met:
@@ -211,6 +220,8 @@ function cliRun(run: CliStream, startupCpuMs: number): Run {
     sent: summary.sent,
     failed: summary.failed,
     ratePerSecond: summary.ratePerSecond,
+    pacedPerSecond: pacedRate(summary.sent, summary.elapsedMs, summary.roundTripMs),
+    maxBehindMs: summary.maxBehindMs,
     endpointPerSecond: endpointRate(run.standIn.requests),
     cpuUsPerEvent: ((run.cpuMs - startupCpuMs) * 1000) / Math.max(1, summary.sent - 10),
     inFlight: summary.maxInFlight,
@@ -230,6 +241,8 @@ function baselineRow(
     sent: base.sent,
     failed: base.failed,
     ratePerSecond: base.ratePerSecond,
+    pacedPerSecond: pacedRate(base.sent, base.elapsedMs, base.roundTripMs),
+    maxBehindMs: base.maxBehindMs,
     endpointPerSecond: endpointRate(base.standIn.requests),
     cpuUsPerEvent: (base.cpuMs * 1000) / Math.max(1, base.sent),
     inFlight: base.maxInFlight,
@@ -237,7 +250,7 @@ function baselineRow(
   };
   return {
     figure: `baseline, part-4 producer: ${label}`,
-    value: paced ? signedPercent(percentError(run.endpointPerSecond, ASKED)) : `${int(run.ratePerSecond)} /s`,
+    value: paced ? signedPercent(percentError(run.pacedPerSecond, ASKED)) : `${int(run.ratePerSecond)} /s`,
     target: 'baseline',
     met: null,
     headline: true,
@@ -252,11 +265,22 @@ function describe(run: Run): string {
       : run.rateHeld
         ? '; rate held'
         : `; rate not held, limited by ${run.limitedBy}`;
+  const kept =
+    run.maxBehindMs === null
+      ? ''
+      : `schedule kept at ${int(run.pacedPerSecond)} /s, at most ${int(run.maxBehindMs)} ms behind; `;
   return (
-    `${int(run.endpointPerSecond)} /s at the endpoint, ${int(run.ratePerSecond)} /s its own (sent/elapsed)` +
+    `${kept}${int(run.endpointPerSecond)} /s at the endpoint, ` +
+    `${int(run.ratePerSecond)} /s its own (sent/elapsed)` +
     `; CPU ${run.cpuUsPerEvent.toFixed(1)} µs/event; in flight ${run.inFlight} (endpoint saw ${run.openAtEndpoint} open)` +
     `; sent ${int(run.sent)}, failed ${int(run.failed)}${held}`
   );
+}
+
+/** The rate the schedule was kept at: (sent - 1) intervals in elapsedMs less the last round trip. */
+function pacedRate(sent: number, elapsedMs: number, roundTripMs: number | null): number {
+  const span = elapsedMs - (roundTripMs ?? 0);
+  return span > 0 ? ((sent - 1) * 1000) / span : 0;
 }
 
 /**
