@@ -17,9 +17,20 @@ import { coldstart } from './sections/coldstart.js';
 import { pacing } from './sections/pacing.js';
 import { render } from './sections/render.js';
 import { rss } from './sections/rss.js';
+import { sqsProducer } from './sections/sqs-producer.js';
 import { throughput } from './sections/throughput.js';
 
-const SECTIONS: Section[] = [throughput, pacing, aggregation, rss, coldstart, render, aws, awsAggregation];
+const SECTIONS: Section[] = [
+  throughput,
+  pacing,
+  aggregation,
+  rss,
+  coldstart,
+  render,
+  aws,
+  awsAggregation,
+  sqsProducer,
+];
 const ALIASES: Record<string, string> = {
   memory: 'rss',
   'cold-start': 'coldstart',
@@ -38,6 +49,9 @@ Sections (default: all, in this order):
   render       aggregate and show, --json and tables, with 100,000 counties (alias: many-counties)
   aws          AWS requests, units and estimated cost per event, on fauxqs and dynalite; bundle sizes
   aws-aggregation  the aggregation on AWS with 10k to 3M events in the window: reads, client CPU, dynalite, model
+  sqs-producer stream on AWS against a stand-in for SQS at 0, 50 and 100 ms and against fauxqs:
+               pacing error at 10,000/s, unpaced events/s, CPU per event, requests in flight,
+               each next to the part-4 producer (16 in flight, the SDK's default client)
 
   --quick      scaled-down counts for a smoke run (figures not comparable with the targets)`;
 

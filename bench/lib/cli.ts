@@ -56,12 +56,16 @@ export class Cli {
     return new Cli(into);
   }
 
-  /** Starts `[prefix...] node bin/run.js args...`; `prefix` wraps it (e.g. /usr/bin/time). */
-  start(args: readonly string[], prefix: readonly string[] = []): Running {
+  /**
+   * Starts `[prefix...] node bin/run.js args...`; `prefix` wraps it (e.g. /usr/bin/time); `env` adds
+   * to the kit's environment policy (dummy AWS credentials for a stand-in).
+   */
+  start(args: readonly string[], prefix: readonly string[] = [], env?: Record<string, string>): Running {
     const started = start(args, {
       bin: this.bin,
       cwd: this.root,
       prefix,
+      env,
       detached: true,
       timeoutMs: 60 * 60_000,
     });

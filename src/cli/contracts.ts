@@ -8,7 +8,7 @@ import { ExitCode, type ExitCodeValue } from '../core/errors.js';
 import type { FunctionName, LogLine } from '../core/logs.js';
 import type { AllParameters, StackParameters } from '../core/parameters.js';
 import type { Snapshot } from '../core/snapshot.js';
-import type { StreamStats } from '../core/streamer.js';
+import type { StreamProgress } from '../core/streamer.js';
 import { type FunctionLogEntry, parseLogEntry } from '../functions/log.js';
 import type { VerifyReport } from '../services/verify.js';
 import type {
@@ -116,11 +116,37 @@ export function snapshotJson(snapshot: Snapshot): SnapshotJson {
   return { ...json, counties: json.counties.map(({ county, count }) => ({ county, count })) };
 }
 
-export type StreamJson = Pick<StreamStats, 'sent' | 'skipped' | 'failed' | 'elapsedMs' | 'ratePerSecond'>;
+const STREAM_FIELDS = [
+  'sent',
+  'skipped',
+  'failed',
+  'elapsedMs',
+  'ratePerSecond',
+  /** 1000 / --interval-ms; null with --interval-ms 0. */
+  'askedRatePerSecond',
+  /** Whether the stream kept within 1 s of its schedule all along; null with --interval-ms 0. */
+  'rateHeld',
+  /** When it did not: 'round-trip', 'throttling', 'cpu' or 'source', what held it back longest. */
+  'limitedBy',
+  /** The most it fell behind its schedule, ms; null with --interval-ms 0. */
+  'maxBehindMs',
+  /** The most sends (SendMessageBatch requests on AWS) in flight at once. */
+  'maxInFlight',
+  /** The mean time from a send to its answer, ms; null when nothing was sent. */
+  'roundTripMs',
+] as const;
 
-export function streamJson(stats: StreamStats): StreamJson {
-  const json = pick(stats, ['sent', 'skipped', 'failed', 'elapsedMs', 'ratePerSecond']);
-  return { ...json, ratePerSecond: Math.round(json.ratePerSecond * 10) / 10 };
+export type StreamJson = Pick<StreamProgress, (typeof STREAM_FIELDS)[number]>;
+
+export function streamJson(stats: StreamProgress): StreamJson {
+  const json = pick(stats, STREAM_FIELDS);
+  const tenth = (n: number) => Math.round(n * 10) / 10;
+  return {
+    ...json,
+    ratePerSecond: tenth(json.ratePerSecond),
+    askedRatePerSecond: json.askedRatePerSecond === null ? null : tenth(json.askedRatePerSecond),
+    roundTripMs: json.roundTripMs === null ? null : tenth(json.roundTripMs),
+  };
 }
 
 const VERIFY_FIELDS = [

@@ -1,6 +1,7 @@
-import type { StreamStats } from '../core/streamer.js';
+import type { StreamPacing, StreamStats } from '../core/streamer.js';
 import type { DrainResult } from '../targets/target.js';
 import { printable } from './printable.js';
+import { formatRateNote, formatRateSummary } from './stream-rate.js';
 import { isLiveTerminal, terminalColumns } from './terminal.js';
 import { displayWidth, truncate } from './width.js';
 
@@ -29,10 +30,13 @@ export function formatStreamStats(stats: StreamStats): string {
  */
 export function renderStreamSummary(
   ending: string,
-  { stats, drain }: { stats: StreamStats; drain: DrainResult | undefined },
+  { stats, drain }: { stats: StreamStats & Partial<StreamPacing>; drain: DrainResult | undefined },
   statusCommand: string,
 ): string {
-  const summary = `${ending}: ${formatStreamStats(stats)}.`;
+  // A rate asked for and not held is said at the end too (stream-rate.ts).
+  const rate =
+    'askedRatePerSecond' in stats ? formatRateSummary(stats as StreamStats & StreamPacing) : undefined;
+  const summary = `${ending}: ${formatStreamStats(stats)}.${rate ? `\n${rate}` : ''}`;
   // A stack that can no longer tell (destroyed, its disk full) has no queue to report on.
   if (!drain) return summary;
   const queue = `queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}${drain.approximate ? ' (approximate)' : ''}`;
@@ -113,8 +117,11 @@ function fitText(text: string, columns: number | undefined): string {
 }
 
 export interface ProgressReporter {
-  /** The latest figures; `extra` is one more note for the live line (see formatLiveLine). */
-  update(stats: StreamStats, extra?: string): void;
+  /**
+   * The latest figures; `extra` is one more note for the live line (see formatLiveLine). A stream
+   * behind its schedule says so there, and why, unless `extra` says something else.
+   */
+  update(stats: StreamStats & Partial<StreamPacing>, extra?: string): void;
   /** A line that must stay (a skipped row, a warning), printed above the live line. */
   note(line: string): void;
   stop(): void;
@@ -159,7 +166,12 @@ export async function createProgress(
         // A bar says how far it is; a spinner would say nothing more.
         if (expected && spinner.spinner !== DOTLESS) spinner.spinner = DOTLESS;
         const prefix = expected ? 0 : SPINNER_COLUMNS;
-        spinner.text = formatLiveLine(stats, expected, columns && columns - prefix - 1, extra);
+        spinner.text = formatLiveLine(
+          stats,
+          expected,
+          columns && columns - prefix - 1,
+          extra ?? formatRateNote(stats),
+        );
       },
       note(line) {
         spinner.clear();
@@ -182,9 +194,10 @@ export async function createProgress(
       const where = expected
         ? `${percent(progressOf(stats, expected).fraction)} of ${expected.exact ? '' : '~'}${n(expected.count)} ${expected.unit}, `
         : '';
+      const note = extra ?? formatRateNote(stats);
       const eta = expected ? `, ${formatEta(progressOf(stats, expected).etaMs)}` : '';
       stream.write(
-        `streaming: ${where}${formatStreamStats(stats)}${eta}${extra ? `, ${printable(extra)}` : ''}\n`,
+        `streaming: ${where}${formatStreamStats(stats)}${eta}${note ? `, ${printable(note)}` : ''}\n`,
       );
     },
     note(line) {

@@ -1,6 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { type Clock, systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { type StreamStats, streamEvents } from '../core/streamer.js';
+import { type StreamProgress, streamEvents, withSend } from '../core/streamer.js';
 import { threadedCsvSource } from '../source/threaded.js';
 import { StackGoneError } from '../targets/stack-ref.js';
 import type { DrainResult, Pipeline } from '../targets/target.js';
@@ -13,7 +14,7 @@ export interface StreamRequest {
   limit?: number;
   signal?: AbortSignal;
   clock?: Clock;
-  onProgress?: (stats: StreamStats) => void;
+  onProgress?: (stats: StreamProgress) => void;
   onSkip?: (skip: { line: number; reason: string }) => void;
   onFailure?: (error: string) => void;
   /** Sees every event the queue accepted (verify counts them). */
@@ -27,14 +28,14 @@ export interface StreamRequest {
 }
 
 export interface StreamReport {
-  stats: StreamStats;
+  stats: StreamProgress;
   drain: DrainResult;
   interrupted: boolean;
 }
 
 /** A stream that stopped on an error: what it had done. */
 export interface StoppedStream {
-  stats: StreamStats;
+  stats: StreamProgress;
   drain: DrainResult | undefined;
   interrupted: boolean;
 }
@@ -47,7 +48,7 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
   const session = await request.target.openStream();
   // Ends the stream when the stack is destroyed under it, as Ctrl-C would, and says why.
   const watch = request.target.watchStack(request.signal);
-  let stats: StreamStats | undefined;
+  let stats: StreamProgress | undefined;
   let failure: unknown;
   // Ctrl-C (or the stack gone) stops the source's read, and so does the stream's end (a read it left
   // waiting on a FIFO).
@@ -57,15 +58,11 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
   if (watch.signal.aborted) stopSource();
   try {
     const sender = request.onAccepted
-      ? {
-          maxBatchSize: session.sender.maxBatchSize,
-          maxInFlight: session.sender.maxInFlight,
-          send: async (events: Parameters<typeof session.sender.send>[0]) => {
-            const outcome = await session.sender.send(events);
-            if (outcome.failed === 0) request.onAccepted?.(events);
-            return outcome;
-          },
-        }
+      ? withSend(session.sender, async (events) => {
+          const outcome = await session.sender.send(events);
+          if (outcome.failed === 0) request.onAccepted?.(events);
+          return outcome;
+        })
       : session.sender;
     const source = threadedCsvSource({ file: request.file, loop: request.loop, signal: sourceStop.signal });
     await streamEvents(source, sender, {
@@ -73,6 +70,7 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
       limit: request.limit,
       signal: watch.signal,
       clock: request.clock ?? systemClock,
+      busyMs: () => performance.eventLoopUtilization().active,
       onProgress: request.onProgress,
       onSkip: request.onSkip,
       onFailure: request.onFailure,

@@ -155,9 +155,58 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
     expect(json.counties).to.deep.equal([{ county: 'Erie', count: 1 }]);
   });
 
-  it('stream: five figures, the rate rounded to a tenth', () => {
-    const json = streamJson({ sent: 3, skipped: 1, failed: 0, elapsedMs: 10, ratePerSecond: 12.345 });
-    expect(json).to.deep.equal({ sent: 3, skipped: 1, failed: 0, elapsedMs: 10, ratePerSecond: 12.3 });
+  it('stream: the counts, and whether the rate asked for was held, rates and times rounded to a tenth', () => {
+    const live = {
+      holdingRatePerSecond: 2_900,
+      behindMs: 0,
+      inFlight: 0,
+      inFlightLimit: 256,
+      throttles: 7,
+      busyShare: 0.5,
+    };
+    const json = streamJson({
+      sent: 3,
+      skipped: 1,
+      failed: 0,
+      elapsedMs: 10,
+      ratePerSecond: 12.345,
+      askedRatePerSecond: 10_000 / 3,
+      rateHeld: false,
+      limitedBy: 'round-trip',
+      maxBehindMs: 4_321,
+      maxInFlight: 256,
+      roundTripMs: 50.04,
+      ...live,
+    });
+    expect(json).to.deep.equal({
+      sent: 3,
+      skipped: 1,
+      failed: 0,
+      elapsedMs: 10,
+      ratePerSecond: 12.3,
+      askedRatePerSecond: 3333.3,
+      rateHeld: false,
+      limitedBy: 'round-trip',
+      maxBehindMs: 4_321,
+      maxInFlight: 256,
+      roundTripMs: 50,
+    });
+    const unthrottled = streamJson({
+      sent: 0,
+      skipped: 0,
+      failed: 0,
+      elapsedMs: 0,
+      ratePerSecond: 0,
+      askedRatePerSecond: null,
+      rateHeld: null,
+      limitedBy: null,
+      maxBehindMs: null,
+      maxInFlight: 0,
+      roundTripMs: null,
+      ...live,
+    });
+    expect(keys(unthrottled)).to.deep.equal(keys(json));
+    expect(unthrottled).to.deep.include({ askedRatePerSecond: null, rateHeld: null, roundTripMs: null });
   });
 
   it('verify, destroy, dead-letters and redrive keep their fields', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
+import { type AwsStandInOptions, startAwsStandIn } from '../../testkit/aws/stand-in.js';
 import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines, type RunResult, STACK_LINE, sleep } from '../../testkit/cli.js';
 import { mkfifo, untilOpenedBy, writeToFifo } from '../../testkit/fifo.js';
@@ -10,7 +11,19 @@ import { countsOf, expectedCounts, total } from '../../testkit/fixtures.js';
 import { SHARED_DATASET } from '../../testkit/paths.js';
 import { Sandbox } from '../../testkit/sandbox.js';
 
-const SUMMARY_KEYS = ['sent', 'skipped', 'failed', 'elapsedMs', 'ratePerSecond'];
+const SUMMARY_KEYS = [
+  'sent',
+  'skipped',
+  'failed',
+  'elapsedMs',
+  'ratePerSecond',
+  'askedRatePerSecond',
+  'rateHeld',
+  'limitedBy',
+  'maxBehindMs',
+  'maxInFlight',
+  'roundTripMs',
+];
 const SNAPSHOT_KEYS = ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties'];
 
 interface Summary {
@@ -19,6 +32,12 @@ interface Summary {
   failed: number;
   elapsedMs: number;
   ratePerSecond: number;
+  askedRatePerSecond: number | null;
+  rateHeld: boolean | null;
+  limitedBy: string | null;
+  maxBehindMs: number | null;
+  maxInFlight: number;
+  roundTripMs: number | null;
 }
 
 interface Status {
@@ -355,6 +374,79 @@ describe('commands/stream', function () {
       } finally {
         await endpoint.close();
       }
+    });
+
+    describe('on AWS, a rate that cannot be held is said, while it runs and at the end', () => {
+      /** `stream` to a stand-in for SQS, `--interval-ms 0.1` (10,000 events/s asked). */
+      async function streamTo(standIn: AwsStandInOptions, limit: number, json: boolean) {
+        const endpoint = await startAwsStandIn({ keepBodies: false, ...standIn });
+        try {
+          const args = ['--interval-ms', '0.1', '--limit', String(limit), '--file', box.fixture()];
+          const where = ['--queue-url', `${endpoint.url}/123456789012/q`, '--endpoint-url', endpoint.url];
+          const result = await box.cli('stream', [...args, ...where, ...(json ? ['--json'] : [])], {
+            target: 'aws',
+            env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+          });
+          return { result, maxOpen: endpoint.maxOpen };
+        } finally {
+          await endpoint.close();
+        }
+      }
+
+      it('a 1 s round trip: 256 requests in flight, limited by the round trip', async () => {
+        // 256 requests of 10 a second is 2,560 events/s at most: 15,000 events take about 6 s, long
+        // enough for a progress line (every 5 s off a terminal).
+        const { result, maxOpen } = await streamTo(
+          { answer: () => ({ kind: 'accept' }), delayMs: 1_000 },
+          15_000,
+          false,
+        );
+        expect(result.code, result.stderr).to.equal(0);
+        expect(maxOpen).to.equal(256);
+        // The round trip holds it back; on a machine so loaded that the thread is busy nine tenths
+        // of the time, the CPU does, and the stream says that instead.
+        const cause = String.raw`(the round trip \([\d,]+ ms a request, \d+ in flight\)|the CPU.*)`;
+        expect(result.stderr).to.match(
+          new RegExp(
+            String.raw`^streaming: (\d+% of ~?[\d,]+ events, )?sent [\d,]+, .*, asked 10,000/s, holding [\d,]+/s, \d+\.\d s behind: limited by ${cause}$`,
+            'm',
+          ),
+        );
+        expect(result.stdout).to.match(/^Done: sent 15,000, skipped 0, failed 0, /m);
+        expect(result.stdout).to.match(
+          new RegExp(
+            String.raw`^Rate not held: asked 10,000/s, achieved [\d,]+/s, up to \d+\.\d s behind: limited by ${cause}\.$`,
+            'm',
+          ),
+        );
+      });
+
+      it('throttling: the --json summary says so, and every event still went', async () => {
+        // SQS throttles the first request once: the SDK retries it, and its adaptive mode then slows
+        // the client's sending rate for seconds (AWS_RETRY_POLICY), well below 10,000 events/s.
+        let throttled = false;
+        const { result } = await streamTo(
+          {
+            answer: () => {
+              if (throttled) return { kind: 'accept' };
+              throttled = true;
+              return { kind: 'error', code: 'ThrottlingException' };
+            },
+            delayMs: 20,
+          },
+          3_000,
+          true,
+        );
+        const summary = onlyJson<Summary>(result);
+        expect(summary).to.include({
+          sent: 3_000,
+          failed: 0,
+          askedRatePerSecond: 10_000,
+          rateHeld: false,
+          limitedBy: 'throttling',
+        });
+        expect(summary.maxBehindMs).to.be.above(1_000);
+      });
     });
 
     it('prints the error as one JSON document on stdout with --json', async () => {

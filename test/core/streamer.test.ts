@@ -7,6 +7,7 @@ import {
   type SendOutcome,
   type SourceItem,
   type StreamOptions,
+  type StreamProgress,
   type StreamStats,
   streamEvents,
 } from '../../src/core/streamer.js';
@@ -73,11 +74,18 @@ class FakeSender implements EventSender {
   delayMs: (call: number, at: number) => number = () => 0;
   outcome: (events: OutgoingEvent[]) => SendOutcome = (events) => ({ sent: events.length, failed: 0 });
   reject: (call: number) => Error | undefined = () => undefined;
+  /** Requests the queue throttled so far, as a sender counts them. */
+  throttled = 0;
 
   constructor(
     readonly maxBatchSize = 10,
     readonly maxInFlight = 1,
+    readonly minInFlight?: number,
   ) {}
+
+  throttles(): number {
+    return this.throttled;
+  }
 
   async send(events: OutgoingEvent[]): Promise<SendOutcome> {
     const call = this.batches.length;
@@ -110,6 +118,12 @@ class FakeSender implements EventSender {
   get sizes(): number[] {
     return this.batches.map((b) => b.events.length);
   }
+}
+
+/** The five counters of a stream's stats (the rest are its pacing). */
+function counters(stats: StreamStats): StreamStats {
+  const { sent, skipped, failed, elapsedMs, ratePerSecond } = stats;
+  return { sent, skipped, failed, elapsedMs, ratePerSecond };
 }
 
 /** Tracks a promise's outcome without awaiting it. */
@@ -165,7 +179,19 @@ describe('core/streamer', () => {
       expect(sender.events.map((e) => e.time - START)).to.deep.equal([0, 10, 20, 30, 40]);
       // The next row is read before waiting for its slot, so the end of the file is seen right after
       // the last send (40 ms), not one interval later.
-      expect(stats).to.deep.equal({ sent: 5, skipped: 0, failed: 0, elapsedMs: 40, ratePerSecond: 125 });
+      expect(counters(stats)).to.deep.equal({
+        sent: 5,
+        skipped: 0,
+        failed: 0,
+        elapsedMs: 40,
+        ratePerSecond: 125,
+      });
+      expect(stats).to.deep.include({
+        askedRatePerSecond: 100,
+        rateHeld: true,
+        limitedBy: null,
+        maxBehindMs: 0,
+      });
     });
 
     it('sends nothing before it is due', async () => {
@@ -599,6 +625,225 @@ describe('core/streamer', () => {
         [3, 200],
       ]);
       expect(progress[2]?.ratePerSecond).to.equal(15);
+    });
+  });
+
+  describe("send slots sized from the round trip (Little's law)", () => {
+    /** 10,000 events/s asked (0.1 ms), answers after `roundTripMs`, slots between 16 and 256. */
+    async function tenThousandPerSecond(roundTripMs: number, bounds = { min: 16, max: 256 }, seconds = 2) {
+      const sender = new FakeSender(10, bounds.max, bounds.min);
+      sender.delayMs = () => roundTripMs;
+      const progress: StreamProgress[] = [];
+      const run = start(endless(), sender, {
+        intervalMs: 0.1,
+        limit: seconds * 10_000,
+        onProgress: (p) => progress.push(p),
+      });
+      const stats = await finish(run);
+      return { sender, stats, progress };
+    }
+
+    for (const roundTripMs of [50, 100]) {
+      it(`holds 10,000 events/s at a ${roundTripMs} ms round trip: about 1.5 x 1,000 sends/s x ${roundTripMs} ms in flight`, async () => {
+        const { sender, stats } = await tenThousandPerSecond(roundTripMs);
+        const needed = Math.ceil(1.5 * 1000 * (roundTripMs / 1000)) + 1; // 76 at 50 ms, 151 at 100 ms
+        expect(stats.sent).to.equal(20_000);
+        // The last event was due at 1,999.9 ms; it went then, and its answer came a round trip later.
+        expect(stats.elapsedMs).to.be.within(2_000 + roundTripMs - 1, 2_000 + roundTripMs + 1);
+        expect(stats).to.deep.include({ rateHeld: true, limitedBy: null });
+        // (+1 when the measured events per send come out a hair under 10.)
+        expect(stats.inFlightLimit).to.be.within(needed, needed + 1);
+        expect(stats.maxBehindMs).to.be.below(roundTripMs);
+        // (The limit moves a little as it measures, and sends already in flight stay.)
+        expect(sender.maxSeenInFlight).to.be.within(roundTripMs, needed + 4);
+        expect(stats.maxInFlight).to.equal(sender.maxSeenInFlight);
+        expect(stats.roundTripMs).to.equal(roundTripMs);
+        // Event k is never sent before it is due.
+        sender.sendTimes.forEach((at, k) => {
+          if (at < k / 10) expect.fail(`event ${k} sent at ${at} ms, before it was due`);
+        });
+      });
+    }
+
+    it('the old fixed 16 in flight falls behind at 50 ms, and says the round trip is why', async () => {
+      const { stats, progress } = await tenThousandPerSecond(50, { min: 16, max: 16 });
+      expect(stats.maxInFlight).to.equal(16);
+      // 16 sends of 10 per 50 ms: 3,200 events/s at most, so 20,000 events take about 6.25 s.
+      expect(stats.ratePerSecond).to.be.within(3_100, 3_200);
+      expect(stats).to.deep.include({ rateHeld: false, limitedBy: 'round-trip', askedRatePerSecond: 10_000 });
+      expect(stats.maxBehindMs).to.be.within(4_000, 4_300);
+      // While it ran: held for the first second, then behind and saying why, holding about 3,200/s,
+      // until the last event was sent (then none is due, and none is late).
+      const late = progress.filter((p) => p.elapsedMs > 2_500 && p.elapsedMs < 6_000);
+      expect(late.length).to.be.greaterThan(0);
+      for (const p of late) {
+        expect(p).to.deep.include({ rateHeld: false, limitedBy: 'round-trip' });
+        expect(p.holdingRatePerSecond).to.be.within(3_000, 3_300);
+      }
+      expect(progress.find((p) => p.elapsedMs < 900)).to.deep.include({ rateHeld: true, limitedBy: null });
+    });
+
+    it('never goes past the ceiling: at a 1 s round trip 256 are in flight, and the stream says so', async () => {
+      const { sender, stats } = await tenThousandPerSecond(1_000, { min: 16, max: 256 }, 1);
+      expect(sender.maxSeenInFlight).to.equal(256);
+      expect(stats.inFlightLimit).to.equal(256);
+      expect(stats).to.deep.include({ rateHeld: false, limitedBy: 'round-trip' });
+    });
+
+    it('keeps the floor at a low rate: 10 events/s at 50 ms needs 2, and 16 stay allowed', async () => {
+      const sender = new FakeSender(10, 256, 16);
+      sender.delayMs = () => 50;
+      const stats = await finish(start(sourceOf(30).iterable, sender, { intervalMs: 100 }));
+      expect(stats.inFlightLimit).to.equal(16);
+      expect(sender.maxSeenInFlight).to.equal(1);
+      expect(sender.sizes.every((n) => n === 1)).to.equal(true);
+    });
+
+    it('unthrottled: the ceiling from the start, since no rate bounds what is useful', async () => {
+      const sender = new FakeSender(10, 64, 16);
+      sender.delayMs = () => 20;
+      const stats = await finish(start(sourceOf(2_000).iterable, sender, { intervalMs: 0 }));
+      expect(sender.maxSeenInFlight).to.equal(64);
+      expect(stats).to.deep.include({
+        askedRatePerSecond: null,
+        rateHeld: null,
+        limitedBy: null,
+        behindMs: null,
+        maxBehindMs: null,
+      });
+    });
+
+    it('unthrottled on a saturated thread: no more slots than the endpoint itself needs, after a second', async () => {
+      // GIVEN a thread busy all the time, and answers that take 50 ms, all but the 2 ms of the
+      // endpoint spent queueing behind the busy thread (every 20th answer shows the endpoint's own)
+      const sender = new FakeSender(10, 256, 16);
+      sender.delayMs = (call) => (call % 20 === 0 ? 2 : 50);
+      const progress: StreamProgress[] = [];
+      const run = start(endless(), sender, {
+        intervalMs: 0,
+        limit: 60_000,
+        busyMs: () => Date.now() - START,
+        onProgress: (p) => progress.push(p),
+      });
+      await finish(run);
+      // THEN the ceiling for the first second (nothing is known yet), then about the floor: more
+      // requests in flight would only wait behind the thread (1.5 x 5,100 sends/s x 2 ms + 1 = 17)
+      expect(progress.find((p) => p.elapsedMs < 900)?.inFlightLimit).to.equal(256);
+      expect(progress.find((p) => p.elapsedMs > 1_100)?.inFlightLimit).to.be.within(16, 17);
+      const later = progress.filter((p) => p.elapsedMs > 2_100);
+      expect(later.length).to.be.greaterThan(0);
+      for (const p of later) expect(p).to.deep.include({ inFlightLimit: 16 });
+      // Sends already in flight when the limit came down were let finish, and none joined them.
+      for (const p of later) expect(p.inFlight).to.be.at.most(16);
+    });
+
+    it('a sender without a floor keeps a fixed number in flight, as before', async () => {
+      const sender = new FakeSender(10, 3);
+      sender.delayMs = () => 50;
+      const stats = await finish(start(sourceOf(300).iterable, sender, { intervalMs: 0.1 }));
+      expect(sender.maxSeenInFlight).to.equal(3);
+      expect(stats.inFlightLimit).to.equal(3);
+    });
+  });
+
+  describe("with a clock whose sleeps return at once (a test's instant clock)", () => {
+    it('waits for a free slot without spinning on its progress heartbeat', async () => {
+      // GIVEN more sends than slots, and a clock that never waits (as the faults scenarios use)
+      let sleeps = 0;
+      const instant = {
+        now: () => Date.now(),
+        async sleep() {
+          if (++sleeps > 100) throw new Error(`the stream slept ${sleeps} times without waiting: it spins`);
+        },
+      };
+      const sender = new FakeSender(10, 4, 4);
+      sender.delayMs = () => 20;
+      const stats = await finish(
+        track(streamEvents(sourceOf(500).iterable, sender, { intervalMs: 0, clock: instant })),
+      );
+      // THEN every event went, four sends at a time, with a heartbeat tried once per wait at most
+      // (46 waits for a slot)
+      expect(stats.sent).to.equal(500);
+      expect(sender.maxSeenInFlight).to.equal(4);
+      expect(sleeps).to.be.at.most(50);
+    });
+  });
+
+  describe('a rate not held says why', () => {
+    it('throttling: the queue throttled requests while the stream fell behind', async () => {
+      // GIVEN answers that slow down to 1 s, because the queue throttles (the SDK retries in the send)
+      const sender = new FakeSender(10, 16, 16);
+      sender.delayMs = () => {
+        sender.throttled++;
+        return 1_000;
+      };
+      const stats = await finish(start(endless(), sender, { intervalMs: 0.1, limit: 3_000 }));
+      expect(stats).to.deep.include({ rateHeld: false, limitedBy: 'throttling' });
+      expect(stats.throttles).to.equal(sender.throttled);
+    });
+
+    it('the source: the stream waits for rows that come slower than asked', async () => {
+      const sender = new FakeSender(10, 16, 16);
+      // 100 rows every 50 ms: 2,000 rows/s, for 10,000 asked.
+      async function* slowRows(): AsyncGenerator<SourceItem[]> {
+        for (let line = 2; ; line += 100) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          yield Array.from({ length: 100 }, (_, i) => row(line + i));
+        }
+      }
+      const stats = await finish(start(slowRows(), sender, { intervalMs: 0.1, limit: 6_000 }));
+      expect(stats).to.deep.include({ rateHeld: false, limitedBy: 'source' });
+      expect(stats.ratePerSecond).to.be.within(1_900, 2_000);
+    });
+
+    it('the CPU: a thread busy all the time is named before the waits it causes', async () => {
+      const sender = new FakeSender(10, 16, 16);
+      sender.delayMs = () => 50;
+      const stats = await finish(
+        start(endless(), sender, { intervalMs: 0.1, limit: 10_000, busyMs: () => Date.now() - START }),
+      );
+      expect(stats).to.deep.include({ rateHeld: false, limitedBy: 'cpu', busyShare: 1 });
+    });
+
+    it('a stream that catches up holds its rate again, and the summary still says it fell behind', async () => {
+      // GIVEN answers that take 3 s for the first second of the stream, then 10 ms
+      const sender = new FakeSender(10, 256, 16);
+      sender.delayMs = (_call, at) => (at < 1_000 ? 3_000 : 10);
+      const progress: StreamProgress[] = [];
+      const stats = await finish(
+        start(endless(), sender, { intervalMs: 0.1, limit: 80_000, onProgress: (p) => progress.push(p) }),
+      );
+      expect(progress.some((p) => p.limitedBy === 'round-trip')).to.equal(true);
+      expect(progress.at(-1)).to.deep.include({ rateHeld: true, limitedBy: null });
+      expect(stats.sent).to.equal(80_000);
+      expect(stats).to.deep.include({ rateHeld: false, limitedBy: 'round-trip' });
+      expect(stats.maxBehindMs).to.be.above(1_000);
+    });
+
+    it('reports progress while every slot waits for a stalled endpoint, and stops on Ctrl-C', async () => {
+      const sender = new FakeSender(10, 16, 16);
+      sender.delayMs = () => 60_000;
+      const controller = new AbortController();
+      const progress: StreamProgress[] = [];
+      const run = start(endless(), sender, {
+        intervalMs: 0.1,
+        signal: controller.signal,
+        onProgress: (p) => progress.push(p),
+      });
+      await fake.tickAsync(3_000);
+      expect(sender.batches).to.have.length(16);
+      const last = progress.at(-1);
+      expect(last?.elapsedMs).to.be.within(2_500, 3_000);
+      expect(last).to.deep.include({ rateHeld: false, limitedBy: 'round-trip', inFlight: 16 });
+      expect(last?.behindMs).to.be.within(2_400, 3_000);
+      // WHEN Ctrl-C: the stream stops sending and waits for what is in flight, as before
+      controller.abort();
+      await fake.tickAsync(0);
+      expect(run.done).to.equal(false);
+      await fake.tickAsync(60_000);
+      expect(run.done).to.equal(true);
+      expect(run.value?.sent).to.equal(1 + 15 * 10); // event 0 went alone, at 0 ms
+      expect(sender.batches).to.have.length(16);
     });
   });
 });

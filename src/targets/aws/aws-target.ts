@@ -13,7 +13,7 @@ import {
 } from '../../core/parameters.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import type { EventSender } from '../../core/streamer.js';
+import { withSend } from '../../core/streamer.js';
 import { notDeployedError, StackGoneError, type StackRef, selectorFlags, suggest } from '../stack-ref.js';
 import {
   clockErrorOf,
@@ -270,20 +270,17 @@ export class AwsTarget implements Target {
         client: await this.env.sqs(),
         queueUrl,
         errorContext: { settings: this.env.settings, selector: this.selector },
+        throttles: () => this.env.sqsThrottles(),
       });
-      const sender: EventSender = {
-        maxBatchSize: producer.maxBatchSize,
-        maxInFlight: producer.maxInFlight,
-        send: async (events) => {
-          try {
-            return await producer.send(events);
-          } catch (error) {
-            // The stack's queue gone: destroyed with its stack, or deleted by hand (--queue-url: yours).
-            const missing = (error as { code?: string }).code === 'AWS_RESOURCE_MISSING';
-            throw missing && !this.options.queueUrl ? await this.missingResource(error) : error;
-          }
-        },
-      };
+      const sender = withSend(producer, async (events) => {
+        try {
+          return await producer.send(events);
+        } catch (error) {
+          // The stack's queue gone: destroyed with its stack, or deleted by hand (--queue-url: yours).
+          const missing = (error as { code?: string }).code === 'AWS_RESOURCE_MISSING';
+          throw missing && !this.options.queueUrl ? await this.missingResource(error) : error;
+        }
+      });
       return {
         sender,
         // Lambda stores what the queue accepted on its own; there is nothing to wait for here.

@@ -4,7 +4,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { noRegionError, notAwsAnswers, toUserError } from './errors.js';
+import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer } from '@smithy/types';
+import { isThrottling, noRegionError, notAwsAnswers, toUserError } from './errors.js';
 
 /** Where and as whom the AWS target works: --region, --profile, --endpoint-url. */
 export interface AwsSettings {
@@ -47,6 +48,36 @@ interface Client {
 }
 
 /**
+ * The most SendMessageBatch requests `stream` keeps in flight, and the SQS client's keep-alive
+ * sockets to match, so that no request waits for a socket (the SDK's default pool is 50). 256
+ * requests of 10 events hold 10,000 events/s up to a round trip of about 170 ms with the streamer's
+ * 1.5x headroom (25,600/s at 100 ms without it), more than one process's CPU sends.
+ */
+export const SQS_MAX_IN_FLIGHT = 256;
+
+/**
+ * What the SQS client skips, for `stream`'s throughput (each measured in `npm run bench --
+ * sqs-producer`, README Performance):
+ * - md5: the SDK's check of the MD5 that SendMessageBatch returns for each body costs about a tenth
+ *   of the producer's CPU. The body is already covered twice on its way: TLS protects it on the wire,
+ *   and SigV4 signs the SHA-256 of the request body, which SQS checks before it takes a message. A
+ *   mismatch after both could only come from inside SQS, and the SDK would then throw a plain Error
+ *   after SQS had taken the messages (the stream would stop, and count them failed); the storing
+ *   function checks every body it stores anyway (parseEvent).
+ * - cacheMiddleware: the SDK resolves (copies and sorts) its middleware stack for every request
+ *   unless told to keep it per command class: another tenth. It is safe here because nothing adds
+ *   middleware to the client after its first request (the throttle counter is added at creation).
+ */
+const SQS_CLIENT_OPTIONS = {
+  md5: false,
+  cacheMiddleware: true,
+  requestHandler: {
+    httpAgent: { keepAlive: true, maxSockets: SQS_MAX_IN_FLIGHT },
+    httpsAgent: { keepAlive: true, maxSockets: SQS_MAX_IN_FLIGHT },
+  },
+} as const;
+
+/**
  * The AWS clients of one command, created on first use (the SDK is loaded only then, so commands on
  * the local target never pay for it), all with the same region, profile and endpoint.
  */
@@ -54,6 +85,7 @@ export class AwsEnvironment {
   private readonly clients = new Map<string, Promise<unknown>>();
   private documents: Promise<DynamoDBDocumentClient> | undefined;
   private resolvedRegion: Promise<string> | undefined;
+  private sqsThrottled = 0;
 
   constructor(
     readonly settings: AwsSettings = {},
@@ -109,8 +141,28 @@ export class AwsEnvironment {
   sqs(): Promise<SQSClient> {
     return this.client('sqs', async (config) => {
       const { SQSClient } = await import('@aws-sdk/client-sqs');
-      return new SQSClient(config);
+      const client = new SQSClient({ ...config, ...SQS_CLIENT_OPTIONS });
+      // Inside the SDK's retries, so every attempt SQS throttled counts, the retried ones too: a
+      // stream slowed down by throttling can say so (the SDK retries them out of sight).
+      client.middlewareStack.addRelativeTo(
+        <Output extends MetadataBearer>(next: FinalizeHandler<object, Output>) =>
+          async (args: FinalizeHandlerArguments<object>) => {
+            try {
+              return await next(args);
+            } catch (error) {
+              if (isThrottling(error)) this.sqsThrottled++;
+              throw error;
+            }
+          },
+        { relation: 'after', toMiddleware: 'retryMiddleware', name: 'sensorpipeThrottleCounter' },
+      );
+      return client;
     });
+  }
+
+  /** How many attempts of the SQS client's requests SQS has throttled so far. */
+  sqsThrottles(): number {
+    return this.sqsThrottled;
   }
 
   /** DynamoDB through lib-dynamodb's document client: items in and out as plain objects. */

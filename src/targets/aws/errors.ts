@@ -190,6 +190,11 @@ export function isChangeSetOvertaken(error: unknown): boolean {
   return conditionOf(error) === 'change-set-overtaken';
 }
 
+/** A failed SQS batch entry that SQS throttled. */
+export function isThrottledEntry(entry: { Code?: string }): boolean {
+  return THROTTLING.has(entry.Code ?? '');
+}
+
 /** A failed SQS batch entry worth sending again: a fault on SQS's side, not in the entry itself. */
 export function isRetryableEntry(entry: { Code?: string; SenderFault?: boolean }): boolean {
   const code = entry.Code ?? '';

@@ -8,12 +8,14 @@ import { eventBody, MAX_MESSAGE_BYTES, type OutgoingEvent } from '../../core/eve
 import { type RetryPolicy, retryPartial } from '../../core/retry.js';
 import type { EventSender, SendOutcome } from '../../core/streamer.js';
 import { oneLine } from '../../core/text.js';
+import { SQS_MAX_IN_FLIGHT } from './environment.js';
 import {
   describeFailure,
   type ErrorContext,
   isRefused,
   isRetryable,
   isRetryableEntry,
+  isThrottledEntry,
   toUserError,
 } from './errors.js';
 
@@ -25,8 +27,15 @@ export interface SqsBatchClient {
 export interface SqsEventSenderOptions {
   client: SqsBatchClient;
   queueUrl: string;
-  /** Batches in flight at once; 16 x 10 events holds a few hundred events a second at ~50 ms a request. */
+  /**
+   * The most requests in flight at once (default SQS_MAX_IN_FLIGHT, the client's connection pool);
+   * the streamer keeps as many as the rate needs over the measured round trip.
+   */
   maxInFlight?: number;
+  /** The fewest it allows, and what a stream starts with (default 16, capped by maxInFlight). */
+  minInFlight?: number;
+  /** Attempts SQS has throttled so far, counted by the client inside the SDK's retries. */
+  throttles?: () => number;
   /** Waits between retries of failed entries; injected so tests control time. */
   clock?: Clock;
   /** Ctrl-C: ends the waits for a retry at once; the entries still unsent are counted as failed. */
@@ -42,6 +51,12 @@ export interface SqsEventSenderOptions {
 /** SendMessageBatch takes at most 10 entries and 1 MiB in all. */
 export const SQS_MAX_BATCH_SIZE = 10;
 export const SQS_MAX_BATCH_BYTES = MAX_MESSAGE_BYTES;
+
+/**
+ * 16 requests of 10: what a stream had before the slots followed the round trip. A floor costs
+ * nothing (a request goes only when events are due) and absorbs a slow answer at any rate.
+ */
+const SQS_MIN_IN_FLIGHT = 16;
 
 /** Up to 5 s between the last attempts: entries SQS fails on its side usually go through on the next. */
 const ENTRY_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 5_000 };
@@ -66,7 +81,11 @@ interface ChunkOutcome {
 export class SqsEventSender implements EventSender {
   readonly maxBatchSize = SQS_MAX_BATCH_SIZE;
   readonly maxInFlight: number;
+  readonly minInFlight: number;
   private readonly client: SqsBatchClient;
+  private readonly clientThrottles: (() => number) | undefined;
+  /** Entries SQS failed as throttled in an answer (the SDK sees only whole requests). */
+  private throttledEntries = 0;
   private readonly queueUrl: string;
   private readonly clock: Clock;
   private readonly signal: AbortSignal | undefined;
@@ -77,12 +96,19 @@ export class SqsEventSender implements EventSender {
   constructor(options: SqsEventSenderOptions) {
     this.client = options.client;
     this.queueUrl = options.queueUrl;
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 16);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? SQS_MAX_IN_FLIGHT);
+    this.minInFlight = Math.min(this.maxInFlight, Math.max(1, options.minInFlight ?? SQS_MIN_IN_FLIGHT));
+    this.clientThrottles = options.throttles;
     this.clock = options.clock ?? systemClock;
     this.signal = options.signal;
     this.random = options.random ?? Math.random;
     this.retry = { ...ENTRY_RETRY, ...options.retry };
     this.errorContext = options.errorContext ?? {};
+  }
+
+  /** Requests (and entries) SQS has throttled so far. */
+  throttles(): number {
+    return (this.clientThrottles?.() ?? 0) + this.throttledEntries;
   }
 
   async send(events: OutgoingEvent[]): Promise<SendOutcome> {
@@ -156,6 +182,7 @@ export class SqsEventSender implements EventSender {
             continue;
           }
           const error = errors.get(entry.id);
+          if (error && isThrottledEntry(error)) this.throttledEntries++;
           if (error && !isRetryableEntry(error)) {
             outcome.failed++;
             outcome.reasons.push(describeEntry(error));

@@ -6,12 +6,19 @@ import path from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { ExitCode } from '../../../src/core/errors.js';
-import { AWS_RETRY_POLICY, AwsEnvironment } from '../../../src/targets/aws/environment.js';
+import { AWS_RETRY_POLICY, AwsEnvironment, SQS_MAX_IN_FLIGHT } from '../../../src/targets/aws/environment.js';
 import { conditionOf, NotAwsAnswerError, toUserError } from '../../../src/targets/aws/errors.js';
+import {
+  type AwsStandIn,
+  type AwsStandInOptions,
+  quickRetries,
+  STAND_IN_CLIENT,
+  startAwsStandIn,
+} from '../../../testkit/aws/stand-in.js';
 import { rejection } from '../../../testkit/rejection.js';
 
 const AWS_VARIABLES = [
@@ -263,6 +270,76 @@ describe('targets/aws/environment', () => {
       expect(toUserError(error)?.message).to.equal(
         'https://sqs.eu-west-1.amazonaws.com does not answer as SQS (HTTP 200, text/html): something between you and AWS (a proxy, a captive portal) answers instead. Check your network and proxy settings (HTTPS_PROXY), and try again.',
       );
+    });
+  });
+
+  describe('the SQS client, sized and trimmed for stream', () => {
+    let standIn: AwsStandIn | undefined;
+    afterEach(async () => {
+      await standIn?.close();
+      standIn = undefined;
+    });
+
+    /** An environment on a stand-in whose answers the test gives. */
+    async function onStandIn(options: AwsStandInOptions): Promise<{ env: AwsEnvironment; queueUrl: string }> {
+      isolate({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+      standIn = await startAwsStandIn(options);
+      return { env: environment({ endpointUrl: standIn.url }), queueUrl: `${standIn.url}/1/q` };
+    }
+
+    const batch = (queueUrl: string) =>
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '0', MessageBody: 'body' }] });
+
+    it('keeps up to 256 requests in flight over as many keep-alive connections (the SDK default is 50)', async function () {
+      this.timeout(20_000);
+      const { env, queueUrl } = await onStandIn({ answer: () => ({ kind: 'accept' }), delayMs: 300 });
+      const sqs = await env.sqs();
+      const wave = () =>
+        Promise.all(Array.from({ length: SQS_MAX_IN_FLIGHT }, () => sqs.send(batch(queueUrl))));
+      await wave();
+      expect(standIn?.maxOpen).to.equal(256);
+      await wave();
+      // The second wave found the first wave's connections open.
+      expect(standIn?.connections).to.equal(256);
+    });
+
+    it('does not check the MD5 of each body that SendMessageBatch returns (TLS and SigV4 cover the body)', async () => {
+      const wrongDigest = JSON.stringify({
+        Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '00000000000000000000000000000000' }],
+        Failed: [],
+      });
+      const reply = { kind: 'reply', body: wrongDigest, contentType: 'application/x-amz-json-1.0' } as const;
+      const { env, queueUrl } = await onStandIn({ answer: () => reply });
+      const out = await (await env.sqs()).send(batch(queueUrl));
+      expect(out.Successful).to.have.length(1);
+      // The SDK's default would have thrown: the stand-in's answer is wrong on purpose.
+      const checking = new SQSClient({ ...STAND_IN_CLIENT, endpoint: standIn?.url, maxAttempts: 1 });
+      expect((await rejection(checking.send(batch(queueUrl)))).message).to.include('Invalid MD5 checksum');
+      checking.destroy();
+    });
+
+    it('resolves its middleware once per command, not for every request', async () => {
+      const { env } = await onStandIn({ answer: () => ({ kind: 'accept' }) });
+      expect((await env.sqs()).config.cacheMiddleware).to.equal(true);
+    });
+
+    it('counts every attempt SQS throttled, the ones the SDK retried included', async () => {
+      const faults = ['ThrottlingException', 'RequestThrottled', 'ServiceUnavailable'];
+      const { env, queueUrl } = await onStandIn({
+        answer: () => {
+          const code = faults.shift();
+          return code
+            ? { kind: 'error', code, status: code === 'ServiceUnavailable' ? 503 : 400 }
+            : { kind: 'accept' };
+        },
+      });
+      const sqs = await env.sqs();
+      // The SDK's own waits between attempts take seconds; these retries take none.
+      sqs.config.retryStrategy = async () => quickRetries(5);
+      const out = await sqs.send(batch(queueUrl));
+      expect(out.$metadata.attempts).to.equal(4);
+      expect(env.sqsThrottles()).to.equal(2);
+      expect(standIn?.requests).to.have.length(4);
     });
   });
 });

@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../../../src/core/clock.js';
 import { EnvironmentError, ExitCode, StackStateError } from '../../../src/core/errors.js';
 import { eventBody, type OutgoingEvent, type SensorEvent } from '../../../src/core/event.js';
 import { type SourceItem, streamEvents } from '../../../src/core/streamer.js';
+import { SQS_MAX_IN_FLIGHT } from '../../../src/targets/aws/environment.js';
 import { type SqsBatchClient, SqsEventSender } from '../../../src/targets/aws/sqs-sender.js';
 import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
 import {
@@ -588,10 +589,41 @@ describe('SqsEventSender', () => {
       expect(error).to.be.instanceOf(TypeError);
     });
 
-    it('has the SendMessageBatch limits and the default in-flight count', () => {
+    it('counts what SQS throttled: the attempts its client saw, and entries failed as throttled', async () => {
+      const client = fakeClient(async (command, call) => {
+        const output = acceptAll(command);
+        if (call > 1) return output;
+        return {
+          ...output,
+          Successful: output.Successful?.slice(2),
+          Failed: [
+            { Id: '0', SenderFault: true, Code: 'RequestThrottled', Message: 'slow down' },
+            { Id: '1', SenderFault: false, Code: 'InternalError', Message: 'try again' },
+          ],
+        };
+      });
+      let seenByClient = 3;
+      const { clock } = recordSleeps();
+      const sender = new SqsEventSender({ client, queueUrl: 'q', clock, throttles: () => seenByClient });
+      expect(await sender.send(events(5))).to.deep.equal({ sent: 5, failed: 0 });
+      expect(sender.throttles()).to.equal(3 + 1);
+      seenByClient = 10;
+      expect(sender.throttles()).to.equal(10 + 1);
+      expect(new SqsEventSender({ client, queueUrl: 'q' }).throttles()).to.equal(0);
+    });
+
+    it('has the SendMessageBatch limits, and in flight 16 at least and the connection pool at most', () => {
       const sender = new SqsEventSender({ client: fakeClient(async (c) => acceptAll(c)), queueUrl: 'q' });
       expect(sender.maxBatchSize).to.equal(10);
-      expect(sender.maxInFlight).to.equal(16);
+      expect(sender.minInFlight).to.equal(16);
+      expect(sender.maxInFlight).to.equal(SQS_MAX_IN_FLIGHT);
+      expect(SQS_MAX_IN_FLIGHT).to.equal(256);
+      const small = new SqsEventSender({
+        client: fakeClient(async (c) => acceptAll(c)),
+        queueUrl: 'q',
+        maxInFlight: 4,
+      });
+      expect([small.minInFlight, small.maxInFlight]).to.deep.equal([4, 4]);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { BatchWriteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { type LocalDynamo, startDynalite } from '../../../testkit/aws/dynalite.js';
 import { type LocalSqs, startFauxqs } from '../../../testkit/aws/fauxqs.js';
@@ -171,6 +171,44 @@ describe('test kit: the AWS stand-in', () => {
     answers.push({ kind: 'error', code: 'InvalidParameterValue' });
     expect((await rejection(send())).name).to.equal('InvalidParameterValue');
     expect(proxy.requests).to.have.length(3);
+    client.destroy();
+  });
+
+  it('accepts a SendMessageBatch by itself, with the MD5 of each body that the SDK checks', async () => {
+    standIn = await startAwsStandIn({ answer: () => ({ kind: 'accept' }) });
+    const client = new SQSClient({ ...oneAttempt, endpoint: standIn.url });
+    const batch = [...entries(2), { Id: '2', MessageBody: '{"county":"Saint Lawrence \u00e9\u{1F41F}"}' }];
+    const out = await client.send(
+      new SendMessageBatchCommand({ QueueUrl: `${standIn.url}/1/q`, Entries: batch }),
+    );
+    // The SDK's default MD5 check passed (a wrong digest makes it throw), multi-byte characters too.
+    expect(out.Successful?.map((e) => e.Id)).to.deep.equal(['0', '1', '2']);
+    expect(out.Failed).to.deep.equal([]);
+    expect(standIn.faults).to.equal(0);
+    expect(standIn.requests.map((r) => r.entries)).to.deep.equal([3]);
+    const other = await rejection(
+      client.send(new GetQueueAttributesCommand({ QueueUrl: `${standIn.url}/1/q`, AttributeNames: ['All'] })),
+    );
+    expect(other.message).to.include('accepts SendMessageBatch only');
+    client.destroy();
+  });
+
+  it('answers after a delay, and counts the requests open at once and the connections', async () => {
+    standIn = await startAwsStandIn({ answer: () => ({ kind: 'accept' }), delayMs: 100, keepBodies: false });
+    const client = new SQSClient({ ...oneAttempt, endpoint: standIn.url });
+    const send = () =>
+      client.send(new SendMessageBatchCommand({ QueueUrl: `${standIn?.url}/1/q`, Entries: entries(1) }));
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 8 }, send));
+    expect(Date.now() - started).to.be.within(95, 2_000);
+    await Promise.all(Array.from({ length: 8 }, send));
+    // The second wave arrived after the first was answered.
+    const at = standIn.requests.map((r) => r.at);
+    expect(Math.min(...at.slice(8)) - Math.max(...at.slice(0, 8))).to.be.at.least(95);
+    expect(standIn.maxOpen).to.equal(8);
+    // Keep-alive: the second wave went over the first wave's connections.
+    expect(standIn.connections).to.equal(8);
+    expect(standIn.requests.map((r) => r.body)).to.deep.equal(Array.from({ length: 16 }, () => ''));
     client.destroy();
   });
 });
