@@ -42,8 +42,7 @@ JSON object per refresh (the snapshot and its health).`,
     sort: Flags.option({
       options: DASHBOARD_SORTS,
       default: 'count' as const,
-      description: 'Order of the --watch table (the s key cycles it).',
-      dependsOn: ['watch'],
+      description: 'Order of the --watch table (the s key cycles it); without --watch, none.',
     })(),
   };
 

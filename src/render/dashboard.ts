@@ -7,6 +7,7 @@ import {
   nextSort,
   sortRows,
 } from '../core/dashboard.js';
+import { printable } from './printable.js';
 import { formatShare } from './snapshot.js';
 import { styleFor } from './style.js';
 import { renderTable } from './table.js';
@@ -117,7 +118,7 @@ const TABLE_CHROME = 6;
 export function renderDashboard(frame: DashboardFrame, options: DashboardOptions): string {
   const style = styleFor(options.color ?? false);
   const health = renderHealth(frame.health, frame.snapshot.updated, options);
-  const notes = (options.notes ?? []).flatMap((note) => wrap(note, options.columns));
+  const notes = (options.notes ?? []).flatMap((note) => wrap(printable(note), options.columns));
   const keys = options.keys
     ? `; q quits, space ${options.paused ? 'resumes' : 'pauses'}, s sorts by ${nextSort(options.sort)}`
     : '; Ctrl-C to stop';

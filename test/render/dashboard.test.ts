@@ -3,6 +3,7 @@ import { DashboardHistory, type PipelineHealth } from '../../src/core/dashboard.
 import { buildSnapshot } from '../../src/core/snapshot.js';
 import { renderDashboard, renderHealth, sparkline } from '../../src/render/dashboard.js';
 import { displayWidth } from '../../src/render/width.js';
+import { HOSTILE_STRINGS, RAW_CONTROL } from '../../testkit/hostile.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const SGR = /\x1b\[[0-9;]*m/g;
@@ -114,5 +115,17 @@ describe('render/dashboard', () => {
     const byName = renderDashboard(frames(), { sort: 'name', everySeconds: 5, paused: true, keys: true });
     expect(byName).to.match(/│ A county with a rather long name 3 │/);
     expect(byName.split('\n').at(-1)).to.equal('Paused, by name; q quits, space resumes, s sorts by change.');
+  });
+
+  it('escapes every name in a frame (the dashboard on a terminal is data too)', () => {
+    const history = new DashboardHistory();
+    const counts = Object.fromEntries(HOSTILE_STRINGS.map((h, i) => [h.value, i + 1]));
+    history.update(snapshotOf(counts), null);
+    const frame = history.update(snapshotOf(counts, T0 + 1000), null);
+    for (const sort of ['count', 'name', 'change'] as const) {
+      const text = renderDashboard(frame, { columns: 120, sort, everySeconds: 1, notes: ['\x1b[2J note'] });
+      expect(text).to.not.match(RAW_CONTROL);
+      for (const h of HOSTILE_STRINGS) expect(text).to.include(h.shown);
+    }
   });
 });
