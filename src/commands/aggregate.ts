@@ -41,8 +41,8 @@ JSON object per refresh (the snapshot and its health).`,
     }),
     sort: Flags.option({
       options: DASHBOARD_SORTS,
-      default: 'count' as const,
-      description: 'Order of the --watch table (the s key cycles it); without --watch, none.',
+      // No default here: the fast --json path (fast-json.ts) parses exactly what oclif does.
+      description: 'Order of the --watch table: count (default), name or change; the s key cycles it.',
     })(),
   };
 
@@ -60,7 +60,7 @@ JSON object per refresh (the snapshot and its health).`,
     // Without a terminal the frames would only fill a log: one JSON object per refresh instead.
     await runWatch(target, {
       everySeconds: flags.watch,
-      sort: flags.sort,
+      sort: flags.sort ?? 'count',
       json: this.jsonEnabled() || !process.stdout.isTTY,
       logJson: (json) => this.logJson(json),
       view: () => this.view,
