@@ -12,7 +12,7 @@ import {
   eventItem,
 } from '../../src/targets/aws/dynamo-repositories.js';
 import { secondsPartition } from '../../src/targets/aws/keys.js';
-import type { CountStats } from '../../src/targets/aws/window-counts.js';
+import { type CountStats, emptyCountStats } from '../../src/targets/aws/window-counts.js';
 import { startDynalite } from '../../testkit/aws/dynalite.js';
 import {
   catchUpShape,
@@ -323,16 +323,7 @@ async function measureDynalite(ctx: BenchContext, meanItem: number): Promise<Map
         if (total !== n) throw new Error(`${label} counted ${total} of ${n} events`);
         return ms;
       };
-      const fullStats: CountStats = {
-        recordPages: 0,
-        rawPages: 0,
-        records: 0,
-        events: 0,
-        readUnits: 0,
-        cachedSeconds: 0,
-        rawSeconds: 0,
-        countsWritten: 0,
-      };
+      const fullStats = emptyCountStats();
       const full = await timed(
         () =>
           readEveryEvent(dynamo.documents, eventsTable, window, READ_CONCURRENCY, (items, units) => {

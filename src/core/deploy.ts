@@ -53,6 +53,30 @@ export function diffParameters(
     .map((key) => ({ parameter: key, from: previous?.[key] ?? null, to: next[key] as ParameterValue }));
 }
 
+/**
+ * What a change does to the events already stored, which a redeploy does not rewrite: each keeps the
+ * expiry it was stored with. A longer TTL applies to new events only, and a window raised past the old
+ * TTL finds its oldest part already expired until it has passed once.
+ */
+export function storedEventNotes(changes: readonly ParameterChange[]): string[] {
+  const change = (name: ParameterName) => changes.find((c) => c.parameter === name && c.from !== null);
+  const ttl = change('EventTtlMinutes');
+  const window = change('WindowMinutes');
+  const notes: string[] = [];
+  if (ttl) {
+    notes.push(
+      `Events already stored keep the expiry of the TTL they were stored with (${ttl.from} min); the new TTL (${ttl.to} min) applies to events stored from now on.`,
+    );
+  }
+  const oldTtl = ttl?.from ?? null;
+  if (window && oldTtl !== null && Number(window.to) > Number(oldTtl)) {
+    notes.push(
+      `Events stored before this deploy expire ${oldTtl} minutes after their time: for the next ${window.to} minutes, a snapshot counts less than a full ${window.to}-minute window.`,
+    );
+  }
+  return notes;
+}
+
 /** How a command answers a question: --yes, or a person at a terminal, or nobody (refuse). */
 export interface ConfirmPolicy {
   /** Answers yes to every question (--yes). */

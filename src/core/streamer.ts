@@ -22,6 +22,11 @@ export interface SendOutcome {
   failed: number;
   /** A short reason for the failures, if any. */
   error?: string;
+  /**
+   * When some failed: their indexes in the events passed to send, so that a caller that keeps what
+   * the queue accepted (verify) keeps the rest of a batch taken in part. Absent: none failed, or all.
+   */
+  failedIndexes?: readonly number[];
 }
 
 /** A queue producer. `send` rejects only on errors that must stop the stream (e.g. the stack is gone). */

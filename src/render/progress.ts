@@ -154,7 +154,8 @@ export async function createProgress(
   const total = options.total ?? (() => undefined);
   if (live) {
     const { default: ora } = await import('ora');
-    const spinner = ora({ stream, text: 'starting', discardStdin: false }).start();
+    // isLiveTerminal decided; ora's own check (which reads CI, TERM) must not decide again.
+    const spinner = ora({ stream, text: 'starting', discardStdin: false, isEnabled: true }).start();
     let last = 0;
     return {
       update(stats, extra) {

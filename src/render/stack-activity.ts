@@ -32,7 +32,8 @@ export async function createStackActivity(
   const failed = (progress: StackProgress) => /FAILED/.test(progress.event.status);
   if (live) {
     const { default: ora } = await import('ora');
-    const spinner = ora({ stream, text: `${verb}...`, discardStdin: false }).start();
+    // isLiveTerminal decided; ora's own check (which reads CI, TERM) must not decide again.
+    const spinner = ora({ stream, text: `${verb}...`, discardStdin: false, isEnabled: true }).start();
     return {
       onProgress(progress) {
         if (progress.event.status.endsWith('FAILED')) {

@@ -1,3 +1,4 @@
+import { storedEventNotes } from '../core/deploy.js';
 import { notDeployedMessage, type StackRef, suggest } from '../targets/stack-ref.js';
 import type {
   ClockError,
@@ -78,6 +79,7 @@ export function renderDeploy(result: DeployResult, view: View = {}): string {
       ),
     );
   }
+  for (const note of storedEventNotes(result.changes)) lines.push(...prose(note, view));
   lines.push(...renderDeployDetails(result.details, view));
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Clock, systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { type StreamProgress, streamEvents, withSend } from '../core/streamer.js';
+import { type SendOutcome, type StreamProgress, streamEvents, withSend } from '../core/streamer.js';
 import { threadedCsvSource } from '../source/threaded.js';
 import { StackGoneError } from '../targets/stack-ref.js';
 import type { DrainResult, Pipeline } from '../targets/target.js';
@@ -45,7 +45,7 @@ export interface StoppedStream {
  * been processed (locally the runtime plays the storing Lambda).
  */
 export async function runStream(request: StreamRequest): Promise<StreamReport> {
-  const session = await request.target.openStream();
+  const session = await request.target.openStream(request.signal);
   // Ends the stream when the stack is destroyed under it, as Ctrl-C would, and says why.
   const watch = request.target.watchStack(request.signal);
   let stats: StreamProgress | undefined;
@@ -60,7 +60,7 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
     const sender = request.onAccepted
       ? withSend(session.sender, async (events) => {
           const outcome = await session.sender.send(events);
-          if (outcome.failed === 0) request.onAccepted?.(events);
+          if (outcome.sent > 0) request.onAccepted?.(acceptedOf(events, outcome));
           return outcome;
         })
       : session.sender;
@@ -112,4 +112,16 @@ export async function runStream(request: StreamRequest): Promise<StreamReport> {
     );
   }
   return { stats, drain, interrupted };
+}
+
+/** The events of a send that the queue accepted: all of them, or those not listed as failed. */
+function acceptedOf<T>(events: readonly T[], outcome: SendOutcome): readonly T[] {
+  if (outcome.failed === 0) return events;
+  const failed = new Set(outcome.failedIndexes);
+  if (failed.size !== outcome.failed) {
+    throw new Error(
+      `a send failed ${outcome.failed} events but listed ${failed.size}: cannot tell which went`,
+    );
+  }
+  return events.filter((_, index) => !failed.has(index));
 }

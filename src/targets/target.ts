@@ -253,7 +253,11 @@ export interface StackWatch {
 }
 
 export interface Pipeline {
-  openStream(): Promise<StreamSession>;
+  /**
+   * A session to send events into the stack's queue. `signal` (Ctrl-C) ends a sender's waits at once:
+   * on AWS, the backoff before sending again the entries SQS failed in an answer.
+   */
+  openStream(signal?: AbortSignal): Promise<StreamSession>;
   /**
    * Watches the stack while this process works on it. Locally the file is checked a few times a
    * second (and before every write); on AWS the next call finds a deleted queue or function.

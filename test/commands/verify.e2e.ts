@@ -1,24 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import type { VerifyJson } from '../../src/cli/contracts.js';
 import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines, STACK_LINE } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
 import { expectedCounts, total } from '../../testkit/fixtures.js';
 import { SHARED_DATASET } from '../../testkit/paths.js';
 import { Sandbox } from '../../testkit/sandbox.js';
-
-interface VerifyJson {
-  match: boolean;
-  sent: number;
-  skipped: number;
-  failed: number;
-  stored: number;
-  expectedTotal: number;
-  actualTotal: number;
-  counties: { county: string; expected: number; actual: number; difference: number }[];
-  interrupted: boolean;
-}
 
 describe('commands/verify', function () {
   this.timeout(60_000);

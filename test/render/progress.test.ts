@@ -191,17 +191,29 @@ describe('render/progress', () => {
       ]);
     });
 
-    it('shows the bar on a live terminal', async () => {
-      const { stream, writes } = fakeStream(true);
-      let t = 1_000;
-      const progress = await createProgress(stream, { live: true, now: () => t, total: () => limit });
-      t += 200;
-      progress.update({ sent: 5_000, skipped: 0, failed: 0, elapsedMs: 1_000, ratePerSecond: 5_000 });
-      // ora draws on its own timer; a note draws the line again at once.
-      progress.note('a note');
-      progress.stop();
-      expect(writes.join('')).to.include('50%');
-    });
+    // Whether the terminal is live is decided once (isLiveTerminal), whatever CI or TERM the suite
+    // itself runs under: the spinner library must not decide again and draw nothing.
+    for (const ci of [undefined, 'true']) {
+      it(`shows the bar on a live terminal${ci ? ', with CI set in the environment' : ''}`, async () => {
+        const saved = process.env.CI;
+        if (ci === undefined) delete process.env.CI;
+        else process.env.CI = ci;
+        try {
+          const { stream, writes } = fakeStream(true);
+          let t = 1_000;
+          const progress = await createProgress(stream, { live: true, now: () => t, total: () => limit });
+          t += 200;
+          progress.update({ sent: 5_000, skipped: 0, failed: 0, elapsedMs: 1_000, ratePerSecond: 5_000 });
+          // ora draws on its own timer; a note draws the line again at once.
+          progress.note('a note');
+          progress.stop();
+          expect(writes.join('')).to.include('50%');
+        } finally {
+          if (saved === undefined) delete process.env.CI;
+          else process.env.CI = saved;
+        }
+      });
+    }
   });
 
   it('makes notes printable: a skipped row quotes the data', async () => {

@@ -38,6 +38,39 @@ describe('render/stack-activity', () => {
     );
   });
 
+  // Whether the terminal is live is decided once (isLiveTerminal), whatever CI or TERM the suite
+  // itself runs under: the spinner library must not decide again and draw nothing.
+  for (const ci of [undefined, 'true']) {
+    it(`draws the latest event on one live line${ci ? ', with CI set in the environment' : ''}`, async () => {
+      const saved = process.env.CI;
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+      try {
+        const writes: string[] = [];
+        const out = Object.assign(new PassThrough(), {
+          isTTY: true,
+          columns: 100,
+          cursorTo: () => true,
+          moveCursor: () => true,
+          clearLine: () => true,
+        });
+        out.on('data', (chunk) => writes.push(String(chunk)));
+        const printer = await createStackActivity('Deploying', out as unknown as NodeJS.WriteStream, true);
+        printer.onProgress(progress(2, 'Queue', 'CREATE_FAILED', 'no'));
+        printer.onProgress(progress(3, 'EventsTable', 'CREATE_IN_PROGRESS'));
+        printer.stop();
+        const text = writes.join('');
+        // The spinner draws, a failure stays above it on a line of its own, the cursor comes back.
+        expect(text).to.include('⠋ Deploying...');
+        expect(text).to.match(/\[2\/6\] Queue \(AWS::DynamoDB::Table\) CREATE_FAILED: no(\x1b\[39m)?\n/);
+        expect(text.endsWith('\x1b[?25h')).to.equal(true);
+      } finally {
+        if (saved === undefined) delete process.env.CI;
+        else process.env.CI = saved;
+      }
+    });
+  }
+
   it('colours a failed event red only where colour is allowed, and shows what AWS sent escaped', async () => {
     for (const force of ['1', '0']) {
       process.env.FORCE_COLOR = force;

@@ -111,6 +111,49 @@ describe('render/stack', () => {
       ]);
     });
 
+    it('says that events already stored keep their expiry when the TTL changes', () => {
+      const text = renderDeploy({
+        ...deployBase,
+        action: 'updated',
+        changes: [{ parameter: 'EventTtlMinutes', from: 10, to: 30 }],
+      });
+      expect(text).to.include(
+        'Events already stored keep the expiry of the TTL they were stored with (10 min)',
+      );
+      expect(text).not.to.include('a snapshot counts less');
+    });
+
+    it('says that a window raised past the old TTL counts short until it has passed once', () => {
+      const text = renderDeploy({
+        ...deployBase,
+        action: 'updated',
+        changes: [
+          { parameter: 'WindowMinutes', from: 5, to: 60 },
+          { parameter: 'EventTtlMinutes', from: 10, to: 60 },
+        ],
+      });
+      expect(text.replace(/\n/g, ' ')).to.include(
+        'Events stored before this deploy expire 10 minutes after their time: for the next 60 minutes, a snapshot counts less than a full 60-minute window.',
+      );
+    });
+
+    it('has nothing to say of stored events on a first deploy, or a window within the old TTL', () => {
+      const created = renderDeploy({
+        ...deployBase,
+        action: 'created',
+        changes: [
+          { parameter: 'WindowMinutes', from: null, to: 60 },
+          { parameter: 'EventTtlMinutes', from: null, to: 60 },
+        ],
+      });
+      const within = renderDeploy({
+        ...deployBase,
+        action: 'updated',
+        changes: [{ parameter: 'WindowMinutes', from: 5, to: 10 }],
+      });
+      for (const text of [created, within]) expect(text).not.to.match(/Events (already )?stored/);
+    });
+
     it('says No changes, on one line, when nothing changed', () => {
       const text = renderDeploy({ ...deployBase, action: 'unchanged', changes: [] });
       expect(text).to.equal('No changes: stack "demo" (local) is up to date at /data/demo.sqlite.');

@@ -214,6 +214,8 @@ class FakeDeployedStack {
   lose = 0;
   /** Events of these counties the aggregation leaves out (a county counted short). */
   undercount: Record<string, number> = {};
+  /** Events the queue refuses, alone in their batch: a batch SQS takes only in part. */
+  refuse: (event: OutgoingEvent) => boolean = () => false;
   readonly kind = 'aws' as const;
   readonly stackName = 'shared';
   readonly location = 'AWS test';
@@ -228,8 +230,12 @@ class FakeDeployedStack {
         maxBatchSize: 10,
         maxInFlight: 1,
         send: async (events: OutgoingEvent[]) => {
-          this.accepted.push(...events);
-          return { sent: events.length, failed: 0 };
+          const failedIndexes = events.flatMap((e, i) => (this.refuse(e) ? [i] : []));
+          this.accepted.push(...events.filter((_, i) => !failedIndexes.includes(i)));
+          const failed = failedIndexes.length;
+          return failed === 0
+            ? { sent: events.length, failed }
+            : { sent: events.length - failed, failed, error: `${failed} refused`, failedIndexes };
         },
       },
       finish: async () => ({
@@ -310,6 +316,19 @@ describe('services/verify: checkPipeline on a shared stack (AWS)', () => {
     // THEN the shortfall is a failure: other traffic may only add, never excuse a missing event
     expect(report).to.deep.include({ match: false, expectedTotal: 10, actualTotal: 10 });
     expect(report.counties).to.deep.include({ county: 'Kings', expected: 4, actual: 3, difference: -1 });
+  });
+
+  it('expects the events of a batch the queue took only in part, and not the ones it refused', async () => {
+    // GIVEN a queue that refuses one Kings event and takes the rest of its batch
+    let refused = 0;
+    stack.refuse = (e) => e.county === 'Kings' && refused++ === 0;
+    const report = await run();
+    // THEN the report fails on the event not sent, and counts every event that went as expected
+    expect(report).to.deep.include({ match: false, sent: 9, failed: 1, stored: 9, expectedTotal: 9 });
+    expect(report.counties).to.deep.equal([
+      { county: 'Albany', expected: 6, actual: 6, difference: 0 },
+      { county: 'Kings', expected: 3, actual: 3, difference: 0 },
+    ]);
   });
 
   it('fails when events sent are never stored, even if other traffic makes up the counts', async () => {

@@ -295,12 +295,14 @@ export class AwsTarget implements Target {
     return this.aws(async () => ({ ...(await this.deployed()).outputs }));
   }
 
-  async openStream(): Promise<StreamSession> {
+  async openStream(signal?: AbortSignal): Promise<StreamSession> {
     return this.aws(async () => {
       const queueUrl = this.options.queueUrl ?? (await this.output('QueueUrl'));
       const producer = new SqsEventSender({
         client: await this.env.sqs(),
         queueUrl,
+        clock: this.clock,
+        signal,
         errorContext: { settings: this.env.settings, selector: this.selector },
         throttles: () => this.env.sqsThrottles(),
       });

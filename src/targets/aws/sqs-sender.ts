@@ -70,7 +70,8 @@ interface Pending {
 
 interface ChunkOutcome {
   sent: number;
-  failed: number;
+  /** The batch entry Ids (indexes in the events sent) that failed. */
+  failed: string[];
   reasons: string[];
 }
 
@@ -118,13 +119,13 @@ export class SqsEventSender implements EventSender {
       );
     }
     const reasons: string[] = [];
-    let failed = 0;
+    const failedIndexes: number[] = [];
     const entries: Pending[] = [];
     events.forEach((event, index) => {
       const body = eventBody(event);
       const bytes = Buffer.byteLength(body, 'utf8');
       if (bytes > MAX_MESSAGE_BYTES) {
-        failed++;
+        failedIndexes.push(index);
         reasons.push(
           `event larger than the SQS limit of ${MAX_MESSAGE_BYTES} bytes (${bytes} bytes), not sent`,
         );
@@ -143,18 +144,19 @@ export class SqsEventSender implements EventSender {
         continue;
       }
       sent += result.value.sent;
-      failed += result.value.failed;
+      for (const id of result.value.failed) failedIndexes.push(Number(id));
       reasons.push(...result.value.reasons);
     }
     if (fatal !== undefined) throw fatal;
-    const outcome: SendOutcome = { sent, failed };
-    if (failed > 0) outcome.error = summarize(failed, events.length, reasons);
-    return outcome;
+    const failed = failedIndexes.length;
+    if (failed === 0) return { sent, failed };
+    const outcome: SendOutcome = { sent, failed, error: summarize(failed, events.length, reasons) };
+    return sent > 0 ? { ...outcome, failedIndexes: failedIndexes.sort((a, b) => a - b) } : outcome;
   }
 
   /** One SendMessageBatch request and the retries of its failed entries; rejects only on fatal errors. */
   private async sendChunk(entries: Pending[]): Promise<ChunkOutcome> {
-    const outcome: ChunkOutcome = { sent: 0, failed: 0, reasons: [] };
+    const outcome: ChunkOutcome = { sent: 0, failed: [], reasons: [] };
     let lastReason = '';
     const { left, attempts, interrupted } = await retryPartial(
       entries,
@@ -169,7 +171,7 @@ export class SqsEventSender implements EventSender {
           );
         } catch (error) {
           const reason = this.requestFailure(error);
-          outcome.failed += pending.length;
+          for (const entry of pending) outcome.failed.push(entry.id);
           outcome.reasons.push(reason);
           return [];
         }
@@ -184,7 +186,7 @@ export class SqsEventSender implements EventSender {
           const error = errors.get(entry.id);
           if (error && isThrottledEntry(error)) this.throttledEntries++;
           if (error && !isRetryableEntry(error)) {
-            outcome.failed++;
+            outcome.failed.push(entry.id);
             outcome.reasons.push(describeEntry(error));
             continue;
           }
@@ -197,7 +199,7 @@ export class SqsEventSender implements EventSender {
       { clock: this.clock, signal: this.signal, random: this.random },
     );
     if (left.length > 0) {
-      outcome.failed += left.length;
+      for (const entry of left) outcome.failed.push(entry.id);
       outcome.reasons.push(
         `${lastReason} (${interrupted ? 'interrupted before it was sent again' : `gave up after ${attempts} attempts`})`,
       );

@@ -77,6 +77,20 @@ export interface CountStats {
   countsWritten: number;
 }
 
+/** Nothing read or written yet: what a run's figures start from. */
+export function emptyCountStats(): CountStats {
+  return {
+    recordPages: 0,
+    rawPages: 0,
+    records: 0,
+    events: 0,
+    readUnits: 0,
+    cachedSeconds: 0,
+    rawSeconds: 0,
+    countsWritten: 0,
+  };
+}
+
 /**
  * Adds to the counter of each second of these written events, after their write: an event counts
  * from then on. Returns the ids of the events whose second could not be marked; the caller reports
@@ -157,16 +171,7 @@ export class WindowCounter implements WindowCounts {
    * finished. Exact whatever the cache holds: see planCount.
    */
   async countByCounty(window: TimeWindow): Promise<Map<string, number>> {
-    const stats: CountStats = {
-      recordPages: 0,
-      rawPages: 0,
-      records: 0,
-      events: 0,
-      readUnits: 0,
-      cachedSeconds: 0,
-      rawSeconds: 0,
-      countsWritten: 0,
-    };
+    const stats = emptyCountStats();
     const { firstSecond, endSecond } = splitWindow(window);
     // The edge seconds' counters too: they size the edges' reads.
     const records = await this.readSecondRecords(firstSecond - 1, endSecond, stats);

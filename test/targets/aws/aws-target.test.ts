@@ -342,6 +342,31 @@ describe('targets/aws/aws-target', function () {
       expect(Date.parse(reads.at(-1)?.health?.nextScheduledRun ?? '') % MINUTE).to.equal(0);
     });
 
+    it('stops sending refused events again on Ctrl-C: the stream’s signal reaches the sender', async () => {
+      const realSend = sqs.client.send.bind(sqs.client);
+      // SQS fails every entry on its side (InternalError): the sender would send them again.
+      const failAll = async (command: { input: object }) => {
+        if (!(command instanceof SendMessageBatchCommand)) return realSend(command as never);
+        const entries = command.input.Entries ?? [];
+        return {
+          $metadata: {},
+          Successful: [],
+          Failed: entries.map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError' })),
+        };
+      };
+      (sqs.client as unknown as { send: typeof failAll }).send = failAll;
+      try {
+        const controller = new AbortController();
+        controller.abort();
+        const session = await aws.openStream(controller.signal);
+        const outcome = await session.sender.send([outgoing(makeEvent(now, 'Erie'))]);
+        expect(outcome).to.deep.include({ sent: 0, failed: 1 });
+        expect(outcome.error).to.include('interrupted before it was sent again');
+      } finally {
+        (sqs.client as unknown as { send: unknown }).send = realSend;
+      }
+    });
+
     it('aggregates by invoking the function, and show reads the same snapshot back', async () => {
       const events = new DynamoEventRepository(dynamo.documents, tables.eventsTable);
       await events.putEvents([

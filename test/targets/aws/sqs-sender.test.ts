@@ -242,6 +242,7 @@ describe('SqsEventSender', () => {
 
       expect(outcome.sent).to.equal(4);
       expect(outcome.failed).to.equal(1);
+      expect(outcome.failedIndexes).to.deep.equal([2]);
       expect(outcome.error).to.match(/larger than the SQS limit of 1048576 bytes/);
       expect(outcome.error).not.to.include('éé');
       expect(client.batches.map((b) => b.ids)).to.deep.equal([['0', '1', '3', '4']]);
@@ -411,6 +412,7 @@ describe('SqsEventSender', () => {
 
       expect(outcome.sent).to.equal(7);
       expect(outcome.failed).to.equal(1);
+      expect(outcome.failedIndexes).to.deep.equal([3]);
       expect(outcome.error).to.include('InternalError');
       expect(outcome.error).to.include('gave up after 4 attempts');
       expect(client.calls).to.equal(4);
@@ -457,6 +459,7 @@ describe('SqsEventSender', () => {
         sent: 2,
         failed: 1,
         error: '1 of 3 events not sent: InvalidMessageContents: Invalid characters',
+        failedIndexes: [0],
       });
       expect(client.calls).to.equal(1);
       expect(sleeps).to.deep.equal([]);

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
   type FunctionCode,
@@ -13,45 +11,9 @@ import {
 import { buildRoot, ensureBuilt } from '../../../testkit/build.js';
 import { type ParsedTemplate, parseTemplate } from '../../../testkit/template-parser.js';
 
-const _ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-/** Code with everything YAML could misread: quotes, `#`, `: `, backslashes, `${...}`, indentation, blank lines. */
-const _STORING_CODE = [
-  '"use strict";',
-  '// storing: a comment with a # and a key: value, and \'quotes\' and "double quotes"',
-  'const { DynamoDBClient, BatchWriteItemCommand } = require("@aws-sdk/client-dynamodb");',
-  'const table = process.env.EVENTS_TABLE;',
-  '',
-  'exports.handler = async (event) => {',
-  '  const failures = []; # not a comment in YAML once inside a block',
-  '  for (const record of event.Records) {',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source text, not a template literal
-  '    const key = `${record.messageId}#${record.attributes?.ApproximateReceiveCount}`;',
-  '    if (/^\\s*[{[]/.test(record.body) === false) failures.push({ itemIdentifier: record.messageId });',
-  '\tconsole.log("tab-indented: %s", key, "\\\\server\\share", \'it\\\'s\');',
-  '  }',
-  '    ',
-  '  return { batchItemFailures: failures }; // ✓ done — ünïcödé 🚀',
-  '};',
-  '',
-].join('\n');
-
-const _AGGREGATION_CODE =
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source text, not a template literal
-  '  "use strict";var a={"k: v":1,"#x":"- item","|":">"};exports.handler=async()=>`${a["k: v"]}\\n` // no final newline';
-
 function zipFiles(template: ParsedTemplate): { storing: unknown; aggregation: unknown } {
   const code = (id: string) => (template.Resources[id]!.Properties!.Code as { ZipFile?: unknown }).ZipFile;
   return { storing: code('StoringFunction'), aggregation: code('AggregationFunction') };
-}
-
-/** The template with each ZipFile set to `code`, to compare everything else. */
-function _withCode(template: ParsedTemplate, code: string): ParsedTemplate {
-  const copy = structuredClone(template);
-  for (const id of ['StoringFunction', 'AggregationFunction']) {
-    (copy.Resources[id]!.Properties!.Code as { ZipFile: string }).ZipFile = code;
-  }
-  return copy;
 }
 
 /** Minified-bundle-like code of `bytes` UTF-8 bytes, in lines of about 1,000 characters. */
