@@ -100,6 +100,11 @@ export class TmuxTerminal {
     this.tmux(['resize-window', '-t', 'main', '-x', String(columns), '-y', String(rows)]);
   }
 
+  /** A key as tmux names it ('q', 's', 'Space'), as a person presses it. */
+  press(key: string): void {
+    this.tmux(['send-keys', '-t', 'main', key]);
+  }
+
   /** Ctrl-C, as a person presses it. */
   interrupt(): void {
     this.tmux(['send-keys', '-t', 'main', 'C-c']);

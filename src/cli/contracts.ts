@@ -3,6 +3,7 @@
  * that a change inside sensorpipe never changes them by accident. test/cli/contracts.test.ts pins
  * every shape; a change here is a change of the CLI's interface, to be made on purpose.
  */
+import type { HealthFigures } from '../core/dashboard.js';
 import type { ParameterChange } from '../core/deploy.js';
 import { ExitCode, type ExitCodeValue } from '../core/errors.js';
 import type { FunctionName, LogLine } from '../core/logs.js';
@@ -114,6 +115,43 @@ export type SnapshotJson = Pick<
 export function snapshotJson(snapshot: Snapshot): SnapshotJson {
   const json = pick(snapshot, ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties']);
   return { ...json, counties: json.counties.map(({ county, count }) => ({ county, count })) };
+}
+
+/** `aggregate --watch` in --json, or without a terminal: the health line's figures of one refresh. */
+export interface HealthJson {
+  /** Events sent into the queue per second since the previous refresh; null on the first, or where the target cannot tell (AWS). */
+  sentPerSecond: number | null;
+  /** Events stored per second since the previous refresh; null on the first, or where the target cannot tell (AWS). */
+  storedPerSecond: number | null;
+  /** The queue's depths (approximate on AWS); null if they could not be read. */
+  queue: { visible: number; inFlight: number; deadLetters: number } | null;
+  /** Whether the dead letters grew since the previous refresh. */
+  deadLettersGrew: boolean;
+  /** Now minus the newest stored event's time, seconds; null where the target cannot tell (AWS). */
+  storingLagSeconds: number | null;
+  /** ISO 8601; null where the target does not record it (AWS), or before the first. */
+  lastScheduledRun: string | null;
+  /** ISO 8601; null when the schedule is off. */
+  nextScheduledRun: string | null;
+}
+
+/** One refresh of `aggregate --watch`: the snapshot, as `aggregate --json` prints it, and `health`. */
+export type WatchJson = SnapshotJson & { health: HealthJson };
+
+export function watchJson(snapshot: Snapshot, health: HealthFigures): WatchJson {
+  const tenth = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
+  return {
+    ...snapshotJson(snapshot),
+    health: {
+      sentPerSecond: tenth(health.sentPerSecond),
+      storedPerSecond: tenth(health.storedPerSecond),
+      queue: health.queue && pick(health.queue, ['visible', 'inFlight', 'deadLetters']),
+      deadLettersGrew: health.deadLettersGrew,
+      storingLagSeconds: tenth(health.storingLagSeconds),
+      lastScheduledRun: health.lastScheduledRun,
+      nextScheduledRun: health.nextScheduledRun,
+    },
+  };
 }
 
 const STREAM_FIELDS = [

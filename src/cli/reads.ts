@@ -3,8 +3,10 @@
  * one definition for the commands (which also render it) and for bin/run.js's fast path, which runs
  * their --json without oclif (src/cli/fast-json.ts). A field added to their --json goes here.
  */
+
+import type { PipelineHealth } from '../core/dashboard.js';
 import type { Snapshot } from '../core/snapshot.js';
-import type { Pipeline, StackLifecycle, StackStatus } from '../targets/target.js';
+import type { Pipeline, PipelineHealthReader, StackLifecycle, StackStatus } from '../targets/target.js';
 import { type SnapshotJson, type StatusJson, snapshotJson, statusJson } from './contracts.js';
 
 export interface Read<T, J> {
@@ -32,4 +34,19 @@ export async function runAggregation(
 ): Promise<Read<Snapshot, SnapshotJson>> {
   const value = await target.aggregate(options);
   return { value, json: snapshotJson(value) };
+}
+
+/**
+ * One refresh of `aggregate --watch`: the aggregation, then the pipeline's health (after it, so the
+ * storing the aggregation caught up on locally is counted). Health is never worth failing the watch
+ * for (an identity that may invoke but not read a queue's depth): then it is null, every figure n/a.
+ * On AWS this is one Invoke and one GetQueueAttributes per queue.
+ */
+export async function readDashboard(
+  target: Pipeline & PipelineHealthReader,
+  options?: Parameters<Pipeline['aggregate']>[0],
+): Promise<{ snapshot: Snapshot; health: PipelineHealth | null }> {
+  const snapshot = await target.aggregate(options);
+  const health = await target.health().catch(() => null);
+  return { snapshot, health };
 }

@@ -1,14 +1,12 @@
+import { Flags } from '@oclif/core';
 import { PipelineCommand } from '../cli/base.js';
 import { type SnapshotJson, withExitCodes } from '../cli/contracts.js';
 import { integerFlag } from '../cli/flags.js';
 import { readDeadLetterHint } from '../cli/hints.js';
 import { runAggregation } from '../cli/reads.js';
-import { interruptSignal } from '../cli/signals.js';
-import { systemClock } from '../core/clock.js';
-import { InterruptedError } from '../core/errors.js';
-import type { Snapshot } from '../core/snapshot.js';
-import { LiveBlock } from '../render/live.js';
-import { renderSnapshot, renderWatchFrame } from '../render/snapshot.js';
+import { runWatch } from '../cli/watch.js';
+import { DASHBOARD_SORTS } from '../core/dashboard.js';
+import { renderSnapshot } from '../render/snapshot.js';
 import { wrap } from '../render/width.js';
 
 export default class Aggregate extends PipelineCommand {
@@ -16,10 +14,13 @@ export default class Aggregate extends PipelineCommand {
   static override description = withExitCodes(
     `Counts the events of the sliding window per county, writes the snapshot and prints it.
 Locally, messages still waiting in the queue are stored first (as the storing Lambda would have by now).
---watch N repeats every N seconds until Ctrl-C: redrawn in place on a terminal, appended otherwise;
-with --json, one snapshot object per line.`,
+--watch N is the pipeline's live dashboard, refreshed every N seconds: a health line (events in and
+stored per second, the queue, dead letters, storing lag, the schedule; n/a where the target cannot
+tell cheaply), then each county's count, change since the last refresh, share and trend. On a
+terminal: q or Ctrl-C quits, space pauses, s cycles --sort. With --json or without a terminal, one
+JSON object per refresh (the snapshot and its health).`,
     {
-      0: 'aggregated (with --watch: stopped by Ctrl-C)',
+      0: 'aggregated (with --watch: stopped by q or Ctrl-C)',
       1: 'the aggregation function failed',
       3: 'the stack is not deployed, or was destroyed while --watch ran',
     },
@@ -28,11 +29,21 @@ with --json, one snapshot object per line.`,
   static override examples = [
     '<%= config.bin %> aggregate --target local',
     '<%= config.bin %> aggregate --target local --watch 10',
+    '<%= config.bin %> aggregate --target local --watch 5 --sort change',
     '<%= config.bin %> aggregate --target local --json',
   ];
 
   static override flags = {
-    watch: integerFlag({ description: 'Repeat every N seconds until Ctrl-C.', min: 1, max: 86_400 }),
+    watch: integerFlag({
+      description: 'Refresh the dashboard every N seconds until q or Ctrl-C.',
+      min: 1,
+      max: 86_400,
+    }),
+    sort: Flags.option({
+      options: DASHBOARD_SORTS,
+      // No default here: the fast --json path (fast-json.ts) parses exactly what oclif does.
+      description: 'Order of the --watch table: count (default), name or change; the s key cycles it.',
+    })(),
   };
 
   async run(): Promise<SnapshotJson | undefined> {
@@ -46,41 +57,14 @@ with --json, one snapshot object per line.`,
       if (hint) this.render((view) => wrap(hint, view.columns).join('\n'));
       return json;
     }
-    const live = new LiveBlock();
-    let latest: Snapshot | undefined;
-    let hint: string | undefined;
-    const draw = () => {
-      if (!latest) return;
-      const notes = hint ? [hint] : [];
-      live.draw(renderWatchFrame(latest, flags.watch, { ...this.view, maxLines: live.maxLines, notes }));
-    };
-    // A resize redraws at once, at the new size.
-    const stopFollowingResize = this.jsonEnabled() ? () => {} : live.onResize(draw);
-    const { signal, dispose } = interruptSignal();
-    // Stops the watch when the stack is destroyed under it (exit 3), as Ctrl-C does (exit 0).
-    const watch = target.watchStack(signal);
-    try {
-      while (!watch.signal.aborted) {
-        // Ctrl-C (or the stack gone) during a throttled invoke's wait stops the watch like between runs.
-        const read = await runAggregation(target, { signal: watch.signal }).catch((error: unknown) => {
-          if (watch.signal.aborted && error instanceof InterruptedError) return undefined;
-          throw error;
-        });
-        if (!read) break;
-        latest = read.value;
-        if (this.jsonEnabled()) this.logJson(read.json);
-        else {
-          hint = await readDeadLetterHint(target);
-          draw();
-        }
-        await systemClock.sleep(flags.watch * 1000, watch.signal);
-      }
-      if (watch.gone) throw watch.gone;
-    } finally {
-      stopFollowingResize();
-      watch.dispose();
-      dispose();
-    }
+    // Without a terminal the frames would only fill a log: one JSON object per refresh instead.
+    await runWatch(target, {
+      everySeconds: flags.watch,
+      sort: flags.sort ?? 'count',
+      json: this.jsonEnabled() || !process.stdout.isTTY,
+      logJson: (json) => this.logJson(json),
+      view: () => this.view,
+    });
     return undefined;
   }
 }

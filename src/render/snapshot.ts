@@ -103,20 +103,3 @@ export function renderSnapshot(snapshot: Snapshot, options: SnapshotRenderOption
   );
   return [table, ...footer.map(style.dim)].join('\n');
 }
-
-/**
- * One frame of `aggregate --watch`: the snapshot and how often it refreshes, in `maxLines` lines
- * at most (a live view's screen) and `columns` wide, so the terminal never wraps or scrolls it.
- */
-export function renderWatchFrame(
-  snapshot: Snapshot,
-  everySeconds: number,
-  options: SnapshotRenderOptions & { notes?: readonly string[] } = {},
-): string {
-  const footer = `Every ${everySeconds}s; Ctrl-C to stop.`;
-  // Notes (a pointer to dead letters) go between the table and the footer, wrapped to the width.
-  const notes = (options.notes ?? []).flatMap((note) => wrap(note, options.columns));
-  const maxLines = options.maxLines === undefined ? undefined : options.maxLines - 1 - notes.length;
-  const table = renderSnapshot(snapshot, { ...options, maxLines });
-  return [table, ...notes, styleFor(options.color ?? false).dim(footer)].join('\n');
-}

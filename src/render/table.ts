@@ -23,7 +23,8 @@ export interface Column {
   optional?: number;
   /**
    * A flexible column: its cells are drawn for the width it gets (a bar), `preferred` columns wide
-   * when there is room. It shrinks before any other column.
+   * when there is room. It shrinks before any other column. Rows are numbered body first, then the
+   * footer's.
    */
   flex?: { preferred: number; min: number; draw(row: number, width: number): string };
   /** Colours a cell after it is fitted (the escape codes take no columns). */
@@ -74,12 +75,13 @@ export function renderTable(
     const [left, mid, right] = BORDER[kind];
     return left + shown.map((i) => '─'.repeat(widths[i]! + 2)).join(mid) + right;
   };
+  // The header is row -1; footer rows follow the body's (a flexible column draws them too: a total's trend).
   const draw = (cells: readonly string[], row: number, styled: boolean) =>
     `│ ${shown
       .map((i) => {
         const column = columns[i]!;
         const width = widths[i]!;
-        const text = column.flex && styled ? column.flex.draw(row, width) : (cells[i] ?? '');
+        const text = column.flex && row >= 0 ? column.flex.draw(row, width) : (cells[i] ?? '');
         const fitted = pad(
           truncate(text, width, column.truncate === 'ends' ? 'ends' : 'start'),
           width,
@@ -104,7 +106,9 @@ export function renderTable(
   });
   if (foot.length > 0) {
     if (body.length > 0) out.push(line('rule'));
-    for (const cells of foot) out.push(draw(cells, -1, false));
+    foot.forEach((cells, k) => {
+      out.push(draw(cells, body.length + k, false));
+    });
   }
   out.push(line('bottom'));
   return out.join('\n');

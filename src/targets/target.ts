@@ -1,4 +1,5 @@
 import { isAheadOfNow, isoTimeOrNull } from '../core/clock.js';
+import type { PipelineHealth } from '../core/dashboard.js';
 import type { ConfirmPolicy, ParameterChange } from '../core/deploy.js';
 import type { SensorpipeError } from '../core/errors.js';
 import type { FunctionName, LogLine, LogQuery } from '../core/logs.js';
@@ -7,7 +8,7 @@ import type { Snapshot } from '../core/snapshot.js';
 import type { EventSender } from '../core/streamer.js';
 import type { StackRef } from './stack-ref.js';
 
-export type { FunctionName, LogLine, LogQuery, ParameterChange, StackRef, TargetKind };
+export type { FunctionName, LogLine, LogQuery, ParameterChange, PipelineHealth, StackRef, TargetKind };
 
 /**
  * What a pipeline target can do, one capability per interface. Both targets implement all of them in
@@ -271,6 +272,17 @@ export interface Pipeline {
   openVerification(options?: { onStage?(stage: string): void }): Promise<Verification>;
 }
 
+// --- The pipeline's health, for the live dashboard --------------------------------------------------
+
+export interface PipelineHealthReader {
+  /**
+   * The pipeline's figures now (aggregate --watch reads them at each refresh), each from a cheap
+   * read only: a figure that would need a scan, or that the target does not keep, is null. Locally
+   * a few indexed reads of the stack; on AWS one GetQueueAttributes per queue, nothing else.
+   */
+  health(): Promise<PipelineHealth>;
+}
+
 // --- Dead letters ---------------------------------------------------------------------------------
 
 /** A dead-lettered message as `dead-letters` shows it, without consuming it. */
@@ -346,6 +358,12 @@ export interface FunctionLogs {
 }
 
 /** A pipeline stack on one target, with every capability. */
-export interface Target extends StackRef, StackLifecycle, Pipeline, DeadLetterQueue, FunctionLogs {
+export interface Target
+  extends StackRef,
+    StackLifecycle,
+    Pipeline,
+    PipelineHealthReader,
+    DeadLetterQueue,
+    FunctionLogs {
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import {
   statusJson,
   streamJson,
   verifyJson,
+  watchJson,
   withExitCodes,
 } from '../../src/cli/contracts.js';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
@@ -153,6 +154,47 @@ describe('cli/contracts: the --json shapes scripts rely on', () => {
       'windowStart',
     ]);
     expect(json.counties).to.deep.equal([{ county: 'Erie', count: 1 }]);
+  });
+
+  it("aggregate --watch: the snapshot's six fields and health, its figures rounded to a tenth, null where n/a", () => {
+    const snapshot = {
+      updated: 'u',
+      windowStart: 's',
+      windowEnd: 'e',
+      windowMinutes: 5,
+      total: 1,
+      counties: [{ county: 'Erie', count: 1 }],
+    };
+    const json = watchJson(snapshot, {
+      sentPerSecond: 12.345,
+      storedPerSecond: null,
+      queue: { visible: 1, inFlight: 2, deadLetters: 3, approximate: true },
+      deadLettersGrew: true,
+      storingLagSeconds: 0.06,
+      lastScheduledRun: null,
+      nextScheduledRun: '2026-01-01T00:01:00.000Z',
+      ...({ internal: 1 } as object),
+    });
+    expect(keys(json)).to.deep.equal([...keys(snapshotJson(snapshot)), 'health'].sort());
+    expect(json.health).to.deep.equal({
+      sentPerSecond: 12.3,
+      storedPerSecond: null,
+      queue: { visible: 1, inFlight: 2, deadLetters: 3 },
+      deadLettersGrew: true,
+      storingLagSeconds: 0.1,
+      lastScheduledRun: null,
+      nextScheduledRun: '2026-01-01T00:01:00.000Z',
+    });
+    const unread = watchJson(snapshot, {
+      sentPerSecond: null,
+      storedPerSecond: null,
+      queue: null,
+      deadLettersGrew: false,
+      storingLagSeconds: null,
+      lastScheduledRun: null,
+      nextScheduledRun: null,
+    });
+    expect(unread.health.queue).to.equal(null);
   });
 
   it('stream: the counts, and whether the rate asked for was held, rates and times rounded to a tenth', () => {

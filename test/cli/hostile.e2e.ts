@@ -94,14 +94,18 @@ describe('hostile strings reach no terminal raw (every command that prints data)
     }
   });
 
-  it('the watch view (aggregate --watch) on a pipe: every frame escaped', async () => {
+  it('the dashboard (aggregate --watch) on a pipe: JSON per refresh, with the exact strings as --json has them', async () => {
     const running = box.startCli('aggregate', ['--watch', '1']);
-    await running.waitFor(/Every 1s; Ctrl-C to stop\.[\s\S]*Every 1s/);
+    await running.waitFor(/"health"[\s\S]*\n[\s\S]*"health"/);
     running.child.kill('SIGINT');
     const result = await running.done;
     expect(result.code).to.equal(0);
-    expectNothingRaw(result);
-    for (const h of IN_CSV) expect(result.stdout).to.include(h.shown);
+    const refreshes = jsonLines(result.stdout) as { total: number; counties: { county: string }[] }[];
+    expect(refreshes.length).to.be.at.least(2);
+    for (const refresh of refreshes) {
+      expect(refresh.total).to.equal(EXPECTED_TOTAL);
+      expect(refresh.counties.map((c) => c.county)).to.include.members(IN_CSV.map((h) => h.value));
+    }
   });
 
   it('verify: the comparison table escaped, the verdict PASS', async () => {

@@ -103,7 +103,8 @@ describe('commands/destroy under live processes (issue 9, item 1)', function () 
     const stream = box.startCli('stream', ['--interval-ms', '1', '--file', file]);
     // A watch that sleeps 60 s between runs: only its look at the stack can end it sooner.
     const watch = box.startCli('aggregate', ['--watch', '60']);
-    await watch.waitFor(/Every 60s/);
+    // No terminal: one JSON object per refresh.
+    await watch.waitFor(/"health"/);
     await sleep(500); // the stream sends by now
 
     // WHEN it is destroyed, deployed again, and a short stream runs on the new stack

@@ -1,12 +1,6 @@
 import { expect } from 'chai';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
-import {
-  bar,
-  formatShare,
-  MAX_TABLE_ROWS,
-  renderSnapshot,
-  renderWatchFrame,
-} from '../../src/render/snapshot.js';
+import { bar, formatShare, MAX_TABLE_ROWS, renderSnapshot } from '../../src/render/snapshot.js';
 import { displayWidth } from '../../src/render/width.js';
 import { HOSTILE_STRINGS, RAW_CONTROL } from '../../testkit/hostile.js';
 import { tableRows } from '../../testkit/table.js';
@@ -123,22 +117,6 @@ describe('render/snapshot', () => {
       const shown = rows.slice(1, -2).reduce((sum, r) => sum + Number(r[1]!.replace(/,/g, '')), 0);
       expect(shown + Number(folded[1]!.replace(/,/g, ''))).to.equal(snapshot.total);
       expect(text).to.include('100,000 counties');
-    });
-
-    it('fits a live frame in the lines of the screen, the refresh line included', () => {
-      const counts = Object.fromEntries(Array.from({ length: 55 }, (_, i) => [`County${i}`, 100 - i]));
-      for (const [columns, maxLines] of [
-        [60, 20],
-        [80, 24],
-        [120, 40],
-      ] as const) {
-        const frame = renderWatchFrame(snapshotOf(counts), 5, { columns, maxLines });
-        const lines = frame.split('\n');
-        expect(lines.length, `${columns}x${maxLines}`).to.be.at.most(maxLines);
-        for (const line of lines) expect(displayWidth(line)).to.be.at.most(columns);
-        expect(lines.at(-1)).to.equal('Every 5s; Ctrl-C to stop.');
-        expect(frame).to.match(/more counties\)/);
-      }
     });
 
     it('dims the window line only when colour is allowed', () => {

@@ -90,7 +90,7 @@ describe('terminal behaviour on a real pseudo-terminal (tmux)', function () {
 
       it('aggregate --watch 1: redraws in place, leaving no copy of a frame in the scrollback', async () => {
         const terminal = open(['aggregate', '--watch', '1'], columns, 24);
-        await terminal.waitFor(/Every 1s; Ctrl-C to stop\./);
+        await terminal.waitFor(/Every 1s, by count; q quits/);
         // Four more refreshes.
         await sleep(4_300);
         const lines = terminal.lines();
@@ -101,7 +101,7 @@ describe('terminal behaviour on a real pseudo-terminal (tmux)', function () {
         expect(lines.filter((l) => l.includes('Every 1s'))).to.have.length(1);
         expectFits(lines, columns);
         // The frame fits the screen: the folded counties are counted, not scrolled away.
-        expect(lines.some((l) => /more counties\)/.test(l))).to.equal(true);
+        expect(lines.some((l) => /\(\d+ more\)/.test(l))).to.equal(true);
         terminal.interrupt();
         expect(await terminal.waitForExit()).to.equal(0);
       });
@@ -153,13 +153,92 @@ describe('terminal behaviour on a real pseudo-terminal (tmux)', function () {
     // an earlier frame is left, scrollback included.
     const full = open(['aggregate', '--watch', '30'], 60, 20);
     await full.waitFor(/Every 30s/);
-    const folded = (lines: string[]) => Number(lines.join('\n').match(/\((\d+) more counties\)/)?.[1] ?? 0);
+    const folded = (lines: string[]) => Number(lines.join('\n').match(/\((\d+) more\)/)?.[1] ?? 0);
     const before = folded(full.lines());
     await resizeTo(full, 80, 30);
     const after = folded(await resizeTo(full, 120, 40));
     expect(after).to.be.below(before);
     full.interrupt();
     expect(await full.waitForExit()).to.equal(0);
+  });
+
+  describe('the dashboard (aggregate --watch) with a stream running in parallel', () => {
+    let stream: ReturnType<Sandbox['startCli']> | undefined;
+
+    beforeEach(() => {
+      stream = box.startCli('stream', ['--interval-ms', '2', '--file', 'counties.csv']);
+    });
+
+    afterEach(async () => {
+      stream?.child.kill('SIGINT');
+      await stream?.done;
+    });
+
+    /** Waits for a refresh that saw the stream: rates, changes and trends drawn. */
+    async function moving(terminal: TmuxTerminal): Promise<string[]> {
+      await terminal.waitFor(/In [\d,.]+\/s, stored [\d,.]+\/s[\s\S]*│ +\+\d+ │ +[\d.]+% │ [▁▂▃▄▅▆▇█]{2,}/);
+      return terminal.lines();
+    }
+
+    for (const [columns, rows] of [
+      [60, 20],
+      [80, 24],
+      [160, 50],
+    ] as const) {
+      it(`at ${columns}x${rows}: health, changes and trends, one frame within the screen; s, space and q`, async () => {
+        const terminal = open(['aggregate', '--watch', '1'], columns, rows);
+        const lines = await moving(terminal);
+        // One frame, never a copy in the scrollback (each frame written in one piece over the last).
+        expect(
+          lines.filter((l) => HEADER.test(l)),
+          lines.join('\n'),
+        ).to.have.length(1);
+        expect(lines.length, lines.join('\n')).to.be.at.most(rows);
+        expectFits(lines, columns);
+        const text = lines.join('\n');
+        expect(text).to.match(/Queue \d+ visible, \d+ in flight, 2 dead\./);
+        expect(text).to.match(/Lag [\d.]+ s\./);
+        // The pointer to the dead letters the stack holds, above the footer.
+        expect(text).to.match(/2 messages failed to store: see/);
+        expect(text).to.match(/\(\d+ more\)/);
+        // s: sorted by name at once; space: paused, then resumed; q: quits, the frame left on screen.
+        terminal.press('s');
+        await terminal.waitFor(/Every 1s, by name; q quits, space pauses, s sorts by change\./);
+        const byName = terminal
+          .lines()
+          .filter((l) => /^│ County \d/.test(l))
+          .map((l) => l.split('│')[1]!.trim());
+        expect(byName).to.deep.equal([...byName].sort());
+        terminal.press('Space');
+        await terminal.waitFor(/Paused, by name; q quits, space resumes/);
+        terminal.press('Space');
+        await terminal.waitFor(/Every 1s, by name/);
+        terminal.press('q');
+        expect(await terminal.waitForExit()).to.equal(0);
+        const last = terminal.lines();
+        expect(last.filter((l) => HEADER.test(l))).to.have.length(1);
+        expect(last.join('\n')).to.match(/Every 1s, by name/);
+      });
+    }
+
+    it('follows a resize while the stream moves it: 80x24 to 160x50, more counties and a wider trend, one frame', async () => {
+      const terminal = open(['aggregate', '--watch', '1'], 80, 24);
+      const before = await moving(terminal);
+      const folded = (lines: string[]) => Number(lines.join('\n').match(/\((\d+) more\)/)?.[1] ?? 0);
+      terminal.resize(160, 50);
+      await sleep(2_500);
+      const after = terminal.lines();
+      expect(
+        after.filter((l) => HEADER.test(l)),
+        after.join('\n'),
+      ).to.have.length(1);
+      expectFits(after, 160);
+      expect(after.length).to.be.at.most(50);
+      expect(folded(after)).to.be.below(folded(before));
+      expect(Math.max(...after.map((l) => l.length))).to.be.above(80);
+      terminal.interrupt();
+      expect(await terminal.waitForExit()).to.equal(0);
+    });
   });
 
   it('stream --limit shows a bar with percentage, rate and ETA; an endless stream keeps its spinner', async () => {

@@ -26,6 +26,7 @@ import {
   type LogReadOptions,
   notDeployedStatus,
   type OperationOptions,
+  type PipelineHealth,
   type QueueStatus,
   type RedriveOptions,
   type RedriveResult,
@@ -255,6 +256,37 @@ export class AwsTarget implements Target {
           // The console shows AWS's resources, not an emulator's.
           console: this.env.settings.endpointUrl ? {} : consoleLinks(this.region, stack, stack.outputs),
         },
+      };
+    });
+  }
+
+  /**
+   * One GetQueueAttributes per queue (the queue, its dead letters) and nothing else: SQS keeps no
+   * count of what was sent or stored, and the newest stored event would need a read of the events
+   * table, so those are null ("n/a"). EventBridge is not asked for its schedule: the next run is the
+   * expression's next firing, as status gives it; the last scheduled run is not recorded (n/a).
+   */
+  async health(): Promise<PipelineHealth> {
+    return this.aws(async () => {
+      const stack = await this.deployed();
+      const queue = await this.queueStatus(stack);
+      const parameters = parametersOf(stack.parameters);
+      const now = this.clock.now();
+      return {
+        at: now,
+        sentCount: null,
+        storedCount: null,
+        queue: {
+          visible: queue.visible,
+          inFlight: queue.inFlight,
+          deadLetters: queue.deadLetters,
+          approximate: true,
+        },
+        newestEventTime: null,
+        lastScheduledRun: null,
+        nextScheduledRun: parameters.ScheduleEnabled
+          ? isoTimeOrNull(parseSchedule(parameters.ScheduleExpression).next(now))
+          : null,
       };
     });
   }

@@ -377,6 +377,9 @@ export function getMeta(db: Db, key: string): string | undefined {
   return row?.value;
 }
 
+/** Meta key of the time (Unix ms) of the last scheduled aggregation that ran to its end. */
+export const SCHEDULE_LAST = 'schedule_last';
+
 export function setMeta(db: Db, key: string, value: string): void {
   db.prepare(
     'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',

@@ -19,6 +19,7 @@ import type {
   DestroyResult,
   EventKey,
   LogReadOptions,
+  PipelineHealth,
   RedriveOptions,
   RedriveResult,
   StackStatus,
@@ -39,6 +40,7 @@ import {
   openExisting,
   openForDeploy,
   runSchemaMigrations,
+  SCHEDULE_LAST,
   SCHEMA_VERSION,
   setMeta,
 } from './database.js';
@@ -230,14 +232,7 @@ export class LocalTarget implements Target {
     const { db, parameters, queue, events, snapshots } = this.open('read');
     const now = this.clock.now();
     const depths = queue.depths(now);
-    const storedSlot = getMeta(db, 'schedule_next');
-    const slot = parameters.ScheduleEnabled
-      ? slotAt(
-          parseSchedule(parameters.ScheduleExpression),
-          storedSlot === undefined ? undefined : Number(storedSlot),
-          now,
-        )
-      : undefined;
+    const { storedSlot, slot } = scheduleSlot(db, parameters, now);
     const snapshot = await snapshots.latestSnapshot();
     return {
       ...notDeployedStatus(this),
@@ -257,14 +252,40 @@ export class LocalTarget implements Target {
       },
       eventsStored: events.countAll(),
       lastAggregation: snapshot?.updated ?? null,
-      // A missed slot fires on the runtime's next poll: shown as now.
-      nextScheduledRun: slot === undefined ? null : isoTimeOrNull(Math.max(slot.due, now)),
+      nextScheduledRun: nextRunOf(slot, now),
       failedAggregations: new FailedAggregations(db).count(now),
       clockErrors: [
         ...(snapshot ? clockErrorOf('lastAggregation', Date.parse(snapshot.updated), now) : []),
         ...(slot?.clockError ? clockErrorOf('scheduleSlot', Number(storedSlot), now) : []),
       ],
       details: { kind: 'local' },
+    };
+  }
+
+  /**
+   * Index reads only, whatever the size of the stack: the queue's id sequence and the events' rowid
+   * only grow (a message or an event is written once, and expiry deletes the oldest), so two readings
+   * give the rates; the newest event time is the end of the time index.
+   */
+  async health(): Promise<PipelineHealth> {
+    const { db, parameters, queue } = this.open('read');
+    const now = this.clock.now();
+    const depths = queue.depths(now);
+    const lastRun = getMeta(db, SCHEDULE_LAST);
+    return {
+      at: now,
+      sentCount:
+        (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'queue'").pluck().get() as number) ?? 0,
+      storedCount: (db.prepare('SELECT MAX(rowid) FROM events').pluck().get() as number | null) ?? 0,
+      queue: {
+        visible: depths.visible,
+        inFlight: depths.inFlight,
+        deadLetters: depths.deadLetters,
+        approximate: false,
+      },
+      newestEventTime: db.prepare('SELECT MAX(time) FROM events').pluck().get() as number | null,
+      lastScheduledRun: lastRun === undefined ? null : isoTimeOrNull(Number(lastRun)),
+      nextScheduledRun: nextRunOf(scheduleSlot(db, parameters, now).slot, now),
     };
   }
 
@@ -530,6 +551,24 @@ export class LocalTarget implements Target {
       throw error;
     }
   }
+}
+
+/** The schedule's slot as the runtime would see it now; undefined when the schedule is off. */
+function scheduleSlot(db: Db, parameters: StackParameters, now: number) {
+  const storedSlot = getMeta(db, 'schedule_next');
+  const slot = parameters.ScheduleEnabled
+    ? slotAt(
+        parseSchedule(parameters.ScheduleExpression),
+        storedSlot === undefined ? undefined : Number(storedSlot),
+        now,
+      )
+    : undefined;
+  return { storedSlot, slot };
+}
+
+/** A missed slot fires on the runtime's next poll: shown as now. */
+function nextRunOf(slot: { due: number } | undefined, now: number): string | null {
+  return slot === undefined ? null : isoTimeOrNull(Math.max(slot.due, now));
 }
 
 function readParameters(db: Db): StackParameters | undefined {

@@ -7,7 +7,7 @@ import { parseSchedule, type Schedule, slotAt } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { AggregationTrigger } from '../../functions/aggregation.js';
 import { type FunctionLogEntry, invokeErrorLine, logLineOf } from '../../functions/log.js';
-import { type Db, getMeta, setMeta, WriteTransactions } from './database.js';
+import { type Db, getMeta, SCHEDULE_LAST, setMeta, WriteTransactions } from './database.js';
 import { type BatchResult, invokeStoringFromQueue } from './event-source-mapping.js';
 import { FailedAggregations } from './failed-aggregations.js';
 import { FunctionLogStore } from './function-logs.js';
@@ -263,6 +263,8 @@ export class LocalRuntime {
       await this.withTransaction(() => this.failedAggregations.record(now, error)).catch(() => {});
       throw error;
     }
+    // What the dashboard shows as the last scheduled run; a run that failed is counted apart.
+    await this.withTransaction(() => setMeta(db, SCHEDULE_LAST, String(now)));
     return true;
   }
 

@@ -15,6 +15,7 @@ import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { formatError } from '../../../src/cli/errors.js';
+import { readDashboard } from '../../../src/cli/reads.js';
 import { ExitCode } from '../../../src/core/errors.js';
 import { eventBody } from '../../../src/core/event.js';
 import { defaultParameters, parameterNames } from '../../../src/core/parameters.js';
@@ -147,10 +148,11 @@ describe('targets/aws/aws-target', function () {
     logs.mock.restore();
   });
 
-  async function target(options: { queueUrl?: string } = {}): Promise<AwsTarget> {
+  async function target(options: { queueUrl?: string; sqsClient?: SQSClient } = {}): Promise<AwsTarget> {
+    const { sqsClient = sqs.client, ...rest } = options;
     const environment = new EmulatedEnvironment({
       cloudformation: cfn,
-      sqs: sqs.client,
+      sqs: sqsClient,
       dynamodb: dynamo.documents,
       lambda,
       logs,
@@ -161,7 +163,7 @@ describe('targets/aws/aws-target', function () {
       deployer: new StackDeployer({ client: cfn.client, pollIntervalMs: 0, clock: instantClock() }),
       template: () => 'Resources: {}\n',
       clock: instantClock(),
-      ...options,
+      ...rest,
     });
   }
 
@@ -300,6 +302,44 @@ describe('targets/aws/aws-target', function () {
       expect((await sqs.receiveAll(queueUrl)).sort()).to.deep.equal(events.map(eventBody).sort());
       const drain = await session.finish();
       expect(drain).to.deep.include({ stored: null, inFlight: 25 });
+    });
+
+    it('dashboard refresh: one Invoke and one GetQueueAttributes per queue, nothing else; n/a for what SQS cannot tell', async () => {
+      // GIVEN an SQS client that counts every request, and two dead letters
+      const requests: { command: string; queueUrl?: string }[] = [];
+      const counting = {
+        send: (command: { constructor: { name: string }; input: { QueueUrl?: string } }) => {
+          requests.push({ command: command.constructor.name, queueUrl: command.input.QueueUrl });
+          return (sqs.client.send as (c: unknown) => Promise<unknown>)(command);
+        },
+      } as unknown as SQSClient;
+      const watched = await target({ sqsClient: counting });
+      for (const body of ['a', 'b'])
+        await sqs.client.send(
+          new SendMessageCommand({ QueueUrl: cfn.outputs.DeadLetterQueueUrl, MessageBody: body }),
+        );
+      lambdaMock.resetHistory();
+      // WHEN the dashboard refreshes three times
+      const reads = [];
+      for (let i = 0; i < 3; i++) reads.push(await readDashboard(watched));
+      // THEN each refresh cost one Invoke and one GetQueueAttributes per queue
+      expect(lambdaMock.commandCalls(InvokeCommand)).to.have.length(3);
+      expect(new Set(requests.map((r) => r.command))).to.deep.equal(new Set(['GetQueueAttributesCommand']));
+      const perQueue = new Map<string | undefined, number>();
+      for (const r of requests) perQueue.set(r.queueUrl, (perQueue.get(r.queueUrl) ?? 0) + 1);
+      expect(Object.fromEntries(perQueue)).to.deep.equal({
+        [cfn.outputs.QueueUrl!]: 3,
+        [cfn.outputs.DeadLetterQueueUrl!]: 3,
+      });
+      expect(reads.at(-1)?.health).to.deep.include({
+        sentCount: null,
+        storedCount: null,
+        newestEventTime: null,
+        lastScheduledRun: null,
+        queue: { visible: 0, inFlight: 0, deadLetters: 2, approximate: true },
+      });
+      // The schedule's next firing, as status gives it (rate(1 minute)): on a whole minute.
+      expect(Date.parse(reads.at(-1)?.health?.nextScheduledRun ?? '') % MINUTE).to.equal(0);
     });
 
     it('stops sending refused events again on Ctrl-C: the stream’s signal reaches the sender', async () => {

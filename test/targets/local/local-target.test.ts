@@ -541,6 +541,48 @@ describe('local target', () => {
     });
   });
 
+  describe('health (the dashboard)', () => {
+    it('counts what was sent and stored, the queue, the newest stored event and the schedule, from the stack', async () => {
+      await target.deploy({});
+      const before = await target.health();
+      expect(before).to.deep.include({
+        sentCount: 0,
+        storedCount: 0,
+        newestEventTime: null,
+        lastScheduledRun: null,
+      });
+      expect(before.nextScheduledRun).to.equal(new Date(T0 + 30_000).toISOString());
+      const bodies = events(4).map(eventBody);
+      enqueueRaw([...bodies, 'not JSON']);
+      expect(await target.health()).to.deep.include({
+        sentCount: 5,
+        storedCount: 0,
+        queue: { visible: 5, inFlight: 0, deadLetters: 0, approximate: false },
+      });
+      await target.aggregate();
+      const after = await target.health();
+      expect(after).to.deep.include({ at: T0, sentCount: 5, storedCount: 4, newestEventTime: T0 - 1 });
+      // A redelivered event is not stored again, so not counted again.
+      enqueueRaw(bodies.slice(0, 1));
+      await target.aggregate();
+      expect((await target.health()).storedCount).to.equal(4);
+    });
+
+    it('gives the last scheduled run once one ran to its end, seen by another process too', async () => {
+      await target.deploy({});
+      expect(await target.runtime().runScheduleIfDue()).to.equal(false); // the first slot is 12:01:00
+      expect((await target.health()).lastScheduledRun).to.equal(null);
+      clock.set(T0 + 30_000);
+      expect(await target.runtime().runScheduleIfDue()).to.equal(true);
+      const fresh = new LocalTarget({ dataDir: dir, stackName: STACK, clock });
+      try {
+        expect((await fresh.health()).lastScheduledRun).to.equal(new Date(T0 + 30_000).toISOString());
+      } finally {
+        await fresh.close();
+      }
+    });
+  });
+
   describe('status', () => {
     it('reports queue depths, stored events, the last aggregation and the next scheduled run', async () => {
       await target.deploy({ MaxReceiveCount: 1 });
