@@ -121,13 +121,20 @@ export function snapshotJson(snapshot: Snapshot): SnapshotJson {
 export interface HealthJson {
   /** Events sent into the queue per second since the previous refresh; null on the first, or where the target cannot tell (AWS). */
   sentPerSecond: number | null;
-  /** Events stored per second since the previous refresh; null on the first, or where the target cannot tell (AWS). */
+  /**
+   * Events stored per second since the previous refresh; null on the first. On AWS, from the window's
+   * per-second counters that the aggregation returns: a batch stored again counts again, and events
+   * more than 10 minutes older than the window's end are not seen; null from an older deployed function.
+   */
   storedPerSecond: number | null;
   /** The queue's depths (approximate on AWS); null if they could not be read. */
   queue: { visible: number; inFlight: number; deadLetters: number } | null;
   /** Whether the dead letters grew since the previous refresh. */
   deadLettersGrew: boolean;
-  /** Now minus the newest stored event's time, seconds; null where the target cannot tell (AWS). */
+  /**
+   * Now minus the newest stored event's time, seconds; null when none is in the window. On AWS to the
+   * second, from the same counters.
+   */
   storingLagSeconds: number | null;
   /** ISO 8601; null where the target does not record it (AWS), or before the first. */
   lastScheduledRun: string | null;

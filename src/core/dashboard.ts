@@ -12,7 +12,10 @@ export interface PipelineHealth {
   at: number;
   /** Messages ever sent into the queue, a counter: two readings give a rate. Null on SQS. */
   sentCount: number | null;
-  /** Events ever stored, a counter: two readings give a rate. Null where only a scan would tell. */
+  /**
+   * Events stored, a counter: two readings give a rate (locally every event; on AWS the marks of the
+   * window's per-second counters seen since the watch began). Null where the target cannot tell.
+   */
   storedCount: number | null;
   queue: { visible: number; inFlight: number; deadLetters: number; approximate: boolean } | null;
   /** The event time of the newest stored event, Unix ms; null when none, or not known cheaply. */

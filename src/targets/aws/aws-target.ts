@@ -14,6 +14,7 @@ import {
 import { parseSchedule } from '../../core/schedule.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { withSend } from '../../core/streamer.js';
+import { SECOND_MS } from '../../core/window.js';
 import { notDeployedError, StackGoneError, type StackRef, selectorFlags, suggest } from '../stack-ref.js';
 import {
   clockErrorOf,
@@ -48,6 +49,7 @@ import { invokeAggregation } from './lambda-invoker.js';
 import { followMoveTask, moveByHand } from './redrive.js';
 import { SqsEventSender } from './sqs-sender.js';
 import { synthesizeTemplate } from './template.js';
+import { markedBetween, type StoringMarks } from './window-counts.js';
 
 export interface AwsTargetOptions {
   stackName: string;
@@ -91,6 +93,8 @@ export class AwsTarget implements Target {
   private readonly deployer: StackDeployer;
   private readonly clock: Clock;
   private stack: StackInfo | undefined;
+  /** What the last aggregation returned of the storing side, and the running count health makes of it. */
+  private storing: { latest?: StoringMarks; counted?: StoringMarks; marked: number } = { marked: 0 };
 
   private constructor(
     private readonly options: AwsTargetOptions,
@@ -261,10 +265,12 @@ export class AwsTarget implements Target {
   }
 
   /**
-   * One GetQueueAttributes per queue (the queue, its dead letters) and nothing else: SQS keeps no
-   * count of what was sent or stored, and the newest stored event would need a read of the events
-   * table, so those are null ("n/a"). EventBridge is not asked for its schedule: the next run is the
-   * expression's next firing, as status gives it; the last scheduled run is not recorded (n/a).
+   * One GetQueueAttributes per queue (the queue, its dead letters) and nothing else. The storing side
+   * comes from what the last aggregate() returned: the window's per-second counters, which its count
+   * reads anyway, give the newest stored event's second and the events marked stored since the
+   * previous reading (null before an aggregation, or from a function deployed by an older version).
+   * SQS keeps no count of what was sent (n/a). EventBridge is not asked for its schedule: the next run
+   * is the expression's next firing, as status gives it; the last scheduled run is not recorded (n/a).
    */
   async health(): Promise<PipelineHealth> {
     return this.aws(async () => {
@@ -272,17 +278,23 @@ export class AwsTarget implements Target {
       const queue = await this.queueStatus(stack);
       const parameters = parametersOf(stack.parameters);
       const now = this.clock.now();
+      const { latest } = this.storing;
+      if (latest && latest !== this.storing.counted) {
+        if (this.storing.counted) this.storing.marked += markedBetween(this.storing.counted, latest);
+        this.storing.counted = latest;
+      }
       return {
         at: now,
         sentCount: null,
-        storedCount: null,
+        storedCount: latest ? this.storing.marked : null,
         queue: {
           visible: queue.visible,
           inFlight: queue.inFlight,
           deadLetters: queue.deadLetters,
           approximate: true,
         },
-        newestEventTime: null,
+        // To the second: the counters are per second.
+        newestEventTime: latest?.newestSecond == null ? null : latest.newestSecond * SECOND_MS,
         lastScheduledRun: null,
         nextScheduledRun: parameters.ScheduleEnabled
           ? isoTimeOrNull(parseSchedule(parameters.ScheduleExpression).next(now))
@@ -342,13 +354,15 @@ export class AwsTarget implements Target {
   }
 
   async aggregate(options: { signal?: AbortSignal } = {}): Promise<Snapshot> {
-    return this.aws(async () =>
-      invokeAggregation(await this.env.lambda(), await this.output('AggregationFunctionName'), {
-        clock: this.clock,
-        signal: options.signal,
-        deployCommand: suggest(this, 'deploy'),
-      }),
-    );
+    return this.aws(async () => {
+      const { snapshot, storing } = await invokeAggregation(
+        await this.env.lambda(),
+        await this.output('AggregationFunctionName'),
+        { clock: this.clock, signal: options.signal, deployCommand: suggest(this, 'deploy') },
+      );
+      this.storing.latest = storing;
+      return snapshot;
+    });
   }
 
   async latestSnapshot(): Promise<Snapshot | undefined> {

@@ -5,6 +5,7 @@ import { backoffDelay, pause, type RetryPolicy } from '../../core/retry.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { oneLine } from '../../core/text.js';
 import { describeFailure, isThrottling } from './errors.js';
+import type { StoringMarks } from './window-counts.js';
 
 /** The last lines of a function's log that a failed aggregate shows. */
 const LOG_TAIL_LINES = 10;
@@ -30,7 +31,21 @@ export interface InvokeOptions {
 }
 
 /**
- * Runs the aggregation function synchronously and returns the snapshot it wrote. A function error
+ * What the aggregation function returns (lambdas/aggregation.ts): the snapshot it wrote, and
+ * `storing`, what the window's per-second counters said of the storing side. A function deployed by
+ * an older sensorpipe returns the snapshot alone.
+ */
+export type AggregationPayload = Snapshot & { storing?: StoringMarks };
+
+export interface AggregationResponse {
+  snapshot: Snapshot;
+  /** Undefined when the function did not return them (an older deploy), or not in this shape. */
+  storing?: StoringMarks;
+}
+
+/**
+ * Runs the aggregation function synchronously and returns the snapshot it wrote, with what it read
+ * of the storing side. A function error
  * becomes an OperationError (exit 1) with the function's own message, and the tail of its log
  * (Lambda returns the last 4 KB with LogType Tail) as the lines that follow it. An invoke that Lambda
  * throttles is tried again a few times, then reported in one line (exit 4).
@@ -39,7 +54,7 @@ export async function invokeAggregation(
   client: Pick<LambdaClient, 'send'>,
   functionName: string,
   options: InvokeOptions = {},
-): Promise<Snapshot> {
+): Promise<AggregationResponse> {
   const result = await invokeThrottled(client, functionName, options);
   const payload = result.Payload ? Buffer.from(result.Payload).toString('utf8') : '';
   if (result.FunctionError) {
@@ -68,7 +83,8 @@ export async function invokeAggregation(
       'AWS_FUNCTION_RESULT',
     );
   }
-  return snapshot;
+  const { storing, ...rest } = snapshot as AggregationPayload;
+  return { snapshot: rest, storing: isStoringMarks(storing) ? storing : undefined };
 }
 
 async function invokeThrottled(
@@ -120,5 +136,17 @@ function isSnapshot(value: unknown): value is Snapshot {
     typeof v.updated === 'string' &&
     typeof v.total === 'number' &&
     Array.isArray(v.counties)
+  );
+}
+
+function isStoringMarks(value: unknown): value is StoringMarks {
+  const v = value as Partial<StoringMarks> | undefined;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v.newestSecond === null || Number.isFinite(v.newestSecond)) &&
+    Number.isFinite(v.from) &&
+    Array.isArray(v.marked) &&
+    v.marked.every((n) => Number.isFinite(n) && n >= 0)
   );
 }

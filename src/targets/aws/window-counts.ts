@@ -77,6 +77,43 @@ export interface CountStats {
   countsWritten: number;
 }
 
+/**
+ * What the per-second counters that a count reads anyway say of the storing side: the newest second
+ * with a stored event, and how many events were marked stored in each recent second. The dashboard
+ * (aggregate --watch) takes its storing lag and rate from them, with no read of its own.
+ */
+export interface StoringMarks {
+  /** The newest second (Unix s) of the window with an event marked stored; null if none. */
+  newestSecond: number | null;
+  /** The first second (Unix s) of `marked`. */
+  from: number;
+  /**
+   * Events marked stored per second of event time, from `from` to the window's last second: the
+   * counters as they are (a batch stored again is counted again), for the last RECENT_SECONDS.
+   */
+  marked: number[];
+}
+
+/** The seconds of counters a count hands on: ten minutes, about 2 KB in the function's response. */
+export const RECENT_SECONDS = 600;
+
+/**
+ * Events marked stored between two readings of the counters: what grew in the seconds both cover,
+ * and all of the seconds after the earlier one's last. Seconds before the earlier reading's first
+ * (only after a longer window) are not known to have grown, and add nothing.
+ */
+export function markedBetween(before: StoringMarks, after: StoringMarks): number {
+  const beforeEnd = before.from + before.marked.length;
+  let grown = 0;
+  for (let i = 0; i < after.marked.length; i++) {
+    const second = after.from + i;
+    if (second < before.from) continue;
+    const was = second < beforeEnd ? before.marked[second - before.from]! : 0;
+    grown += Math.max(0, after.marked[i]! - was);
+  }
+  return grown;
+}
+
 /** Nothing read or written yet: what a run's figures start from. */
 export function emptyCountStats(): CountStats {
   return {
@@ -144,8 +181,11 @@ export interface WindowCounterOptions {
   pageSize?: number;
   /** How the raw events that cannot be taken from cached counts are read; see PlanOptions. */
   plan?: Partial<PlanSettings>;
-  /** Called with what each count read and wrote (the aggregation logs it, the bench reports it). */
-  onCount?: (stats: CountStats) => void;
+  /**
+   * Called with what each count read and wrote (the aggregation logs it, the bench reports it), and
+   * what the counters it read say of the storing side (the aggregation returns it).
+   */
+  onCount?: (stats: CountStats, storing: StoringMarks) => void;
 }
 
 /** Counts windows of one events table, per county: what the aggregation function runs. */
@@ -194,7 +234,7 @@ export class WindowCounter implements WindowCounts {
 
     const counts = new Map(plan.cached);
     for (const seconds of perSecond.values()) for (const [county, n] of seconds) tally(counts, county, n);
-    this.options.onCount?.(stats);
+    this.options.onCount?.(stats, storingMarks(records, endSecond));
     return counts;
   }
 
@@ -337,6 +377,17 @@ export class WindowCounter implements WindowCounts {
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
   }
+}
+
+/** The counters of the seconds up to `endSecond` (the window's last whole second), as StoringMarks. */
+function storingMarks(records: ReadonlyMap<number, SecondRecord>, endSecond: number): StoringMarks {
+  let newestSecond: number | null = null;
+  for (const [second, record] of records)
+    if ((record.changes ?? 0) > 0 && second <= endSecond && (newestSecond === null || second > newestSecond))
+      newestSecond = second;
+  const from = endSecond - RECENT_SECONDS + 1;
+  const marked = Array.from({ length: RECENT_SECONDS }, (_, i) => records.get(from + i)?.changes ?? 0);
+  return { newestSecond, from, marked };
 }
 
 /** The minute (raw partition) a planned range lies in. */

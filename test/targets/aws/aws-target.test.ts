@@ -14,19 +14,18 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
+import { createDeployedAggregation } from '../../../lambdas/aggregation.js';
 import { formatError } from '../../../src/cli/errors.js';
 import { readDashboard } from '../../../src/cli/reads.js';
 import { ExitCode } from '../../../src/core/errors.js';
 import { eventBody } from '../../../src/core/event.js';
 import { defaultParameters, parameterNames } from '../../../src/core/parameters.js';
 import type { StreamStats } from '../../../src/core/streamer.js';
-import { createAggregationHandler } from '../../../src/functions/aggregation.js';
 import { runStream } from '../../../src/services/stream.js';
 import { AwsTarget } from '../../../src/targets/aws/aws-target.js';
 import { StackDeployer, StackNeedsRecreateError } from '../../../src/targets/aws/cloudformation.js';
 import {
   DynamoEventRepository,
-  DynamoSnapshotRepository,
 } from '../../../src/targets/aws/dynamo-repositories.js';
 import { AwsEnvironment } from '../../../src/targets/aws/environment.js';
 import { StackGoneError } from '../../../src/targets/stack-ref.js';
@@ -128,14 +127,12 @@ describe('targets/aws/aws-target', function () {
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
     lambdaMock = mockClient(lambda);
-    // The aggregation function as deployed: the real handler over the emulated tables.
-    const handler = createAggregationHandler({
-      events: new DynamoEventRepository(dynamo.documents, tables.eventsTable),
-      snapshots: new DynamoSnapshotRepository(dynamo.documents, tables.aggregatesTable),
-      windowMinutes: 5,
-      now: () => now,
-      log: () => {},
-    });
+    // The aggregation function as deployed (the bundle's composition) over the emulated tables.
+    const handler = createDeployedAggregation(
+      dynamo.documents,
+      { eventsTable: tables.eventsTable, aggregatesTable: tables.aggregatesTable, windowMinutes: 5 },
+      { now: () => now, log: () => {} },
+    );
     lambdaMock.on(InvokeCommand, { FunctionName: `${STACK}-aggregation` }).callsFake(async () => ({
       StatusCode: 200,
       Payload: Buffer.from(JSON.stringify(await handler())),
@@ -304,7 +301,7 @@ describe('targets/aws/aws-target', function () {
       expect(drain).to.deep.include({ stored: null, inFlight: 25 });
     });
 
-    it('dashboard refresh: one Invoke and one GetQueueAttributes per queue, nothing else; n/a for what SQS cannot tell', async () => {
+    it('dashboard refresh: one Invoke and one GetQueueAttributes per queue, nothing else; storing from what the aggregation returned; n/a for what SQS cannot tell', async () => {
       // GIVEN an SQS client that counts every request, and two dead letters
       const requests: { command: string; queueUrl?: string }[] = [];
       const counting = {
@@ -319,9 +316,16 @@ describe('targets/aws/aws-target', function () {
           new SendMessageCommand({ QueueUrl: cfn.outputs.DeadLetterQueueUrl, MessageBody: body }),
         );
       lambdaMock.resetHistory();
-      // WHEN the dashboard refreshes three times
+      // WHEN the dashboard refreshes three times, 30 events stored between the first two
       const reads = [];
-      for (let i = 0; i < 3; i++) reads.push(await readDashboard(watched));
+      const stored = new DynamoEventRepository(dynamo.documents, tables.eventsTable);
+      for (let i = 0; i < 3; i++) {
+        if (i === 1)
+          await stored.putEvents(
+            Array.from({ length: 30 }, (_, k) => storedEvent(now - 20_000 + k * 500, 'Erie')),
+          );
+        reads.push(await readDashboard(watched));
+      }
       // THEN each refresh cost one Invoke and one GetQueueAttributes per queue
       expect(lambdaMock.commandCalls(InvokeCommand)).to.have.length(3);
       expect(new Set(requests.map((r) => r.command))).to.deep.equal(new Set(['GetQueueAttributesCommand']));
@@ -331,10 +335,13 @@ describe('targets/aws/aws-target', function () {
         [cfn.outputs.QueueUrl!]: 3,
         [cfn.outputs.DeadLetterQueueUrl!]: 3,
       });
+      // The storing side from what the aggregation returned: the newest event's second, and the
+      // events marked stored since the first refresh (a counter: the dashboard makes it a rate).
+      expect(reads.map((r) => r.health?.storedCount)).to.deep.equal([0, 30, 30]);
+      // The newest event is at now - 5.5 s: its second starts at now - 6 s.
+      expect(reads.map((r) => r.health?.newestEventTime)).to.deep.equal([null, now - 6_000, now - 6_000]);
       expect(reads.at(-1)?.health).to.deep.include({
         sentCount: null,
-        storedCount: null,
-        newestEventTime: null,
         lastScheduledRun: null,
         queue: { visible: 0, inFlight: 0, deadLetters: 2, approximate: true },
       });

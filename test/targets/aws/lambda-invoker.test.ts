@@ -38,12 +38,25 @@ describe('targets/aws/lambda-invoker', () => {
 
   it('invokes the function synchronously with its log tail, and returns its snapshot', async () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload(SNAPSHOT) });
-    expect(await invokeAggregation(client, 'stack-aggregation')).to.deep.equal(SNAPSHOT);
+    expect(await invokeAggregation(client, 'stack-aggregation')).to.deep.equal({
+      snapshot: SNAPSHOT,
+      storing: undefined,
+    });
     expect(lambda.commandCalls(InvokeCommand)[0]?.args[0].input).to.deep.equal({
       FunctionName: 'stack-aggregation',
       InvocationType: 'RequestResponse',
       LogType: 'Tail',
     });
+  });
+
+  it('takes what the function read of the storing side apart from the snapshot, and ignores it malformed', async () => {
+    const storing = { newestSecond: 1_764_331_199, from: 1_764_330_600, marked: [0, 3, 2] };
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ ...SNAPSHOT, storing }) });
+    expect(await invokeAggregation(client, 'f')).to.deep.equal({ snapshot: SNAPSHOT, storing });
+    for (const bad of [null, 'x', { ...storing, marked: [1, -1] }, { ...storing, from: 'now' }]) {
+      lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ ...SNAPSHOT, storing: bad }) });
+      expect(await invokeAggregation(client, 'f')).to.deep.equal({ snapshot: SNAPSHOT, storing: undefined });
+    }
   });
 
   it('keeps the last 10 lines of the log of a failed invocation', async () => {
@@ -76,7 +89,7 @@ describe('targets/aws/lambda-invoker', () => {
         .rejectsOnce(throttled())
         .resolves({ StatusCode: 200, Payload: payload(SNAPSHOT) });
       const clock = fakeClock();
-      const snapshot = await invokeAggregation(client, 'f', { clock, random: () => 0.5 });
+      const { snapshot } = await invokeAggregation(client, 'f', { clock, random: () => 0.5 });
       expect(snapshot).to.deep.equal(SNAPSHOT);
       expect(lambda.commandCalls(InvokeCommand)).to.have.length(3);
       // Full jitter, half-way: half of 5 s, then half of 10 s.
@@ -168,7 +181,7 @@ describe('targets/aws/lambda-invoker', () => {
 
     it("recognizes the throttling Lambda answers, after the SDK's own retries, and tries again", async () => {
       const clock = fakeClock();
-      expect(await invokeAggregation(real, 'f', { clock })).to.deep.equal(SNAPSHOT);
+      expect((await invokeAggregation(real, 'f', { clock })).snapshot).to.deep.equal(SNAPSHOT);
       // 5 throttled requests and the one that ran: 3 invokes of 2 SDK attempts each.
       expect(standIn.requests.map((r) => [r.operation, r.attempt])).to.deep.equal([
         ['Invoke', 1],

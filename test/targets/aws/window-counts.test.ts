@@ -14,7 +14,13 @@ import {
   type DynamoEventRepositoryOptions,
 } from '../../../src/targets/aws/dynamo-repositories.js';
 import { SECONDS_PARTITION_SUFFIX, secondRecordKey } from '../../../src/targets/aws/keys.js';
-import { type CountStats, MAX_COUNTS_JSON } from '../../../src/targets/aws/window-counts.js';
+import {
+  type CountStats,
+  MAX_COUNTS_JSON,
+  markedBetween,
+  RECENT_SECONDS,
+  type StoringMarks,
+} from '../../../src/targets/aws/window-counts.js';
 import { type LocalDynamo, startDynalite, storedEvent } from '../../../testkit/aws/dynalite.js';
 import { instantClock } from '../../../testkit/clock.js';
 
@@ -74,6 +80,7 @@ describe('per-second counts on DynamoDB (dynalite): the aggregation as the windo
   let eventsTable: string;
   let restore: (() => void) | undefined;
   let stats: CountStats[];
+  let marks: StoringMarks[];
 
   before(async () => {
     dynamo = await startDynalite();
@@ -84,6 +91,7 @@ describe('per-second counts on DynamoDB (dynalite): the aggregation as the windo
   beforeEach(async () => {
     ({ eventsTable } = await dynamo.createTables());
     stats = [];
+    marks = [];
   });
   afterEach(() => {
     restore?.();
@@ -96,7 +104,10 @@ describe('per-second counts on DynamoDB (dynalite): the aggregation as the windo
       clock: instantClock(),
       random: () => 0.5,
       plan: { joinBelow: 0 },
-      onCount: (s) => stats.push(s),
+      onCount: (s, m) => {
+        stats.push(s);
+        marks.push(m);
+      },
       ...options,
     });
 
@@ -325,6 +336,34 @@ describe('per-second counts on DynamoDB (dynalite): the aggregation as the windo
       }
     });
 
+    it("hands on what the counters it read say of the storing side: the newest second, each recent second's marks", async () => {
+      const window = windowAt(T, 15);
+      // Nothing stored yet: no newest second, nothing marked.
+      await repo().countByCounty(window);
+      const { endSecond } = splitWindow(window);
+      expect(marks[0]).to.deep.equal({
+        newestSecond: null,
+        from: endSecond - RECENT_SECONDS + 1,
+        marked: Array(RECENT_SECONDS).fill(0),
+      });
+      // 12 minutes of events, 2 a second, then a batch stored twice (a redelivery).
+      const events = eventsBetween(T - 720_000, T - 2_000, 2);
+      await repo().putEvents(events);
+      await repo().putEvents(events.slice(-4));
+      await repo().countByCounty(window);
+      const [, after] = marks;
+      expect(after!.newestSecond).to.equal(Math.floor((T - 2_000) / 1000));
+      const recent = events.filter((e) => Math.floor(e.time / 1000) >= after!.from);
+      expect(after!.marked.reduce((a, b) => a + b, 0)).to.equal(recent.length + 4);
+      // Per second, as the counters say: each event once, each redelivered one once more.
+      const expected = Array(RECENT_SECONDS).fill(0);
+      for (const e of [...recent, ...events.slice(-4)]) expected[Math.floor(e.time / 1000) - after!.from]++;
+      expect(after!.marked).to.deep.equal(expected);
+      // Between the two readings: every recent event marked, the redelivered ones twice.
+      expect(markedBetween(marks[0]!, after!)).to.equal(recent.length + 4);
+      expect(markedBetween(after!, after!)).to.equal(0);
+    });
+
     it('reads a second raw when its cached counts are unreadable or too big to cache', async () => {
       const second = Math.floor((T - 5_000) / 1000);
       const plain = eventsBetween(T - 20_000, T - 10_000, 5);
@@ -352,5 +391,30 @@ describe('per-second counts on DynamoDB (dynalite): the aggregation as the windo
       );
       expect(sorted(await repo().countByCounty(window))).to.deep.equal(sorted(truth(all, window)));
     });
+  });
+});
+
+describe('markedBetween: events marked stored between two readings of the counters', () => {
+  const reading = (from: number, marked: number[]): StoringMarks => ({ newestSecond: null, from, marked });
+
+  it('counts what grew in the seconds both cover, and all of the seconds after the earlier one', () => {
+    // Seconds 100..104 then 102..106: 102 grew by 2, 103 by 0, 104 by 1, 105 and 106 are new.
+    expect(markedBetween(reading(100, [5, 5, 3, 4, 1]), reading(102, [5, 4, 2, 7, 1]))).to.equal(
+      2 + 0 + 1 + 7 + 1,
+    );
+  });
+
+  it('never counts a counter lower than before (a second that expired) as negative', () => {
+    expect(markedBetween(reading(100, [5, 5]), reading(100, [0, 6]))).to.equal(1);
+  });
+
+  it('adds nothing for seconds before the earlier reading covered (a window made longer)', () => {
+    expect(markedBetween(reading(100, [1, 1]), reading(90, Array(12).fill(3)))).to.equal(2 + 2);
+  });
+
+  it('is zero for the same reading twice, and for readings with nothing marked', () => {
+    const same = reading(100, [1, 2, 3]);
+    expect(markedBetween(same, same)).to.equal(0);
+    expect(markedBetween(reading(0, []), reading(5, []))).to.equal(0);
   });
 });
