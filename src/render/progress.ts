@@ -40,10 +40,15 @@ export function renderStreamSummary(
   // A stack that can no longer tell (destroyed, its disk full) has no queue to report on.
   if (!drain) return summary;
   const queue = `queue in flight ${drain.inFlight}, dead letters ${drain.deadLetters}${drain.approximate ? ' (approximate)' : ''}`;
+  // Locally other processes of the stack consume the same queue: what they stored of this stream's
+  // events is said, or the line would read as a loss.
+  const others = drain.storedByOthers
+    ? ` here, ${drain.storedByOthers.toLocaleString('en-US')} more by other consumers`
+    : '';
   const stored =
     drain.stored === null
       ? `The storing function stores them from the queue; ${queue}. See: ${statusCommand}`
-      : `Stored ${drain.stored.toLocaleString('en-US')} events; ${queue}.`;
+      : `Stored ${drain.stored.toLocaleString('en-US')} events${others}; ${queue}.`;
   return `${summary}\n${stored}`;
 }
 

@@ -7,6 +7,7 @@ import {
   formatStreamStats,
   type ProgressTotal,
   progressOf,
+  renderStreamSummary,
 } from '../../src/render/progress.js';
 import { displayWidth } from '../../src/render/width.js';
 import { HOSTILE_STRINGS, RAW_CONTROL } from '../../testkit/hostile.js';
@@ -44,6 +45,46 @@ describe('render/progress', () => {
       expect(formatDuration(59_900)).to.equal('59.9s');
       expect(formatDuration(65_000)).to.equal('1m05s');
       expect(formatDuration(3_600_000 + 60_000 * 2 + 5_000)).to.equal('1h02m');
+    });
+  });
+
+  describe('renderStreamSummary', () => {
+    const stats = { sent: 800, skipped: 0, failed: 0, elapsedMs: 4_000, ratePerSecond: 200 };
+    const drain = {
+      stored: 736,
+      storedByOthers: 0,
+      failedDeliveries: 0,
+      inFlight: 0,
+      deadLetters: 0,
+      approximate: false,
+    };
+    const status = 'sensorpipe status --target local';
+
+    it('says what became of the events sent: stored here, with the queue left', () => {
+      expect(renderStreamSummary('Done', { stats, drain }, status).split('\n')).to.deep.equal([
+        'Done: sent 800, skipped 0, failed 0, 200/s, 4.0s.',
+        'Stored 736 events; queue in flight 0, dead letters 0.',
+      ]);
+    });
+
+    it('says what other consumers of the stack stored of them, so that it never reads as a loss', () => {
+      const shared = { ...drain, storedByOthers: 64 };
+      expect(renderStreamSummary('Done', { stats, drain: shared }, status).split('\n')[1]).to.equal(
+        'Stored 736 events here, 64 more by other consumers; queue in flight 0, dead letters 0.',
+      );
+    });
+
+    it('points to status where another runtime stores them (Lambda), approximate counts marked', () => {
+      const lambda = { ...drain, stored: null, storedByOthers: null, approximate: true };
+      expect(renderStreamSummary('Stopped', { stats, drain: lambda }, status).split('\n')[1]).to.equal(
+        'The storing function stores them from the queue; queue in flight 0, dead letters 0 (approximate). See: sensorpipe status --target local',
+      );
+    });
+
+    it('has no drain line when the stack could no longer tell', () => {
+      expect(renderStreamSummary('Stopped by an error', { stats, drain: undefined }, status)).to.equal(
+        'Stopped by an error: sent 800, skipped 0, failed 0, 200/s, 4.0s.',
+      );
     });
   });
 
