@@ -24,9 +24,7 @@ import type { StreamStats } from '../../../src/core/streamer.js';
 import { runStream } from '../../../src/services/stream.js';
 import { AwsTarget } from '../../../src/targets/aws/aws-target.js';
 import { StackDeployer, StackNeedsRecreateError } from '../../../src/targets/aws/cloudformation.js';
-import {
-  DynamoEventRepository,
-} from '../../../src/targets/aws/dynamo-repositories.js';
+import { DynamoEventRepository } from '../../../src/targets/aws/dynamo-repositories.js';
 import { AwsEnvironment } from '../../../src/targets/aws/environment.js';
 import { StackGoneError } from '../../../src/targets/stack-ref.js';
 import type { DeployResult } from '../../../src/targets/target.js';
