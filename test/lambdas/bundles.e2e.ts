@@ -115,7 +115,19 @@ describe('Lambda bundles (fresh Node process, dynalite)', function () {
       source: 'aws.events',
       'detail-type': 'Scheduled Event',
     });
-    const snapshot = aggregated.result as { total: number; counties: unknown[]; windowMinutes: number };
+    const { storing, ...snapshot } = aggregated.result as {
+      total: number;
+      counties: unknown[];
+      windowMinutes: number;
+      storing: { newestSecond: number | null; from: number; marked: number[] };
+    };
+    // With the snapshot, what the per-second counters said of the storing side (the dashboard's lag
+    // and stored rate): the Tioga second marked twice (the batch's copy of one of them is written
+    // once), the Kings second once; the Old event is older than the 10 minutes they cover.
+    expect(storing.newestSecond).to.equal(Math.floor((now - 2_000) / 1000));
+    expect(storing.marked).to.have.length(600);
+    expect(storing.marked[Math.floor((now - 2_000) / 1000) - storing.from]).to.equal(2);
+    expect(storing.marked.reduce((a, b) => a + b, 0)).to.equal(3);
     expect(snapshot).to.deep.include({
       windowMinutes: 5,
       total: 3,
