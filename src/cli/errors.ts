@@ -59,10 +59,14 @@ export function formatError(error: unknown, commandId?: string): FormattedError 
       .map((line) => line.trim())
       .filter((line) => line !== '' && line !== 'See more help with --help');
     // A flag's own parse error reads "Parsing --flag" with the reason on the next line: keep both.
+    // A failed relation between flags (dependsOn, exclusive, exactlyOne) reads "The following
+    // error(s) occurred:" with one reason a line: the reasons are the message.
     const first =
       /^Parsing --\S+$/.test(lines[0] ?? '') && lines[1] !== undefined
         ? `${lines[0]}: ${lines[1]}`
-        : (lines[0] ?? error.message);
+        : /^The following errors? occurred:$/.test(lines[0] ?? '') && lines.length > 1
+          ? lines.slice(1).join('; ')
+          : (lines[0] ?? error.message);
     const help = commandId ? ` See: sensorpipe ${commandId} --help` : ' See: sensorpipe --help';
     const meant = flagMeant(error as OclifLikeError);
     const message = `${first.replace(/\.$/, '')}.${meant ? ` Did you mean ${meant}?` : ''}${help}`;

@@ -43,6 +43,8 @@ JSON object per refresh (the snapshot and its health).`,
       options: DASHBOARD_SORTS,
       // No default here: the fast --json path (fast-json.ts) parses exactly what oclif does.
       description: 'Order of the --watch table: count (default), name or change; the s key cycles it.',
+      // Without --watch there is one table, by count, and no change to sort by: say so, never ignore it.
+      dependsOn: ['watch'],
     })(),
   };
 

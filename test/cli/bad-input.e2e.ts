@@ -229,6 +229,18 @@ const CASES: BadInput[] = [
   },
   { name: '--limit 1.5', args: () => ['stream', '--limit', '1.5'], exit: 2, message: '--limit' },
   { name: 'aggregate --watch 0', args: () => ['aggregate', '--watch', '0'], exit: 2, message: '--watch' },
+  {
+    name: 'aggregate --sort without --watch',
+    args: () => ['aggregate', '--sort', 'name'],
+    exit: 2,
+    message: '--watch',
+  },
+  {
+    name: 'aggregate --watch 1 --sort bogus',
+    args: () => ['aggregate', '--watch', '1', '--sort', 'bogus'],
+    exit: 2,
+    message: 'count, name, change',
+  },
   { name: 'verify --wait 0', args: () => ['verify', '--wait', '0'], exit: 2, message: '--wait' },
   {
     name: 'dead-letters --limit x',

@@ -73,6 +73,43 @@ describe('cli/errors', () => {
       expect(formatted.json.error).to.include({ code: 'USAGE', exitCode: 2 });
     });
 
+    it("says what the flags' relations want (dependsOn, exclusive, exactlyOne), every reason on the one line", async () => {
+      const watch = Flags.integer();
+      const cases: [string[], Parameters<typeof Parser.parse>[1]['flags'], string][] = [
+        [
+          ['--sort', 'name'],
+          { watch, sort: Flags.string({ dependsOn: ['watch'] }) },
+          'All of the following must be provided when using --sort: --watch',
+        ],
+        [
+          ['--watch', '1', '--json'],
+          { watch, json: Flags.boolean({ exclusive: ['watch'] }) },
+          '--watch=1 cannot also be provided when using --json',
+        ],
+        [
+          ['--a', 'x', '--b', 'y'],
+          { a: Flags.string({ exactlyOne: ['a', 'b'] }), b: Flags.string({ exactlyOne: ['a', 'b'] }) },
+          '--b cannot also be provided when using --a',
+        ],
+      ];
+      for (const [argv, flags, reason] of cases) {
+        const formatted = formatError(await parseError(argv, flags), 'aggregate');
+        expect(formatted.line, argv.join(' ')).to.include(reason);
+        expect(formatted.line).not.to.match(/occurred:|\n/);
+        expect(formatted.line).to.match(/\. See: sensorpipe aggregate --help$/);
+        expect(formatted.exitCode).to.equal(2);
+      }
+      // Two failures at once: both said, one after the other.
+      const both = await parseError(['--sort', 'name', '--order', 'x'], {
+        watch,
+        sort: Flags.string({ dependsOn: ['watch'] }),
+        order: Flags.string({ dependsOn: ['watch'] }),
+      });
+      const line = formatError(both, 'aggregate').line;
+      expect(line).to.include('--sort: --watch').and.to.include('--order: --watch');
+      expect(line.split('; ')).to.have.length(2);
+    });
+
     it('names the flag and the reason of an option outside its choices', async () => {
       const error = await parseError(['--target', 'gcp'], {
         target: Flags.option({ options: ['local', 'aws'] as const })(),
