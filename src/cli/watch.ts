@@ -1,7 +1,7 @@
 import { systemClock } from '../core/clock.js';
 import { type DashboardFrame, DashboardHistory, type DashboardSort, nextSort } from '../core/dashboard.js';
 import { InterruptedError } from '../core/errors.js';
-import { renderDashboard } from '../render/dashboard.js';
+import { renderDashboard, renderTooSmall } from '../render/dashboard.js';
 import { LiveBlock } from '../render/live.js';
 import type { TerminalView } from '../render/terminal.js';
 import type { Target } from '../targets/target.js';
@@ -44,17 +44,18 @@ export async function runWatch(target: Target, options: WatchOptions): Promise<v
     const queue = frame.health.queue;
     const hint =
       queue && deadLetterHint({ count: queue.deadLetters, approximate: queue.approximate }, target);
-    live.draw(
-      renderDashboard(frame, {
-        ...options.view(),
-        maxLines: live.maxLines,
-        sort,
-        everySeconds: options.everySeconds,
-        paused,
-        keys: keysRead,
-        notes: hint ? [hint] : [],
-      }),
-    );
+    const text = renderDashboard(frame, {
+      ...options.view(),
+      maxLines: live.maxLines,
+      sort,
+      everySeconds: options.everySeconds,
+      paused,
+      keys: keysRead,
+      notes: hint ? [hint] : [],
+    });
+    // Below 60 x 20 a frame cannot fit, and one that wraps or scrolls cannot be redrawn: say so
+    // until the terminal is made larger (a resize draws the frame again at once).
+    live.draw(live.fits(text) ? text : renderTooSmall(process.stdout.columns, process.stdout.rows, keysRead));
   };
   const stopKeys = keysRead
     ? readKeys((key) => {

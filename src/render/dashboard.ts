@@ -106,6 +106,23 @@ export interface DashboardOptions extends Partial<TerminalView> {
   notes?: readonly string[];
 }
 
+/** The smallest terminal the dashboard is made for, columns x rows. */
+export const DASHBOARD_MIN = { columns: 60, rows: 20 } as const;
+
+/**
+ * What a live dashboard shows instead of a frame the terminal is too small for: its size, the size
+ * needed, and the ways on. Short lines, so that it fits (or nearly) however small the terminal is.
+ */
+export function renderTooSmall(columns: number | undefined, rows: number | undefined, keys: boolean): string {
+  const size = columns && rows ? ` (${columns} x ${rows})` : '';
+  return [
+    `Terminal too small${size}:`,
+    `the dashboard needs ${DASHBOARD_MIN.columns} x ${DASHBOARD_MIN.rows}.`,
+    'Enlarge it, or use --json.',
+    ...(keys ? ['q quits.'] : []),
+  ].join('\n');
+}
+
 /** Lines of the table around its rows: top, header, rule, rule, Total, bottom. */
 const TABLE_CHROME = 6;
 

@@ -36,6 +36,20 @@ export class LiveBlock {
   }
 
   /**
+   * Whether `text` fits on the screen as the terminal shows it: its rows (a line wider than the
+   * terminal wraps) within maxLines. A frame taller than the screen scrolls, and no redraw can reach
+   * its top again. Always true when not live (frames are appended).
+   */
+  fits(text: string): boolean {
+    const maxLines = this.maxLines;
+    if (maxLines === undefined) return true;
+    const columns = this.columns;
+    let rows = 0;
+    for (const line of text.split('\n')) rows += rowsOf(line, columns);
+    return rows <= maxLines;
+  }
+
+  /**
    * Calls `listener` when the terminal is resized (SIGWINCH), to draw the frame again at the new
    * size; returns what stops listening. Only a live terminal is followed.
    */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DashboardHistory, type PipelineHealth } from '../../src/core/dashboard.js';
 import { buildSnapshot } from '../../src/core/snapshot.js';
-import { renderDashboard, renderHealth, sparkline } from '../../src/render/dashboard.js';
+import { renderDashboard, renderHealth, renderTooSmall, sparkline } from '../../src/render/dashboard.js';
 import { displayWidth } from '../../src/render/width.js';
 import { HOSTILE_STRINGS, RAW_CONTROL } from '../../testkit/hostile.js';
 
@@ -115,6 +115,18 @@ describe('render/dashboard', () => {
     const byName = renderDashboard(frames(), { sort: 'name', everySeconds: 5, paused: true, keys: true });
     expect(byName).to.match(/│ A county with a rather long name 3 │/);
     expect(byName.split('\n').at(-1)).to.equal('Paused, by name; q quits, space resumes, s sorts by change.');
+  });
+
+  it('says, in short lines, when the terminal is too small for a frame, and how to go on', () => {
+    const text = renderTooSmall(40, 12, true);
+    expect(text.split('\n')).to.deep.equal([
+      'Terminal too small (40 x 12):',
+      'the dashboard needs 60 x 20.',
+      'Enlarge it, or use --json.',
+      'q quits.',
+    ]);
+    expect(Math.max(...text.split('\n').map(displayWidth))).to.be.at.most(30);
+    expect(renderTooSmall(undefined, undefined, false)).not.to.match(/q quits|\(/);
   });
 
   it('escapes every name in a frame (the dashboard on a terminal is data too)', () => {

@@ -119,6 +119,18 @@ describe('render/live', () => {
     expect(redraws).to.equal(1);
   });
 
+  it('tells whether a frame fits the screen as the terminal shows it, wrapped lines counted', () => {
+    const { stream } = fakeStream(true, 6, 40);
+    const block = new LiveBlock(stream, true);
+    // 5 rows may be used (one is kept for the cursor).
+    expect(block.fits('1\n2\n3\n4\n5')).to.equal(true);
+    expect(block.fits('1\n2\n3\n4\n5\n6')).to.equal(false);
+    // A 60-column line takes two rows at 40 columns.
+    expect(block.fits(`1\n2\n3\n${'x'.repeat(60)}`)).to.equal(true);
+    expect(block.fits(`1\n2\n3\n4\n${'x'.repeat(60)}`)).to.equal(false);
+    expect(new LiveBlock(fakeStream(false, 2, 10).stream, false).fits('x'.repeat(500))).to.equal(true);
+  });
+
   it('follows no resize when not live', () => {
     const { stream } = fakeStream(false);
     const block = new LiveBlock(stream, false);

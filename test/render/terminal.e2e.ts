@@ -162,6 +162,27 @@ describe('terminal behaviour on a real pseudo-terminal (tmux)', function () {
     expect(await full.waitForExit()).to.equal(0);
   });
 
+  it('aggregate --watch on a terminal smaller than 60 x 20: says so instead of a frame that wraps, then draws at the new size', async () => {
+    const terminal = open(['aggregate', '--watch', '1'], 40, 12);
+    await terminal.waitFor(/Terminal too small \(40 x 12\):/);
+    await sleep(1_500); // a refresh or two: still one message, nothing wrapped, nothing scrolled
+    const small = terminal.lines();
+    expect(
+      small.filter((l) => /Terminal too small/.test(l)),
+      small.join('\n'),
+    ).to.have.length(1);
+    expect(small.some((l) => HEADER.test(l))).to.equal(false);
+    expectFits(small, 40);
+    terminal.resize(80, 24);
+    await terminal.waitFor(/│ County +│ Count │/);
+    const after = terminal.lines();
+    expect(after.filter((l) => HEADER.test(l))).to.have.length(1);
+    expect(after.some((l) => /Terminal too small/.test(l))).to.equal(false);
+    expectFits(after, 80);
+    terminal.press('q');
+    expect(await terminal.waitForExit()).to.equal(0);
+  });
+
   describe('the dashboard (aggregate --watch) with a stream running in parallel', () => {
     let stream: ReturnType<Sandbox['startCli']> | undefined;
 
