@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureBuilt } from './build.js';
 import { type RunOptions, run, start } from './cli.js';
 import { type FixtureOptions, fixtureCsv } from './fixtures.js';
 
@@ -63,4 +64,21 @@ export class Sandbox {
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The set-up of an end-to-end suite, in one place: the CLI built once before it, and a fresh
+ * Sandbox for each test, handed to `use` (which may prepare it further) and removed after the test.
+ */
+export function freshSandboxEachTest(use: (box: Sandbox) => void | Promise<void>): void {
+  let box: Sandbox | undefined;
+  before(ensureBuilt);
+  beforeEach(() => {
+    box = new Sandbox();
+    return use(box);
+  });
+  afterEach(() => {
+    box?.remove();
+    box = undefined;
+  });
 }

@@ -7,10 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type FakeAwsEndpoint, startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
-import { buildRoot, ensureBuilt } from '../../testkit/build.js';
+import { buildRoot } from '../../testkit/build.js';
 import { STACK_LINE } from '../../testkit/cli.js';
 import { childEnv } from '../../testkit/env.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 const hasScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
 
@@ -54,15 +54,10 @@ async function answer(
 (hasScript ? describe : describe.skip)('a question on a terminal: Ctrl-C cancels (script)', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(async () => {
-    box = new Sandbox();
+  freshSandboxEachTest(async (b) => {
+    box = b;
     await box.cli('deploy');
   });
-
-  afterEach(() => box.remove());
 
   const destroy = () => ['destroy', ...box.stackArgs()];
 

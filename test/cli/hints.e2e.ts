@@ -3,24 +3,16 @@
  * and why they failed, with the flags that selected the stack; never with --json.
  */
 import { expect } from 'chai';
-import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines } from '../../testkit/cli.js';
 import { addDeadLetters, goodBody } from '../../testkit/dead-letters.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 describe('the dead-letter hint of aggregate, show and status', function () {
   this.timeout(60_000);
   let box: Sandbox;
   const STACK = 'dl';
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   const hint = () =>

@@ -9,9 +9,8 @@ import {
   type FakeAwsMode,
   startFakeAwsEndpoint,
 } from '../../testkit/aws/fake-aws-endpoint.js';
-import { ensureBuilt } from '../../testkit/build.js';
 import { type RunResult, STACK_LINE } from '../../testkit/cli.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 const STACK = 'other-stack';
 
@@ -19,16 +18,9 @@ describe('suggested commands repeat the flags that selected the stack', function
   this.timeout(60_000);
   let box: Sandbox;
   let file: string;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
+  freshSandboxEachTest((b) => {
+    box = b;
     file = box.fixture();
-  });
-
-  afterEach(() => {
-    box.remove();
   });
 
   const expectSuggestion = (

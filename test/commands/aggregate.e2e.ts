@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
 import { countsOf, expectedCounts, total } from '../../testkit/fixtures.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 import { tableRows } from '../../testkit/table.js';
 
 const SNAPSHOT_KEYS = ['updated', 'windowStart', 'windowEnd', 'windowMinutes', 'total', 'counties'];
@@ -21,16 +20,9 @@ describe('commands/aggregate', function () {
   this.timeout(60_000);
   let box: Sandbox;
   let file: string;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
+  freshSandboxEachTest((b) => {
+    box = b;
     file = box.fixture('f.csv', { counts: { Albany: 5, Kings: 3, 'St. Lawrence': 3, Erie: 1 } });
-  });
-
-  afterEach(() => {
-    box.remove();
   });
 
   async function deployAndStream(deployArgs: string[] = []) {

@@ -1,22 +1,14 @@
 import { expect } from 'chai';
-import { ensureBuilt } from '../../testkit/build.js';
 import { addDeadLetters, goodBody } from '../../testkit/dead-letters.js';
 import { expectOneLineError } from '../../testkit/expect.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 import { tableRows } from '../../testkit/table.js';
 
 describe('commands/dead-letters', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   it('lists id, receives, the first line of the error and the body cut short, consuming nothing', async () => {

@@ -4,9 +4,8 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
-import { ensureBuilt } from '../../testkit/build.js';
 import { lines, type RunResult, STACK_LINE } from '../../testkit/cli.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 import { tableRows } from '../../testkit/table.js';
 
 /** A user error: the exit code, one line on stderr that matches, no stack trace, nothing on stdout. */
@@ -45,15 +44,8 @@ async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<
 describe('commands/deploy', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   it('creates the stack and prints Created with every parameter and its default', async () => {

@@ -1,21 +1,13 @@
 import { expect } from 'chai';
-import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines, STACK_LINE, sleep } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/destroy', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   it('refuses without a terminal and without --yes: exit 2, and the stack stays', async () => {
@@ -85,15 +77,8 @@ describe('commands/destroy', function () {
 describe('commands/destroy under live processes (issue 9, item 1)', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   it("a stream and a watch on the stack stop: exit 3, one line, the stream's summary; the new stack is untouched", async () => {

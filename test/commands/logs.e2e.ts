@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { buildRoot, ensureBuilt } from '../../testkit/build.js';
+import { buildRoot } from '../../testkit/build.js';
 import { jsonLines, lines, STACK_LINE } from '../../testkit/cli.js';
 import { addLogLines, enqueueRaw, goodBody } from '../../testkit/dead-letters.js';
 import { expectOneLineError } from '../../testkit/expect.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 interface LogJson {
   function: string;
@@ -18,15 +18,8 @@ interface LogJson {
 describe('commands/logs', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   /** A stack whose storing function refused one message of a batch, then aggregated. */

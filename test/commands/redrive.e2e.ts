@@ -1,21 +1,13 @@
 import { expect } from 'chai';
-import { ensureBuilt } from '../../testkit/build.js';
 import { addDeadLetters, goodBody } from '../../testkit/dead-letters.js';
 import { expectOneLineError } from '../../testkit/expect.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/redrive', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   const status = async () => JSON.parse((await box.cli('status', ['--json'])).stdout);

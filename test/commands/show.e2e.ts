@@ -1,22 +1,14 @@
 import { expect } from 'chai';
-import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
 import { expectedCounts, total } from '../../testkit/fixtures.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/show', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   it('before any aggregation: says so and how to run one; --json prints null', async () => {

@@ -4,25 +4,17 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { DEFAULT_PARAMETERS } from '../../src/core/parameters.js';
 import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
-import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
 import { faketimeAvailable, faketimeMissing, withClock } from '../../testkit/faketime.js';
 import { expectedCounts, total } from '../../testkit/fixtures.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/status', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   it('before deploy: deployed false with --json, and how to deploy otherwise; exit 0 and nothing created', async () => {

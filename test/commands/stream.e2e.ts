@@ -5,12 +5,11 @@ import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import { startFakeAwsEndpoint } from '../../testkit/aws/fake-aws-endpoint.js';
 import { type AwsStandInOptions, startAwsStandIn } from '../../testkit/aws/stand-in.js';
-import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines, type RunResult, STACK_LINE, sleep } from '../../testkit/cli.js';
 import { mkfifo, untilOpenedBy, writeToFifo } from '../../testkit/fifo.js';
 import { countsOf, expectedCounts, total } from '../../testkit/fixtures.js';
 import { SHARED_DATASET } from '../../testkit/paths.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 const SUMMARY_KEYS = [
   'sent',
@@ -66,15 +65,8 @@ function expectOneLineError(result: RunResult, code: number, pattern: RegExp): v
 describe('commands/stream', function () {
   this.timeout(60_000);
   let box: Sandbox;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
-  });
-
-  afterEach(() => {
-    box.remove();
+  freshSandboxEachTest((b) => {
+    box = b;
   });
 
   const status = async (stack?: string) => onlyJson<Status>(await box.cli('status', ['--json'], { stack }));

@@ -2,29 +2,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { VerifyJson } from '../../src/cli/contracts.js';
-import { ensureBuilt } from '../../testkit/build.js';
 import { jsonLines, lines, STACK_LINE } from '../../testkit/cli.js';
 import { expectOneLineError } from '../../testkit/expect.js';
 import { expectedCounts, total } from '../../testkit/fixtures.js';
 import { SHARED_DATASET } from '../../testkit/paths.js';
-import { Sandbox } from '../../testkit/sandbox.js';
+import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 describe('commands/verify', function () {
   this.timeout(60_000);
   let box: Sandbox;
   let tmp: string;
-
-  before(ensureBuilt);
-
-  beforeEach(() => {
-    box = new Sandbox();
+  freshSandboxEachTest((b) => {
+    box = b;
     // The child's os.tmpdir(): where verify makes its temporary stack, so leftovers are this run's.
     tmp = path.join(box.dir, 'tmp');
     fs.mkdirSync(tmp);
-  });
-
-  afterEach(() => {
-    box.remove();
   });
 
   const verifyDirs = () => fs.readdirSync(tmp).filter((name) => name.startsWith('sensorpipe-verify-'));
