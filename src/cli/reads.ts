@@ -5,6 +5,7 @@
  */
 
 import type { PipelineHealth } from '../core/dashboard.js';
+import { SensorpipeError } from '../core/errors.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Pipeline, PipelineHealthReader, StackLifecycle, StackStatus } from '../targets/target.js';
 import { type SnapshotJson, type StatusJson, snapshotJson, statusJson } from './contracts.js';
@@ -38,8 +39,9 @@ export async function runAggregation(
 
 /**
  * One refresh of `aggregate --watch`: the aggregation, then the pipeline's health (after it, so the
- * storing the aggregation caught up on locally is counted). Health is never worth failing the watch
- * for (an identity that may invoke but not read a queue's depth): then it is null, every figure n/a.
+ * storing the aggregation caught up on locally is counted). What the user's environment refuses
+ * (an identity that may invoke but not read a queue's depth, a throttled read) is never worth
+ * failing the watch for: then health is null, every figure n/a. A bug is not hidden that way.
  * On AWS this is one Invoke and one GetQueueAttributes per queue.
  */
 export async function readDashboard(
@@ -47,6 +49,9 @@ export async function readDashboard(
   options?: Parameters<Pipeline['aggregate']>[0],
 ): Promise<{ snapshot: Snapshot; health: PipelineHealth | null }> {
   const snapshot = await target.aggregate(options);
-  const health = await target.health().catch(() => null);
+  const health = await target.health().catch((error: unknown) => {
+    if (error instanceof SensorpipeError) return null;
+    throw error;
+  });
   return { snapshot, health };
 }
