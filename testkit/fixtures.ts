@@ -79,3 +79,16 @@ export function total(counts: Map<string, number>): number {
 export function countsOf(snapshot: { counties: { county: string; count: number }[] }): Map<string, number> {
   return new Map(snapshot.counties.map((c) => [c.county, c.count]));
 }
+
+/**
+ * Minified-bundle-like code of `bytes` UTF-8 bytes, in lines of about 1,000 characters: what the
+ * template's size limits are tried with in place of the real bundles.
+ */
+export function bundleOf(bytes: number): string {
+  const chunk =
+    'var e=require("@aws-sdk/client-dynamodb");exports.handler=async t=>({batchItemFailures:[]});';
+  const line = chunk.repeat(Math.ceil(1000 / chunk.length)).slice(0, 999);
+  return Array.from({ length: Math.ceil(bytes / 1000) }, () => line)
+    .join('\n')
+    .slice(0, bytes);
+}

@@ -9,21 +9,12 @@ import {
   templateBodyBytes,
 } from '../../../src/targets/aws/template.js';
 import { buildRoot, ensureBuilt } from '../../../testkit/build.js';
+import { bundleOf } from '../../../testkit/fixtures.js';
 import { type ParsedTemplate, parseTemplate } from '../../../testkit/template-parser.js';
 
 function zipFiles(template: ParsedTemplate): { storing: unknown; aggregation: unknown } {
   const code = (id: string) => (template.Resources[id]!.Properties!.Code as { ZipFile?: unknown }).ZipFile;
   return { storing: code('StoringFunction'), aggregation: code('AggregationFunction') };
-}
-
-/** Minified-bundle-like code of `bytes` UTF-8 bytes, in lines of about 1,000 characters. */
-function bundleOf(bytes: number): string {
-  const chunk =
-    'var e=require("@aws-sdk/client-dynamodb");exports.handler=async t=>({batchItemFailures:[]});';
-  const line = chunk.repeat(Math.ceil(1000 / chunk.length)).slice(0, 999);
-  return Array.from({ length: Math.ceil(bytes / 1000) }, () => line)
-    .join('\n')
-    .slice(0, bytes);
 }
 
 describe('targets/aws/template, with the built functions', () => {

@@ -13,6 +13,7 @@ import {
   templatePath,
   yamlString,
 } from '../../../src/targets/aws/template.js';
+import { bundleOf } from '../../../testkit/fixtures.js';
 import { type ParsedTemplate, parseTemplate } from '../../../testkit/template-parser.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -54,16 +55,6 @@ function withCode(template: ParsedTemplate, code: string): ParsedTemplate {
     (copy.Resources[id]!.Properties!.Code as { ZipFile: string }).ZipFile = code;
   }
   return copy;
-}
-
-/** Minified-bundle-like code of `bytes` UTF-8 bytes, in lines of about 1,000 characters. */
-function bundleOf(bytes: number): string {
-  const chunk =
-    'var e=require("@aws-sdk/client-dynamodb");exports.handler=async t=>({batchItemFailures:[]});';
-  const line = chunk.repeat(Math.ceil(1000 / chunk.length)).slice(0, 999);
-  return Array.from({ length: Math.ceil(bytes / 1000) }, () => line)
-    .join('\n')
-    .slice(0, bytes);
 }
 
 describe('targets/aws/template', () => {
