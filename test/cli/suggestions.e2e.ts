@@ -14,6 +14,16 @@ import { freshSandboxEachTest, type Sandbox } from '../../testkit/sandbox.js';
 
 const STACK = 'other-stack';
 
+/** Commands that need a deployed stack, and the arguments they run with. */
+const NEED_A_STACK: [string, string[]][] = [
+  ['stream', ['--once', '--file', '<file>']],
+  ['aggregate', []],
+  ['show', []],
+  ['dead-letters', []],
+  ['redrive', []],
+  ['logs', []],
+];
+
 describe('suggested commands repeat the flags that selected the stack', function () {
   this.timeout(60_000);
   let box: Sandbox;
@@ -36,15 +46,7 @@ describe('suggested commands repeat the flags that selected the stack', function
 
   describe('local: --stack-name and --data-dir', () => {
     const deploy = () => `sensorpipe deploy --target local --stack-name ${STACK} --data-dir ${box.dataDir}`;
-    const NOT_DEPLOYED: [string, string[]][] = [
-      ['stream', ['--once', '--file', '<file>']],
-      ['aggregate', []],
-      ['show', []],
-      ['dead-letters', []],
-      ['redrive', []],
-      ['logs', []],
-    ];
-    for (const [command, args] of NOT_DEPLOYED)
+    for (const [command, args] of NEED_A_STACK)
       it(`${command}: how to deploy the stack that is not there`, async () => {
         const result = await box.cli(
           command,
@@ -111,15 +113,7 @@ describe('suggested commands repeat the flags that selected the stack', function
       };
     }
 
-    const NOT_DEPLOYED: [string, string[]][] = [
-      ['stream', ['--once', '--file', '<file>']],
-      ['aggregate', []],
-      ['show', []],
-      ['dead-letters', []],
-      ['redrive', []],
-      ['logs', []],
-      ['verify', ['--file', '<file>']],
-    ];
+    const NOT_DEPLOYED: [string, string[]][] = [...NEED_A_STACK, ['verify', ['--file', '<file>']]];
     for (const [command, args] of NOT_DEPLOYED)
       it(`${command}: how to deploy the stack that is not there`, async () => {
         const { flags, running } = await onAws(
